@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of POST /api/incidents.
+#
+# Starts a local Slack emulator, the ceiling (a plain forwarder, see
+# bench/src/bin/forwarder.rs) and the real `versus` binary pointed at the
+# emulator, then drives both with the closed-loop load generator at each
+# concurrency and writes the figures to docs/BENCHMARKS.md, between the
+# `<!-- e2e:start -->` and `<!-- e2e:end -->` markers (the rest of the file
+# is left alone).
+#
+# Environment knobs:
+#   DURATION=10        measured seconds per run
+#   WARMUP=2           warm-up seconds per run (not measured)
+#   CONCURRENCY="1 16 64"
+#   LOADGEN_THREADS=1  runtime threads of the load generator
+#   SKIP_BUILD=1       use the binaries already in target/release
+#   NO_DOCS=1          print the section instead of writing docs/BENCHMARKS.md
+#   QUIET_LOAD=1.5 QUIET_WAIT=600
+#                      before measuring, wait (up to QUIET_WAIT s, polling
+#                      every 30 s) for the 1-minute load average to drop
+#                      below QUIET_LOAD; off unless QUIET_LOAD is set
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+DURATION="${DURATION:-10}"
+WARMUP="${WARMUP:-2}"
+CONCURRENCY="${CONCURRENCY:-1 16 64}"
+LOADGEN_THREADS="${LOADGEN_THREADS:-1}"
+BODY="$ROOT/tests/fixtures/alertmanager/critical.json"
+TEMPLATE="$ROOT/tests/fixtures/templates/slack_message.tmpl"
+DOC="$ROOT/docs/BENCHMARKS.md"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+COMMAND="bench/run.sh"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+    log "building release binaries (cargo may wait for the shared target-dir lock)"
+    cargo build --release -p versus -p versus-bench
+fi
+for b in versus slack-emulator forwarder loadgen; do
+    [[ -x "$BIN/$b" ]] || { log "missing $BIN/$b (unset SKIP_BUILD)"; exit 1; }
+done
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/versus-bench.XXXXXX")"
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits for a process started with `--addr 127.0.0.1:0` to print its address;
+# echoes the port.
+wait_listening() {
+    local out="$1" name="$2" i line
+    for ((i = 0; i < 100; i++)); do
+        line="$(grep -m1 '^listening on ' "$out" 2>/dev/null || true)"
+        if [[ -n "$line" ]]; then
+            echo "${line##*:}"
+            return 0
+        fi
+        sleep 0.1
+    done
+    log "$name did not start:"
+    cat "$out" >&2
+    return 1
+}
+
+# A TCP port nobody listens on (nothing else is told about it in between
+# but versus, which binds it a moment later).
+free_port() {
+    local p i
+    for ((i = 0; i < 200; i++)); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# CPU time (user+system) of a process in milliseconds.
+CLK_TCK="$(getconf CLK_TCK)"
+cpu_ms() {
+    local stat
+    stat="$(cat "/proc/$1/stat")"
+    stat="${stat##*) }" # drop "pid (comm) "
+    # shellcheck disable=SC2086
+    set -- $stat
+    # fields 14 and 15 of stat are the 12th and 13th after the comm
+    echo $(((${12} + ${13}) * 1000 / CLK_TCK))
+}
+
+# Extracts a numeric or string field from the loadgen's one-line JSON.
+field() {
+    sed -E "s/.*\"$2\":\"?([^,\"}]*)\"?.*/\1/" <<<"$1"
+}
+
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+if [[ -n "${QUIET_LOAD:-}" ]]; then
+    deadline=$((SECONDS + ${QUIET_WAIT:-600}))
+    while awk -v l="$(load1)" -v q="$QUIET_LOAD" 'BEGIN { exit !(l >= q) }'; do
+        if ((SECONDS >= deadline)); then
+            log "load still $(load1) after ${QUIET_WAIT:-600}s; measuring anyway"
+            break
+        fi
+        log "load average $(load1) >= $QUIET_LOAD; waiting 30 s"
+        sleep 30
+    done
+fi
+
+log "starting the Slack emulator"
+"$BIN/slack-emulator" --addr 127.0.0.1:0 >"$TMP/emulator.out" 2>&1 &
+EMU_PID=$!
+PIDS+=("$EMU_PID")
+EMU_PORT="$(wait_listening "$TMP/emulator.out" slack-emulator)"
+SLACK_API="http://127.0.0.1:$EMU_PORT/api/"
+
+log "starting the ceiling forwarder"
+"$BIN/forwarder" --addr 127.0.0.1:0 --slack-api "$SLACK_API" \
+    --channel C1 --token xoxb-bench >"$TMP/forwarder.out" 2>&1 &
+FWD_PID=$!
+PIDS+=("$FWD_PID")
+FWD_PORT="$(wait_listening "$TMP/forwarder.out" forwarder)"
+
+VERSUS_PORT="$(free_port)"
+mkdir -p "$TMP/cache"
+cat >"$TMP/config.yaml" <<EOF
+name: versus-bench
+host: 127.0.0.1
+port: $VERSUS_PORT
+public_host: http://127.0.0.1:$VERSUS_PORT
+alert:
+  debug_body: false
+  slack:
+    enable: true
+    token: xoxb-bench
+    channel_id: C1
+    template_path: "$TEMPLATE"
+    api_url: "$SLACK_API"
+  console:
+    enable: false
+plugins:
+  cache_dir: "$TMP/cache"
+EOF
+
+log "starting versus on port $VERSUS_PORT"
+# The environment overrides config keys (HOST, PORT, SLACK_*, ...): clear
+# them so the temp config is what runs.
+env -u HOST -u PORT -u PUBLIC_HOST -u DEBUG_BODY -u SLACK_ENABLE -u SLACK_TOKEN \
+    -u SLACK_CHANNEL_ID -u SLACK_API_URL -u ONCALL_ENABLE -u ONCALL_INITIALIZED_ONLY \
+    -u ONCALL_WAIT_MINUTES -u ONCALL_PROVIDER -u AWS_INCIDENT_MANAGER_RESPONSE_PLAN_ARN \
+    -u VERSUS_ACK_SECRET -u REDIS_HOST -u REDIS_PORT -u REDIS_PASSWORD -u REDIS_DB \
+    -u REDIS_INSECURE_SKIP_VERIFY -u VERSUS_CONFIG -u VERSUS_LOG_FORMAT \
+    RUST_LOG=warn "$BIN/versus" --config "$TMP/config.yaml" >"$TMP/versus.log" 2>&1 &
+VERSUS_PID=$!
+PIDS+=("$VERSUS_PID")
+ready=""
+for ((i = 0; i < 600; i++)); do
+    if ! kill -0 "$VERSUS_PID" 2>/dev/null; then
+        log "versus exited:"
+        cat "$TMP/versus.log" >&2
+        exit 1
+    fi
+    if curl -fsS "http://127.0.0.1:$VERSUS_PORT/readyz" >/dev/null 2>&1; then
+        ready=1
+        break
+    fi
+    sleep 0.1
+done
+[[ -n "$ready" ]] || { log "versus not ready after 60 s"; cat "$TMP/versus.log" >&2; exit 1; }
+
+CEILING_URL="http://127.0.0.1:$FWD_PORT/api/incidents"
+VERSUS_URL="http://127.0.0.1:$VERSUS_PORT/api/incidents"
+
+# One request each, to fail early with a readable answer.
+for url in "$CEILING_URL" "$VERSUS_URL"; do
+    code="$(curl -sS -o "$TMP/smoke.out" -w '%{http_code}' -H 'content-type: application/json' \
+        --data-binary "@$BODY" "$url")"
+    if [[ "$code" != 201 ]]; then
+        log "smoke request to $url answered $code:"
+        cat "$TMP/smoke.out" >&2
+        echo >&2
+        cat "$TMP/versus.log" >&2
+        exit 1
+    fi
+done
+
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+log "load average before measuring: $LOAD_BEFORE"
+
+# run_one LABEL URL PID CONCURRENCY -> one JSON line with the CPU figures added
+run_one() {
+    local label="$1" url="$2" pid="$3" c="$4" t0 e0 t1 e1 out
+    t0="$(cpu_ms "$pid")"
+    e0="$(cpu_ms "$EMU_PID")"
+    out="$("$BIN/loadgen" --url "$url" --body "$BODY" --concurrency "$c" \
+        --duration "$DURATION" --warmup "$WARMUP" --threads "$LOADGEN_THREADS" --label "$label")"
+    t1="$(cpu_ms "$pid")"
+    e1="$(cpu_ms "$EMU_PID")"
+    # CPU used by the target and the emulator over warm-up + measurement.
+    echo "${out%\}},\"target_cpu_ms\":$((t1 - t0)),\"emulator_cpu_ms\":$((e1 - e0))}"
+}
+
+RESULTS=()
+for c in $CONCURRENCY; do
+    log "concurrency $c: ceiling"
+    RESULTS+=("$(run_one ceiling "$CEILING_URL" "$FWD_PID" "$c")")
+    log "  ${RESULTS[-1]}"
+    log "concurrency $c: versus"
+    RESULTS+=("$(run_one versus "$VERSUS_URL" "$VERSUS_PID" "$c")")
+    log "  ${RESULTS[-1]}"
+done
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+if grep -qiE 'error|panic' "$TMP/versus.log"; then
+    log "versus logged errors:"
+    grep -iE 'error|panic' "$TMP/versus.log" | head -20 >&2
+fi
+
+# ---- the Markdown section ---------------------------------------------------
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# CPU microseconds per request: cpu_ms over (rps * (duration + warmup)), an
+# estimate since the CPU window includes the warm-up.
+cpu_per_req() {
+    awk -v ms="$1" -v rps="$2" -v d="$DURATION" -v w="$WARMUP" \
+        'BEGIN { n = rps * (d + w); if (n > 0) printf "%.0f", ms * 1000 / n; else print "n/a" }'
+}
+
+TABLE="| concurrency | ceiling alerts/s | ceiling p50 ms | ceiling p99 ms | versus alerts/s | versus p50 ms | versus p99 ms | ratio (versus / ceiling) | errors (ceiling / versus) |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+CPU_TABLE="| concurrency | ceiling CPU µs/alert | versus CPU µs/alert | emulator CPU µs/alert (ceiling run / versus run) |
+|---:|---:|---:|---:|"
+VERDICT=""
+for ((i = 0; i < ${#RESULTS[@]}; i += 2)); do
+    f="${RESULTS[i]}"
+    v="${RESULTS[i + 1]}"
+    c="$(field "$f" concurrency)"
+    f_rps="$(field "$f" rps)"
+    v_rps="$(field "$v" rps)"
+    r="$(ratio "$v_rps" "$f_rps")"
+    TABLE+="
+| $c | $f_rps | $(field "$f" p50_ms) | $(field "$f" p99_ms) | $v_rps | $(field "$v" p50_ms) | $(field "$v" p99_ms) | $r | $(field "$f" errors) / $(field "$v" errors) |"
+    CPU_TABLE+="
+| $c | $(cpu_per_req "$(field "$f" target_cpu_ms)" "$f_rps") | $(cpu_per_req "$(field "$v" target_cpu_ms)" "$v_rps") | $(cpu_per_req "$(field "$f" emulator_cpu_ms)" "$f_rps") / $(cpu_per_req "$(field "$v" emulator_cpu_ms)" "$v_rps") |"
+    if [[ "$c" == 64 ]]; then
+        p99="$(field "$v" p99_ms)"
+        ok_ratio="$(awk -v r="$r" 'BEGIN { print (r + 0 >= 0.5) ? "met" : "missed" }')"
+        ok_p99="$(awk -v p="$p99" 'BEGIN { print (p + 0 <= 20) ? "met" : "missed" }')"
+        VERDICT="Target at 64 concurrent senders: ratio ≥ 0.50 — **$ok_ratio** ($r); versus p99 ≤ 20 ms — **$ok_p99** ($p99 ms)."
+    fi
+done
+
+MODEL="$(lscpu 2>/dev/null | sed -nE 's/^Model name:[[:space:]]+//p' | head -1)"
+MEM="$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+RAW="$(printf '%s\n' "${RESULTS[@]}")"
+
+SECTION="<!-- e2e:start -->
+## End-to-end POST /api/incidents
+
+_Generated by \`$COMMAND\` on $(date -u '+%Y-%m-%d %H:%M UTC'); rerun it to refresh this section._
+
+Closed-loop load (\`bench/src/bin/loadgen.rs\`, one keep-alive HTTP/1.1
+connection per sender, the next request leaves when the previous answer is
+read) posting \`tests/fixtures/alertmanager/critical.json\` (one alert) for
+${DURATION} s after a ${WARMUP} s warm-up, at each concurrency against:
+
+- **ceiling**: \`bench/src/bin/forwarder.rs\`, a plain axum/hyper handler that
+  parses the JSON with serde_json and forwards one \`chat.postMessage\` per
+  alert to the emulator over a shared pooled reqwest client, 201 on success;
+- **versus**: \`target/release/versus\` (release build, \`RUST_LOG=warn\`),
+  Slack channel on, pointed at the same emulator (\`alert.slack.api_url\`),
+  template \`tests/fixtures/templates/slack_message.tmpl\`, default plugins
+  (\`alertmanager\` transform, \`gotemplate\` renderer, \`slack\` channel).
+
+Both deliver to the same \`bench/src/bin/slack-emulator\` (\`{\"ok\":true}\`
+with no other work). alerts/s counts 201 answers only; latencies are
+nearest-rank percentiles of every counted request. Everything — load
+generator, target and emulator — shares the same machine.
+
+$TABLE
+
+$VERDICT
+
+CPU per alert (from \`/proc/<pid>/stat\` over warm-up + measurement):
+
+$CPU_TABLE
+
+Machine: $(nproc) CPUs ($MODEL), $MEM RAM, Linux $(uname -r).
+Load average (1/5/15 min) before measuring: $LOAD_BEFORE; after: $LOAD_AFTER.
+
+Command: \`$COMMAND\` (DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"$CONCURRENCY\" LOADGEN_THREADS=$LOADGEN_THREADS).
+
+<details><summary>Raw load-generator output</summary>
+
+\`\`\`json
+$RAW
+\`\`\`
+
+</details>
+<!-- e2e:end -->"
+
+if [[ -n "${NO_DOCS:-}" ]]; then
+    printf '%s\n' "$SECTION"
+    exit 0
+fi
+
+mkdir -p "$(dirname "$DOC")"
+if [[ ! -f "$DOC" ]]; then
+    printf '# Benchmarks\n\n%s\n' "$SECTION" >"$DOC"
+elif grep -q '^<!-- e2e:start -->$' "$DOC" && grep -q '^<!-- e2e:end -->$' "$DOC"; then
+    printf '%s\n' "$SECTION" >"$TMP/section.md"
+    awk -v sec="$TMP/section.md" '
+        /^<!-- e2e:start -->$/ { while ((getline line < sec) > 0) print line; skip = 1; next }
+        /^<!-- e2e:end -->$/ { skip = 0; next }
+        !skip { print }
+    ' "$DOC" >"$TMP/doc.md"
+    cat "$TMP/doc.md" >"$DOC"
+else
+    printf '\n%s\n' "$SECTION" >>"$DOC"
+fi
+log "wrote $DOC"

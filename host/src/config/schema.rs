@@ -1,0 +1,340 @@
+//! The keys we know, as a tree walked over the parsed YAML before it is
+//! deserialized. The walk:
+//! - warns once for each key we do not implement or do not know;
+//! - removes empty values (`~`, nothing, an unset `${VAR}`, and blank text
+//!   where a number, boolean or duration is expected), so the field's
+//!   default applies;
+//! - checks each scalar with the same [`lenient`] helper the field uses, so
+//!   a bad value is reported with its dotted key.
+//!
+//! Keep this tree in step with the structs in `sections.rs` and
+//! `plugins.rs`: a key missing here is warned about as unknown.
+
+use serde_yaml_ng::{Mapping, Value};
+
+use super::lenient;
+
+/// What is expected at one place in the file.
+pub(super) enum Node {
+    /// Text; blank text is kept (`button_style: ""` means grey).
+    Text,
+    /// A scalar read by a lenient helper; blank text counts as empty.
+    Scalar(Kind),
+    /// Anything: passed on as written (plugin settings).
+    Free,
+    /// A mapping with these keys.
+    Map(&'static [(&'static str, Node)]),
+    /// A mapping whose keys are chosen by the user, each value shaped so.
+    Named(&'static Node),
+    /// A list whose items are shaped so.
+    List(&'static Node),
+    /// An upstream key we do not implement: what to say about it.
+    Unimplemented(&'static str),
+}
+
+/// The scalar kinds, by the lenient helper that reads them.
+#[derive(Clone, Copy)]
+pub(super) enum Kind {
+    Bool,
+    U16,
+    U32,
+    I64,
+    Usize,
+    Float,
+    Duration,
+}
+
+use Kind::{Bool, Duration, Float, I64, U16, U32, Usize};
+use Node::{Free, List, Map, Named, Scalar, Text, Unimplemented};
+
+const LIMITS: &[(&str, Node)] = &[
+    ("memory_mb", Scalar(U32)),
+    ("timeout", Scalar(Duration)),
+    ("max_output_bytes", Scalar(Usize)),
+    ("allowed_hosts", List(&Text)),
+    ("http_timeout", Scalar(Duration)),
+    ("http_max_body_bytes", Scalar(Usize)),
+];
+
+const SLACK: Node = Map(&[
+    ("enable", Scalar(Bool)),
+    ("token", Text),
+    ("channel_id", Text),
+    ("template_path", Text),
+    ("api_url", Text),
+    (
+        "message_properties",
+        Map(&[
+            ("button_text", Text),
+            ("button_style", Text),
+            ("disable_button", Scalar(Bool)),
+        ]),
+    ),
+]);
+
+const ALERT: Node = Map(&[
+    ("debug_body", Scalar(Bool)),
+    ("max_body_bytes", Scalar(Usize)),
+    ("slack", SLACK),
+    (
+        "console",
+        Map(&[("enable", Scalar(Bool)), ("template_path", Text)]),
+    ),
+    (
+        "telegram",
+        Unimplemented("the telegram channel is not implemented yet"),
+    ),
+    (
+        "viber",
+        Unimplemented("the viber channel is not implemented yet"),
+    ),
+    (
+        "email",
+        Unimplemented("the email channel is not implemented yet"),
+    ),
+    (
+        "msteams",
+        Unimplemented("the msteams channel is not implemented yet"),
+    ),
+    (
+        "lark",
+        Unimplemented("the lark channel is not implemented yet"),
+    ),
+]);
+
+const ONCALL: Node = Map(&[
+    ("enable", Scalar(Bool)),
+    ("initialized_only", Scalar(Bool)),
+    ("wait_minutes", Scalar(Float)),
+    ("provider", Text),
+    ("ack_secret", Text),
+    (
+        "aws_incident_manager",
+        Map(&[
+            ("response_plan_arn", Text),
+            ("region", Text),
+            ("endpoint_url", Text),
+            ("other_response_plan_arns", Named(&Text)),
+        ]),
+    ),
+    (
+        "pagerduty",
+        Unimplemented("the pagerduty on-call provider is not implemented yet"),
+    ),
+    (
+        "servicenow",
+        Unimplemented("the servicenow on-call provider is not implemented yet"),
+    ),
+    (
+        "incident_io",
+        Unimplemented("the incident_io on-call provider is not implemented yet"),
+    ),
+]);
+
+const REDIS: Node = Map(&[
+    ("host", Text),
+    ("port", Scalar(U16)),
+    ("password", Text),
+    ("db", Scalar(I64)),
+    ("insecure_skip_verify", Scalar(Bool)),
+    ("tls", Scalar(Bool)),
+    ("url", Text),
+]);
+
+const PLUGINS: Node = Map(&[
+    ("dir", Text),
+    ("cache_dir", Text),
+    ("renderer", Text),
+    ("transforms", List(&Text)),
+    ("watch", Scalar(Bool)),
+    ("defaults", Map(LIMITS)),
+    ("overrides", Named(&Map(LIMITS))),
+]);
+
+const CHANNEL: Node = Map(&[
+    ("name", Text),
+    ("plugin", Text),
+    ("template_path", Text),
+    ("enable", Scalar(Bool)),
+    ("allowed_hosts", List(&Text)),
+    ("config", Free),
+    ("memory_mb", Scalar(U32)),
+    ("timeout", Scalar(Duration)),
+    ("max_output_bytes", Scalar(Usize)),
+    ("http_timeout", Scalar(Duration)),
+    ("http_max_body_bytes", Scalar(Usize)),
+]);
+
+/// The whole file.
+pub(super) const ROOT: Node = Map(&[
+    ("name", Text),
+    ("host", Text),
+    ("port", Scalar(U16)),
+    ("public_host", Text),
+    ("alert", ALERT),
+    ("oncall", ONCALL),
+    ("redis", REDIS),
+    ("plugins", PLUGINS),
+    ("channels", List(&CHANNEL)),
+    (
+        "gateway_secret",
+        Unimplemented("the admin API it protects is not implemented yet"),
+    ),
+    (
+        "proxy",
+        Unimplemented("the outbound proxy is not implemented yet"),
+    ),
+    (
+        "queue",
+        Unimplemented(
+            "message queues (SNS, SQS, Pub/Sub, Azure Service Bus) are not implemented yet",
+        ),
+    ),
+    (
+        "storage",
+        Unimplemented("the incident storage backend is not implemented yet"),
+    ),
+    (
+        "agent",
+        Unimplemented("the AI agent is not implemented yet"),
+    ),
+]);
+
+/// A value that cannot be used, by dotted key.
+#[derive(Debug)]
+pub(super) struct Bad {
+    pub key: String,
+    pub message: String,
+}
+
+/// Walks `value` against `node`; see the module docs.
+pub(super) fn walk(
+    value: &mut Value,
+    node: &Node,
+    key: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(), Bad> {
+    let bad = |message: String| Bad {
+        key: key.to_string(),
+        message,
+    };
+    match node {
+        Free | Unimplemented(_) => Ok(()),
+        Text => match value {
+            Value::Mapping(_) | Value::Sequence(_) => Err(bad(format!(
+                "expected a single value, found {}",
+                shape(value)
+            ))),
+            _ => Ok(()),
+        },
+        Scalar(kind) => check(*kind, value).map_err(bad),
+        Map(keys) => {
+            let map = mapping(value).map_err(bad)?;
+            let mut kept = Mapping::new();
+            for (k, mut v) in std::mem::take(map) {
+                let Some(name) = k.as_str() else {
+                    warnings.push(format!("{key}: the key {k:?} is not text; ignored"));
+                    continue;
+                };
+                let child = join(key, name);
+                match keys.iter().find(|(known, _)| *known == name) {
+                    None => warnings.push(format!(
+                        "{child}: unknown key; ignored (check the spelling)"
+                    )),
+                    Some((_, Unimplemented(what))) => {
+                        warnings.push(format!("{child}: {what}; ignored"))
+                    }
+                    Some((_, node)) => {
+                        if is_empty(&v, node) {
+                            continue;
+                        }
+                        walk(&mut v, node, &child, warnings)?;
+                    }
+                }
+                kept.insert(k, v);
+            }
+            *map = kept;
+            Ok(())
+        }
+        Named(node) => {
+            let map = mapping(value).map_err(bad)?;
+            map.retain(|_, v| !is_empty(v, node));
+            for (k, v) in map.iter_mut() {
+                let name = k.as_str().map_or_else(|| format!("{k:?}"), str::to_string);
+                walk(v, node, &join(key, &name), warnings)?;
+            }
+            Ok(())
+        }
+        List(node) => {
+            let Value::Sequence(items) = value else {
+                return Err(bad(format!("expected a list, found {}", shape(value))));
+            };
+            if matches!(node, Map(_))
+                && let Some(i) = items.iter().position(Value::is_null)
+            {
+                return Err(Bad {
+                    key: format!("{key}[{i}]"),
+                    message: "is empty: remove the entry or fill it in".into(),
+                });
+            }
+            items.retain(|v| !is_empty(v, node));
+            for (i, v) in items.iter_mut().enumerate() {
+                walk(v, node, &format!("{key}[{i}]"), warnings)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Whether `value` is empty where `node` is expected, so the default applies.
+fn is_empty(value: &Value, node: &Node) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => matches!(node, Scalar(_)) && s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+fn mapping(value: &mut Value) -> Result<&mut Mapping, String> {
+    if value.is_null() {
+        *value = Value::Mapping(Mapping::new());
+    }
+    let found = shape(value);
+    match value {
+        Value::Mapping(map) => Ok(map),
+        _ => Err(format!(
+            "expected a section of `key: value` lines, found {found}"
+        )),
+    }
+}
+
+fn check(kind: Kind, value: &Value) -> Result<(), String> {
+    let v = value.clone();
+    let result = match kind {
+        Bool => lenient::bool(v).map(drop),
+        U16 => lenient::u16(v).map(drop),
+        U32 => lenient::u32(v).map(drop),
+        I64 => lenient::i64(v).map(drop),
+        Usize => lenient::usize(v).map(drop),
+        Float => lenient::f64(v).map(drop),
+        Duration => lenient::duration(v).map(drop),
+    };
+    result.map_err(|e| e.to_string())
+}
+
+fn shape(value: &Value) -> &'static str {
+    match value {
+        Value::Mapping(_) => "a section",
+        Value::Sequence(_) => "a list",
+        Value::Tagged(_) => "a tagged value",
+        _ => "a single value",
+    }
+}
+
+fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}

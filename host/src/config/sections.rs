@@ -1,0 +1,331 @@
+//! The typed sections of `config.yaml` other than `plugins:`: `alert`,
+//! `oncall`, `redis` and our `channels` list, with their defaults.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::lenient;
+
+/// Largest request body accepted by default. Alertmanager groups are rarely
+/// more than a few tens of KiB; 1 MiB admits large groups while bounding the
+/// memory one request can take.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Upstream's default: long enough for someone to click ACK, short enough
+/// that a missed page is escalated quickly.
+pub const DEFAULT_WAIT_MINUTES: f64 = 3.0;
+
+/// The standard Redis port.
+pub const DEFAULT_REDIS_PORT: u16 = 6379;
+
+/// The only on-call provider we implement.
+pub const AWS_INCIDENT_MANAGER: &str = "aws_incident_manager";
+
+/// The Slack Web API; tests point `alert.slack.api_url` at a local server.
+pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api/";
+
+/// The template upstream ships for Slack, also used by the console channel.
+const DEFAULT_TEMPLATE: &str = "config/slack_message.tmpl";
+
+/// The upstream `alert:` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AlertConfig {
+    /// Log raw request bodies (may contain secrets; off by default).
+    #[serde(deserialize_with = "lenient::bool")]
+    pub debug_body: bool,
+    /// Largest request body accepted on the alert endpoints, in bytes (ours).
+    #[serde(deserialize_with = "lenient::usize")]
+    pub max_body_bytes: usize,
+    /// Slack channel.
+    pub slack: SlackConfig,
+    /// Our built-in console channel: writes messages to the log.
+    pub console: ConsoleConfig,
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        Self {
+            debug_body: false,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            slack: SlackConfig::default(),
+            console: ConsoleConfig::default(),
+        }
+    }
+}
+
+/// The upstream `alert.slack` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SlackConfig {
+    /// Whether Slack delivery is wanted; see [`SlackConfig::is_effective`].
+    #[serde(deserialize_with = "lenient::bool")]
+    pub enable: bool,
+    /// Bot token (`xoxb-…`).
+    #[serde(deserialize_with = "lenient::string")]
+    pub token: String,
+    /// Channel to post to.
+    #[serde(deserialize_with = "lenient::string")]
+    pub channel_id: String,
+    /// Message template file.
+    #[serde(deserialize_with = "lenient::path")]
+    pub template_path: PathBuf,
+    /// Base URL of the Slack Web API (ours; tests point it at a local server).
+    #[serde(deserialize_with = "lenient::string")]
+    pub api_url: String,
+    /// The ACK button (upstream `message_properties`).
+    pub message_properties: SlackMessageProperties,
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        Self {
+            enable: false,
+            token: String::new(),
+            channel_id: String::new(),
+            template_path: PathBuf::from(DEFAULT_TEMPLATE),
+            api_url: DEFAULT_SLACK_API_URL.into(),
+            message_properties: SlackMessageProperties::default(),
+        }
+    }
+}
+
+impl SlackConfig {
+    /// Slack is used only when it is enabled and has a token; enabled
+    /// without a token gives a load warning instead of an error, as upstream
+    /// configs ship with `enable: true` and `token: ${SLACK_TOKEN}`.
+    pub fn is_effective(&self) -> bool {
+        self.enable && !self.token.trim().is_empty()
+    }
+}
+
+/// The upstream `alert.slack.message_properties` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct SlackMessageProperties {
+    /// Text of the ACK button.
+    #[serde(deserialize_with = "lenient::string")]
+    pub button_text: String,
+    /// `primary` (blue), `danger` (red), or empty for Slack's default grey.
+    #[serde(deserialize_with = "lenient::string")]
+    pub button_style: String,
+    /// Leave the button out, for teams that acknowledge some other way.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub disable_button: bool,
+}
+
+impl Default for SlackMessageProperties {
+    fn default() -> Self {
+        Self {
+            button_text: "Acknowledge Alert".into(),
+            button_style: "primary".into(),
+            disable_button: false,
+        }
+    }
+}
+
+/// The built-in console channel (ours).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ConsoleConfig {
+    /// Whether the console channel is on.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub enable: bool,
+    /// Message template file.
+    #[serde(deserialize_with = "lenient::path")]
+    pub template_path: PathBuf,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            enable: false,
+            template_path: PathBuf::from(DEFAULT_TEMPLATE),
+        }
+    }
+}
+
+/// The upstream `oncall:` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct OnCallConfig {
+    /// Escalate every alert that is not acknowledged in time.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub enable: bool,
+    /// Set up on-call but escalate only alerts sent with `oncall_enable=true`.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub initialized_only: bool,
+    /// Minutes to wait for an ACK before escalating; fractions allowed, `0`
+    /// escalates at once (and no ACK link is sent).
+    #[serde(deserialize_with = "lenient::f64")]
+    pub wait_minutes: f64,
+    /// On-call provider; only `aws_incident_manager` is implemented.
+    #[serde(deserialize_with = "lenient::string")]
+    pub provider: String,
+    /// AWS Incident Manager settings.
+    pub aws_incident_manager: AwsIncidentManagerConfig,
+    /// Key that signs ACK links (ours; env `VERSUS_ACK_SECRET`). When empty,
+    /// one is generated and shared through Redis.
+    #[serde(deserialize_with = "lenient::string")]
+    pub ack_secret: String,
+}
+
+impl Default for OnCallConfig {
+    fn default() -> Self {
+        Self {
+            enable: false,
+            initialized_only: false,
+            wait_minutes: DEFAULT_WAIT_MINUTES,
+            provider: AWS_INCIDENT_MANAGER.into(),
+            aws_incident_manager: AwsIncidentManagerConfig::default(),
+            ack_secret: String::new(),
+        }
+    }
+}
+
+impl OnCallConfig {
+    /// [`OnCallConfig::wait_minutes`] as a duration (saturating, never
+    /// negative).
+    pub fn wait(&self) -> Duration {
+        Duration::try_from_secs_f64(self.wait_minutes.max(0.0) * 60.0).unwrap_or(Duration::MAX)
+    }
+}
+
+/// The upstream `oncall.aws_incident_manager` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AwsIncidentManagerConfig {
+    /// Response plan started on escalation.
+    #[serde(deserialize_with = "lenient::string")]
+    pub response_plan_arn: String,
+    /// AWS region (ours); when unset, the SDK's usual lookup applies.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub region: Option<String>,
+    /// Endpoint override (ours), e.g. a local emulator in tests; the SDK also
+    /// honours `AWS_ENDPOINT_URL_SSM_INCIDENTS`.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub endpoint_url: Option<String>,
+    /// Named alternative plans, chosen per alert with
+    /// `?awsim_other_response_plan=<name>`.
+    #[serde(deserialize_with = "lenient::string_map")]
+    pub other_response_plan_arns: BTreeMap<String, String>,
+}
+
+/// The upstream `redis:` section, which on-call needs to survive restarts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RedisConfig {
+    /// Server host; empty means no Redis (see [`RedisConfig::is_configured`]).
+    #[serde(deserialize_with = "lenient::string")]
+    pub host: String,
+    /// Server port.
+    #[serde(deserialize_with = "lenient::u16")]
+    pub port: u16,
+    /// Password (`AUTH`); empty for none.
+    #[serde(deserialize_with = "lenient::string")]
+    pub password: String,
+    /// Database number.
+    #[serde(deserialize_with = "lenient::i64")]
+    pub db: i64,
+    /// Skip TLS certificate checks (upstream key; development only).
+    #[serde(deserialize_with = "lenient::bool")]
+    pub insecure_skip_verify: bool,
+    /// Connect with TLS (ours).
+    #[serde(deserialize_with = "lenient::bool")]
+    pub tls: bool,
+    /// A full `redis://` or `rediss://` URL (ours); wins over the fields above.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub url: Option<String>,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: DEFAULT_REDIS_PORT,
+            password: String::new(),
+            db: 0,
+            insecure_skip_verify: false,
+            tls: false,
+            url: None,
+        }
+    }
+}
+
+impl RedisConfig {
+    /// Whether a Redis server is given (a host or a URL).
+    pub fn is_configured(&self) -> bool {
+        !self.host.trim().is_empty() || self.url.as_deref().is_some_and(|u| !u.trim().is_empty())
+    }
+}
+
+/// One entry of our `channels:` list: a channel delivered by a custom
+/// channel plugin.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CustomChannelConfig {
+    /// Channel name, unique among all channels (logs, responses).
+    #[serde(deserialize_with = "lenient::string")]
+    pub name: String,
+    /// Channel plugin; defaults to the channel name.
+    #[serde(deserialize_with = "lenient::string")]
+    pub plugin: String,
+    /// Message template file.
+    #[serde(deserialize_with = "lenient::path")]
+    pub template_path: PathBuf,
+    /// Whether the channel is on.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub enable: bool,
+    /// Hosts the plugin may call, as in [`super::PluginLimits::allowed_hosts`].
+    #[serde(deserialize_with = "lenient::strings")]
+    pub allowed_hosts: Vec<String>,
+    /// Free-form settings passed to the plugin as a JSON object.
+    pub config: serde_json::Value,
+    /// See [`super::PluginLimits::memory_mb`].
+    #[serde(deserialize_with = "lenient::opt_u32")]
+    pub memory_mb: Option<u32>,
+    /// See [`super::PluginLimits::timeout`].
+    #[serde(deserialize_with = "lenient::opt_duration")]
+    pub timeout: Option<Duration>,
+    /// See [`super::PluginLimits::max_output_bytes`].
+    #[serde(deserialize_with = "lenient::opt_usize")]
+    pub max_output_bytes: Option<usize>,
+    /// See [`super::PluginLimits::http_timeout`].
+    #[serde(deserialize_with = "lenient::opt_duration")]
+    pub http_timeout: Option<Duration>,
+    /// See [`super::PluginLimits::http_max_body_bytes`].
+    #[serde(deserialize_with = "lenient::opt_usize")]
+    pub http_max_body_bytes: Option<usize>,
+}
+
+impl Default for CustomChannelConfig {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            plugin: String::new(),
+            template_path: PathBuf::new(),
+            enable: true,
+            allowed_hosts: Vec::new(),
+            config: serde_json::Value::Object(serde_json::Map::new()),
+            memory_mb: None,
+            timeout: None,
+            max_output_bytes: None,
+            http_timeout: None,
+            http_max_body_bytes: None,
+        }
+    }
+}
+
+impl CustomChannelConfig {
+    /// The plugin that delivers: `plugin`, or the channel name.
+    pub fn plugin_name(&self) -> &str {
+        if self.plugin.trim().is_empty() {
+            &self.name
+        } else {
+            &self.plugin
+        }
+    }
+}

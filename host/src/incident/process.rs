@@ -1,0 +1,230 @@
+//! Runs one incident through a pipeline: transforms in order, then render and
+//! deliver on every channel concurrently, each with its own retries, so one
+//! failing channel never blocks the others.
+
+use std::time::Instant;
+
+use futures::future::join_all;
+use serde::Serialize;
+use serde_json::Value;
+use tracing::Instrument;
+
+use super::{Incident, RetryPolicy};
+use crate::pipeline::bindings::types::{Event, Receipt, TransformOutcome};
+use crate::pipeline::{ChannelRuntime, Pipeline, PluginError};
+
+/// What became of one incident.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A transform dropped the event; nothing was sent.
+    Dropped {
+        /// The transform's reason.
+        reason: String,
+    },
+    /// Channels were tried; see each result.
+    Delivered {
+        /// One entry per enabled channel.
+        channels: Vec<ChannelOutcome>,
+    },
+}
+
+impl Outcome {
+    /// True when nothing failed.
+    pub fn ok(&self) -> bool {
+        match self {
+            Self::Dropped { .. } => true,
+            Self::Delivered { channels } => channels.iter().all(|c| c.error.is_none()),
+        }
+    }
+}
+
+/// What happened on one channel.
+#[derive(Debug, Serialize)]
+pub struct ChannelOutcome {
+    /// Channel name.
+    pub channel: String,
+    /// `delivered` or `failed`.
+    pub status: &'static str,
+    /// Delivery attempts made (0 when rendering failed).
+    pub attempts: u32,
+    /// The failure, for the caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The failure's kind (`permanent`, `transient`, `trap`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<&'static str>,
+    /// Where the message lives, for later updates.
+    #[serde(skip)]
+    pub receipt: Option<Receipt>,
+    /// The rendered text, kept for later updates.
+    #[serde(skip)]
+    pub message: Option<String>,
+}
+
+/// The event as the transforms leave it, or why they dropped it.
+pub enum Transformed {
+    /// Carry on with this event.
+    Keep(Event),
+    /// A transform dropped it.
+    Dropped(String),
+}
+
+/// Runs the transforms in order.
+pub async fn transform(pipeline: &Pipeline, incident: &Incident) -> Transformed {
+    let mut event = Event {
+        id: incident.id.clone(),
+        payload: incident.payload.to_string(),
+        resolved: incident.resolved,
+        severity: None,
+        ack_url: None,
+        dedup_key: None,
+    };
+    for t in &pipeline.transforms {
+        match t.transform(&event).await {
+            Ok(TransformOutcome::Keep(next)) => event = next,
+            Ok(TransformOutcome::Drop(reason)) => {
+                tracing::info!(plugin = &*t.base.name, %reason, "transform dropped the incident");
+                return Transformed::Dropped(reason);
+            }
+            // Fail open: a broken transform must not stop a page. The event
+            // goes on as it was before this transform.
+            Err(e) => {
+                tracing::error!(plugin = &*t.base.name, error = %e, "transform failed; continuing without it")
+            }
+        }
+    }
+    Transformed::Keep(event)
+}
+
+/// Renders and delivers `event` on every channel concurrently.
+pub async fn deliver(
+    pipeline: &Pipeline,
+    event: &Event,
+    incident: &Incident,
+    retry: &RetryPolicy,
+) -> Outcome {
+    let channels = join_all(pipeline.channels.iter().map(|c| {
+        let span = tracing::info_span!("channel", channel = %c.name);
+        deliver_one(pipeline, c, event, incident, retry).instrument(span)
+    }))
+    .await;
+    Outcome::Delivered { channels }
+}
+
+/// Transforms, then delivers (no on-call).
+pub async fn process(pipeline: &Pipeline, incident: &Incident, retry: &RetryPolicy) -> Outcome {
+    match transform(pipeline, incident).await {
+        Transformed::Dropped(reason) => Outcome::Dropped { reason },
+        Transformed::Keep(event) => deliver(pipeline, &event, incident, retry).await,
+    }
+}
+
+async fn deliver_one(
+    pipeline: &Pipeline,
+    channel: &ChannelRuntime,
+    event: &Event,
+    incident: &Incident,
+    retry: &RetryPolicy,
+) -> ChannelOutcome {
+    let failed = |attempts, e: PluginError| ChannelOutcome {
+        channel: channel.name.clone(),
+        status: "failed",
+        attempts,
+        error: Some(e.to_string()),
+        error_kind: Some(e.kind()),
+        receipt: None,
+        message: None,
+    };
+    let data = if channel.ack_in_template {
+        template_data(event)
+    } else {
+        event.payload.clone()
+    };
+    let message = match pipeline.renderer.render(&channel.template, &data).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "rendering failed");
+            return failed(0, e);
+        }
+    };
+    let config = channel_config(channel, incident);
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match channel.plugin.deliver(&message, event, &config).await {
+            Ok(receipt) => {
+                tracing::info!(attempts = attempt, "delivered");
+                return ChannelOutcome {
+                    channel: channel.name.clone(),
+                    status: "delivered",
+                    attempts: attempt,
+                    error: None,
+                    error_kind: None,
+                    receipt: Some(receipt),
+                    message: Some(message),
+                };
+            }
+            Err(e) if retryable(&e) => {
+                let retry_after = match &e {
+                    PluginError::Transient { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                let wait = retry.backoff(attempt, retry_after);
+                if started.elapsed() + wait > retry.max_elapsed {
+                    tracing::error!(attempts = attempt, error = %e, "delivery failed; retry budget exhausted");
+                    return failed(attempt, e);
+                }
+                tracing::warn!(attempt, error = %e, wait_ms = wait.as_millis() as u64, "delivery failed; retrying");
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => {
+                tracing::error!(attempts = attempt, error = %e, "delivery failed permanently");
+                return failed(attempt, e);
+            }
+        }
+    }
+}
+
+/// Transient errors and timeouts are worth another try; everything else
+/// (bad config, permanent refusals, plugin bugs) fails the same way again.
+fn retryable(e: &PluginError) -> bool {
+    matches!(e, PluginError::Transient { .. } | PluginError::Timeout(_))
+}
+
+/// The data a template sees: the (transformed) payload, plus `AckURL` while
+/// an ACK link is pending.
+fn template_data(event: &Event) -> String {
+    match &event.ack_url {
+        None => event.payload.clone(),
+        Some(url) => match serde_json::from_str::<Value>(&event.payload) {
+            Ok(Value::Object(mut map)) => {
+                map.insert("AckURL".into(), Value::String(url.clone()));
+                Value::Object(map).to_string()
+            }
+            _ => event.payload.clone(),
+        },
+    }
+}
+
+/// The channel's settings with this request's overrides applied.
+fn channel_config(channel: &ChannelRuntime, incident: &Incident) -> String {
+    let Some(id) = incident
+        .overrides
+        .slack_channel_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+    else {
+        return channel.config_json.to_string();
+    };
+    if channel.name != "slack" {
+        return channel.config_json.to_string();
+    }
+    match serde_json::from_str::<Value>(&channel.config_json) {
+        Ok(Value::Object(mut map)) => {
+            map.insert("channel_id".into(), Value::String(id.to_string()));
+            Value::Object(map).to_string()
+        }
+        _ => channel.config_json.to_string(),
+    }
+}

@@ -1,0 +1,70 @@
+//! Retry policy for channel deliveries: exponential backoff with jitter,
+//! honouring the remote side's `Retry-After`, within a bounded total time.
+
+use std::time::Duration;
+
+/// How hard to try one delivery.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Total time budget for all attempts and waits of one delivery.
+    pub max_elapsed: Duration,
+    /// Wait before the first retry.
+    pub initial_backoff: Duration,
+    /// Cap on one wait (a `Retry-After` beyond the remaining budget fails).
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            // Alertmanager's webhook timeout defaults to 10 s and it retries
+            // by itself; Slack's own rate-limit waits are usually ≤ 30 s.
+            max_elapsed: Duration::from_secs(30),
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `attempt` (1-based), with ±20% jitter,
+    /// or the remote side's `retry_after` when it gave one.
+    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait;
+        }
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.max_backoff);
+        // Jitter spreads retries from many replicas hitting one rate limit.
+        let jitter = 0.8 + 0.4 * (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0;
+        exp.mul_f64(jitter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        let p = RetryPolicy::default();
+        let first = p.backoff(1, None);
+        assert!(
+            first >= Duration::from_millis(400) && first <= Duration::from_millis(600),
+            "{first:?}"
+        );
+        let third = p.backoff(3, None);
+        assert!(
+            third >= Duration::from_millis(1600) && third <= Duration::from_millis(2400),
+            "{third:?}"
+        );
+        let late = p.backoff(30, None);
+        assert!(late <= Duration::from_millis(9600), "{late:?}");
+        assert_eq!(
+            p.backoff(2, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! Versus: an incident alert gateway whose transforms, templates and chat
+//! channels run as sandboxed WebAssembly components.
+
+pub mod cli;
+pub mod config;
+pub mod incident;
+pub mod oncall;
+pub mod pipeline;
+pub mod server;
+
+pub use server::{AppState, app};

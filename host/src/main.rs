@@ -1,0 +1,158 @@
+//! The `versus` binary: parse the CLI, set up logging, then serve, check or
+//! render.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use anyhow::Context;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use versus::cli::{Cli, Command, LogFormat};
+use versus::config::{Config, PluginsConfig};
+use versus::pipeline::{Loader, Reloader, cache};
+use versus::{AppState, app};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = matches!(cli.command, Some(Command::Render { .. }));
+    init_tracing(cli.log_format, quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            None | Some(Command::Serve) => serve(cli.config).await,
+            Some(Command::Check) => check(cli.config).await,
+            Some(Command::Render {
+                template,
+                data,
+                renderer,
+            }) => render(template, data, renderer).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat, quiet: bool) {
+    let default = if quiet { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// The cache directory from the config, else the default. `none` disables it.
+fn cache_dir(plugins: &PluginsConfig) -> Option<std::path::PathBuf> {
+    match &plugins.cache_dir {
+        Some(d) if d.as_os_str() == "none" => None,
+        Some(d) => Some(d.clone()),
+        None => cache::default_dir(),
+    }
+}
+
+async fn serve(config_path: std::path::PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&config_path)?;
+    let loader = Arc::new(Loader::new(cache_dir(&config.plugins))?);
+    let reloader = Reloader::start(config_path, loader).await?;
+    if config.plugins.watch {
+        reloader.watch().context("cannot start the file watcher")?;
+    }
+    reloader
+        .reload_on_sighup()
+        .context("cannot listen for SIGHUP")?;
+    let oncall = versus::oncall::setup::build(&config, reloader.clone()).await?;
+    let shutdown = Arc::new(tokio::sync::Notify::new());
+    if let Some(oc) = &oncall {
+        tokio::spawn(versus::oncall::scheduler::run(
+            oc.clone(),
+            oc.wake.clone(),
+            shutdown.clone(),
+        ));
+    }
+
+    let addr = format!("{}:{}", config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (set `host`/`port` in the config)"))?;
+    tracing::info!(%addr, "versus listening");
+    let mut state = AppState::new(reloader);
+    state.oncall = oncall;
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    shutdown.notify_waiters();
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+async fn check(config_path: std::path::PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&config_path)?;
+    let loader = Loader::new(cache_dir(&config.plugins))?;
+    let pipeline = loader.build(&config, 1).await?;
+    let stats = &loader.cache().stats;
+    println!("config {} is valid", config_path.display());
+    println!("{}", pipeline.describe());
+    println!(
+        "components: {} compiled, {} loaded from cache",
+        stats.compiled.load(Ordering::Relaxed),
+        stats.disk_hits.load(Ordering::Relaxed) + stats.memory_hits.load(Ordering::Relaxed)
+    );
+    Ok(())
+}
+
+async fn render(
+    template: std::path::PathBuf,
+    data: std::path::PathBuf,
+    renderer: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let template_text = std::fs::read_to_string(&template)
+        .with_context(|| format!("cannot read template {}", template.display()))?;
+    let data_text = std::fs::read_to_string(&data)
+        .with_context(|| format!("cannot read data {}", data.display()))?;
+    let plugins = PluginsConfig::default();
+    let loader = Loader::new(cache_dir(&plugins))?;
+    let plugin = loader
+        .renderer(&plugins, &plugins.renderer, renderer.as_deref())
+        .await?;
+    let text = plugin.render(&template_text, &data_text).await?;
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! The in-memory store: one process, nothing survives a restart. For demos
+//! and development when no Redis is configured. Same semantics as Redis.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::record::{
+    Acked, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
+};
+use super::{Attempt, StoreError};
+
+#[derive(Default)]
+struct Inner {
+    incidents: HashMap<String, IncidentView>,
+    /// (due ms, id), ordered by due time.
+    due: BTreeSet<(i64, String)>,
+    due_of: HashMap<String, i64>,
+    dedup: HashMap<String, String>,
+}
+
+impl Inner {
+    fn set_due(&mut self, id: &str, at: i64) {
+        self.remove_due(id);
+        self.due.insert((at, id.to_string()));
+        self.due_of.insert(id.to_string(), at);
+    }
+
+    fn remove_due(&mut self, id: &str) {
+        if let Some(old) = self.due_of.remove(id) {
+            self.due.remove(&(old, id.to_string()));
+        }
+    }
+}
+
+/// An in-process store. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl MemoryStore {
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
+        self.inner
+            .lock()
+            .map_err(|_| StoreError::Data("in-memory store poisoned".into()))
+    }
+
+    /// See [`super::Store::create`].
+    pub fn create(&self, new: &NewIncident) -> Result<Created, StoreError> {
+        let mut s = self.lock()?;
+        if let Some(key) = &new.dedup_key
+            && let Some(open) = s.dedup.get(key).cloned()
+            && let Some(existing) = s.incidents.get_mut(&open)
+            && matches!(
+                existing.state,
+                State::Pending | State::Escalating | State::Escalated
+            )
+        {
+            existing.repeats += 1;
+            return Ok(Created::Joined {
+                id: open,
+                state: existing.state,
+                ack_exp: existing.record.ack_exp,
+            });
+        }
+        s.incidents.insert(
+            new.id.clone(),
+            IncidentView {
+                record: new.clone(),
+                state: State::Pending,
+                acked_ms: None,
+                escalated_ms: None,
+                resolved_ms: None,
+                failed_ms: None,
+                attempts: 0,
+                last_error: None,
+                repeats: 0,
+                receipts: Vec::new(),
+            },
+        );
+        s.set_due(&new.id, new.deadline_ms);
+        if let Some(key) = &new.dedup_key {
+            s.dedup.insert(key.clone(), new.id.clone());
+        }
+        Ok(Created::New)
+    }
+
+    /// See [`super::Store::ack`].
+    pub fn ack(&self, id: &str, now_ms: i64) -> Result<Acked, StoreError> {
+        let mut s = self.lock()?;
+        let Some(inc) = s.incidents.get_mut(id) else {
+            return Ok(Acked::Unknown);
+        };
+        if inc.state != State::Pending {
+            return Ok(Acked::NotPending(inc.state));
+        }
+        inc.state = State::Acknowledged;
+        inc.acked_ms = Some(now_ms);
+        s.remove_due(id);
+        Ok(Acked::Done)
+    }
+
+    /// See [`super::Store::claim_due`].
+    pub fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut s = self.lock()?;
+        let due: Vec<String> = s
+            .due
+            .iter()
+            .take_while(|(at, _)| *at <= now_ms)
+            .take(limit)
+            .map(|(_, id)| id.clone())
+            .collect();
+        let mut claimed = Vec::new();
+        for id in due {
+            let claimable = s
+                .incidents
+                .get(&id)
+                .is_some_and(|i| matches!(i.state, State::Pending | State::Escalating));
+            if claimable {
+                if let Some(i) = s.incidents.get_mut(&id) {
+                    i.state = State::Escalating;
+                }
+                s.set_due(&id, lease_until_ms);
+                claimed.push(id);
+            } else {
+                s.remove_due(&id);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// See [`super::Store::next_due_ms`].
+    pub fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self.lock()?.due.first().map(|(at, _)| *at))
+    }
+
+    /// See [`super::Store::finish`].
+    pub fn finish(&self, id: &str, outcome: Attempt<'_>, now_ms: i64) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let Some(inc) = s.incidents.get_mut(id) else {
+            return Ok(());
+        };
+        if inc.state != State::Escalating {
+            return Ok(());
+        }
+        inc.attempts += 1;
+        match outcome {
+            Attempt::Escalated => {
+                inc.state = State::Escalated;
+                inc.escalated_ms = Some(now_ms);
+                s.remove_due(id);
+            }
+            Attempt::Failed(e) => {
+                inc.state = State::EscalationFailed;
+                inc.failed_ms = Some(now_ms);
+                inc.last_error = Some(e.to_string());
+                s.remove_due(id);
+            }
+            Attempt::Retry { at_ms, error } => {
+                inc.last_error = Some(error.to_string());
+                s.set_due(id, at_ms);
+            }
+        }
+        Ok(())
+    }
+
+    /// See [`super::Store::resolve`].
+    pub fn resolve(&self, dedup_key: &str, now_ms: i64) -> Result<ResolvedOutcome, StoreError> {
+        let mut s = self.lock()?;
+        let Some(id) = s.dedup.remove(dedup_key) else {
+            return Ok(ResolvedOutcome::NoIncident);
+        };
+        let Some(inc) = s.incidents.get_mut(&id) else {
+            return Ok(ResolvedOutcome::NoIncident);
+        };
+        inc.resolved_ms = Some(now_ms);
+        match inc.state {
+            State::Pending => {
+                inc.state = State::Resolved;
+                s.remove_due(&id);
+                Ok(ResolvedOutcome::Cancelled(id))
+            }
+            state => {
+                if state == State::Acknowledged {
+                    inc.state = State::Resolved;
+                }
+                Ok(ResolvedOutcome::Closed(id, state))
+            }
+        }
+    }
+
+    /// See [`super::Store::add_receipts`].
+    pub fn add_receipts(&self, id: &str, receipts: &[StoredReceipt]) -> Result<(), StoreError> {
+        if let Some(inc) = self.lock()?.incidents.get_mut(id) {
+            inc.receipts.extend_from_slice(receipts);
+        }
+        Ok(())
+    }
+
+    /// See [`super::Store::get`].
+    pub fn get(&self, id: &str) -> Result<Option<IncidentView>, StoreError> {
+        Ok(self.lock()?.incidents.get(id).cloned())
+    }
+}

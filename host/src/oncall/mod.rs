@@ -1,0 +1,234 @@
+//! On-call: durable escalation to AWS Incident Manager. Owns the incident
+//! store (Redis, or memory for a single process), signed ACK links, the
+//! scheduler and the AWS call. Plugins never see any of it.
+
+pub mod ack;
+mod aws;
+pub mod clock;
+mod memory_store;
+pub mod record;
+mod redis_store;
+pub mod scheduler;
+mod scripts;
+pub mod setup;
+pub mod store;
+pub mod title;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+pub use ack::{AckLinkError, AckSigner};
+pub use aws::Escalator;
+pub use clock::Clock;
+pub use memory_store::MemoryStore;
+pub use record::{
+    Acked, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
+};
+pub use redis_store::RedisStore;
+pub use store::{Attempt, Store, StoreError};
+
+use crate::config::Config;
+use crate::incident::{ChannelOutcome, Incident};
+use crate::pipeline::Reloader;
+use crate::pipeline::bindings::types::{Event, Receipt, StatusChange};
+
+/// ACK links stay valid this long after the deadline, so a late click is
+/// told "already escalated" (409) rather than "expired" (403).
+const ACK_GRACE: Duration = Duration::from_secs(24 * 3600);
+
+/// Longest wait accepted; beyond it an alert is not really on-call.
+const MAX_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// On-call settings, fixed at startup.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// On for every alert unless the query says otherwise.
+    pub enable: bool,
+    /// Default wait before escalating.
+    pub wait: Duration,
+    /// Default response plan.
+    pub response_plan_arn: String,
+    /// Base URL for ACK links.
+    pub public_host: String,
+    /// StartIncident attempts before giving up.
+    pub max_attempts: u32,
+}
+
+impl Settings {
+    /// From the config file.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            enable: config.oncall.enable && !config.oncall.initialized_only,
+            wait: config.oncall.wait(),
+            response_plan_arn: config.oncall.aws_incident_manager.response_plan_arn.clone(),
+            public_host: config.public_host.clone(),
+            max_attempts: 5,
+        }
+    }
+}
+
+/// What registering an alert did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registration {
+    /// The incident the alert belongs to (its own, or the open one it joined).
+    pub incident_id: String,
+    /// The ACK link to show, if escalation is pending.
+    pub ack_url: Option<String>,
+    /// True when the alert joined an open incident (a repeat).
+    pub joined: bool,
+}
+
+/// The on-call service.
+pub struct OnCall {
+    /// Incident state.
+    pub store: Store,
+    /// ACK link signer.
+    pub signer: AckSigner,
+    /// AWS client.
+    pub escalator: Escalator,
+    /// Time source.
+    pub clock: Clock,
+    /// Settings.
+    pub settings: Settings,
+    /// For channel updates.
+    pub reloader: Arc<Reloader>,
+    /// Wakes the scheduler when a deadline is added.
+    pub wake: Arc<Notify>,
+}
+
+impl OnCall {
+    /// Whether on-call applies to this alert.
+    pub fn applies(&self, incident: &Incident, resolved: bool) -> bool {
+        !resolved
+            && incident
+                .overrides
+                .oncall_enable
+                .unwrap_or(self.settings.enable)
+    }
+
+    /// Writes the incident and its deadline before any channel is called.
+    /// `None` when no response plan is configured for it.
+    pub async fn register(
+        &self,
+        incident: &Incident,
+        event: &Event,
+    ) -> Result<Option<Registration>, StoreError> {
+        let plan = incident
+            .overrides
+            .awsim_response_plan_arn
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| self.settings.response_plan_arn.clone());
+        if plan.is_empty() {
+            tracing::warn!(
+                "on-call applies but no response plan ARN is configured; not escalating"
+            );
+            return Ok(None);
+        }
+        let wait = incident
+            .overrides
+            .oncall_wait_minutes
+            .map_or(self.settings.wait, |m| {
+                Duration::try_from_secs_f64(m * 60.0).unwrap_or(MAX_WAIT)
+            })
+            .min(MAX_WAIT);
+        let now = self.clock.now_ms();
+        let deadline_ms = now + wait.as_millis() as i64;
+        let ack_exp = (deadline_ms + ACK_GRACE.as_millis() as i64) / 1000;
+        let new = NewIncident {
+            id: incident.id.clone(),
+            created_ms: now,
+            deadline_ms,
+            response_plan_arn: plan,
+            title: title::title(&incident.payload, event.severity.as_deref()),
+            impact: title::impact(event.severity.as_deref()),
+            dedup_key: event.dedup_key.clone(),
+            ack_exp,
+        };
+        // With no wait there is nothing to acknowledge: no link, as upstream.
+        let link = |id: &str, exp: i64| {
+            (!wait.is_zero()).then(|| self.signer.url(&self.settings.public_host, id, exp))
+        };
+        match self.store.create(&new).await? {
+            Created::New => {
+                self.wake.notify_one();
+                tracing::info!(incident_id = %new.id, wait_ms = wait.as_millis() as u64, "escalation scheduled");
+                Ok(Some(Registration {
+                    incident_id: new.id.clone(),
+                    ack_url: link(&new.id, ack_exp),
+                    joined: false,
+                }))
+            }
+            Created::Joined { id, state, ack_exp } => {
+                tracing::info!(incident_id = %id, state = state.as_str(), "repeat notification joined the open incident");
+                Ok(Some(Registration {
+                    ack_url: (state == State::Pending)
+                        .then(|| link(&id, ack_exp))
+                        .flatten(),
+                    incident_id: id,
+                    joined: true,
+                }))
+            }
+        }
+    }
+
+    /// Remembers where each channel delivered, for later updates.
+    pub async fn record_receipts(&self, incident_id: &str, outcomes: &[ChannelOutcome]) {
+        let receipts: Vec<StoredReceipt> = outcomes
+            .iter()
+            .filter_map(|o| {
+                Some(StoredReceipt {
+                    channel: o.channel.clone(),
+                    destination: o.receipt.as_ref()?.destination.clone(),
+                    message_id: o.receipt.as_ref()?.message_id.clone(),
+                    message: o.message.clone()?,
+                })
+            })
+            .collect();
+        if receipts.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.add_receipts(incident_id, &receipts).await {
+            tracing::warn!(error = %e, "cannot store message receipts; later updates of these messages are skipped");
+        }
+    }
+
+    /// Tells every channel that delivered a message for `id` about `change`.
+    pub async fn update_channels(&self, id: &str, change: StatusChange) {
+        let view = match self.store.get(id).await {
+            Ok(Some(v)) => v,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot load receipts; channel messages not updated");
+                return;
+            }
+        };
+        let pipeline = self.reloader.pipeline();
+        let event = Event {
+            id: id.to_string(),
+            payload: "{}".into(),
+            resolved: change == StatusChange::Resolved,
+            severity: None,
+            ack_url: None,
+            dedup_key: view.record.dedup_key.clone(),
+        };
+        for r in &view.receipts {
+            let Some(channel) = pipeline.channels.iter().find(|c| c.name == r.channel) else {
+                continue;
+            };
+            let receipt = Receipt {
+                destination: r.destination.clone(),
+                message_id: r.message_id.clone(),
+            };
+            if let Err(e) = channel
+                .plugin
+                .update(&receipt, change, &r.message, &event, &channel.config_json)
+                .await
+            {
+                tracing::warn!(channel = %r.channel, error = %e, "channel update failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The on-call record of one incident, as stored, and its states.
+
+use serde::{Deserialize, Serialize};
+
+/// Where an incident stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Waiting for an ACK; the deadline is in the due-set.
+    Pending,
+    /// Claimed by a scheduler; the response plan is being started.
+    Escalating,
+    /// Someone acknowledged in time.
+    Acknowledged,
+    /// The response plan was started.
+    Escalated,
+    /// Starting the response plan failed after every retry.
+    EscalationFailed,
+    /// The alert resolved before escalation.
+    Resolved,
+}
+
+impl State {
+    /// The name used in Redis and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Escalating => "escalating",
+            Self::Acknowledged => "acknowledged",
+            Self::Escalated => "escalated",
+            Self::EscalationFailed => "escalation_failed",
+            Self::Resolved => "resolved",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "escalating" => Self::Escalating,
+            "acknowledged" => Self::Acknowledged,
+            "escalated" => Self::Escalated,
+            "escalation_failed" => Self::EscalationFailed,
+            "resolved" => Self::Resolved,
+            _ => return None,
+        })
+    }
+}
+
+/// What is written once, when the incident is created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewIncident {
+    /// Incident id.
+    pub id: String,
+    /// Creation time, Unix ms.
+    pub created_ms: i64,
+    /// When to escalate if not acknowledged, Unix ms.
+    pub deadline_ms: i64,
+    /// Response plan to start.
+    pub response_plan_arn: String,
+    /// Incident title for AWS.
+    pub title: String,
+    /// AWS impact (1 = critical … 5 = no impact), if mapped.
+    pub impact: Option<i32>,
+    /// Groups repeated notifications of one problem.
+    pub dedup_key: Option<String>,
+    /// The ACK link's expiry, Unix seconds.
+    pub ack_exp: i64,
+}
+
+/// A delivered message, kept so the channel can update it later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredReceipt {
+    /// Channel name.
+    pub channel: String,
+    /// The channel's destination id.
+    pub destination: String,
+    /// The channel's message id.
+    pub message_id: String,
+    /// The rendered text, so the message can be rebuilt.
+    pub message: String,
+}
+
+/// Everything known about an incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentView {
+    /// The creation record.
+    #[serde(flatten)]
+    pub record: NewIncident,
+    /// Current state.
+    pub state: State,
+    /// When it was acknowledged, Unix ms.
+    pub acked_ms: Option<i64>,
+    /// When the response plan was started, Unix ms.
+    pub escalated_ms: Option<i64>,
+    /// When it resolved, Unix ms.
+    pub resolved_ms: Option<i64>,
+    /// When escalation was given up, Unix ms.
+    pub failed_ms: Option<i64>,
+    /// StartIncident attempts so far.
+    pub attempts: u32,
+    /// The last escalation error.
+    pub last_error: Option<String>,
+    /// Repeated notifications that joined this incident.
+    pub repeats: u32,
+    /// Delivered messages.
+    pub receipts: Vec<StoredReceipt>,
+}
+
+/// Result of creating an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// A new incident with its own deadline.
+    New,
+    /// A repeat of an open incident with the same dedup key: no new timer.
+    Joined {
+        /// The open incident's id.
+        id: String,
+        /// Its state.
+        state: State,
+        /// Its ACK link expiry, to show the same link again.
+        ack_exp: i64,
+    },
+}
+
+/// Result of an ACK.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Acked {
+    /// Moved from pending to acknowledged: escalation cancelled.
+    Done,
+    /// Not pending: nothing changed. Carries the state it was in.
+    NotPending(State),
+    /// No such incident.
+    Unknown,
+}
+
+/// Result of a resolved notification.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResolvedOutcome {
+    /// No open incident has that dedup key.
+    NoIncident,
+    /// The incident was pending; its escalation is cancelled.
+    Cancelled(String),
+    /// The incident was already acknowledged or escalated; marked resolved.
+    Closed(String, State),
+}

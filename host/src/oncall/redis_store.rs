@@ -1,0 +1,257 @@
+//! The Redis store: every replica shares it, every transition is one Lua
+//! script, so replicas never race each other.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+
+use super::StoreError;
+use super::record::{
+    Acked, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
+};
+use super::scripts;
+
+/// How long finished incidents are kept for `GET /api/incidents/{id}`.
+const FINISHED_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// A Redis-backed store. Cheap to clone.
+#[derive(Clone)]
+pub struct RedisStore {
+    con: ConnectionManager,
+    prefix: String,
+    create: Script,
+    ack: Script,
+    claim: Script,
+    finish: Script,
+    resolve: Script,
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://` or `rediss://`); keys get `prefix`.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| StoreError::Config(e.to_string()))?;
+        // Short timeouts: a request waiting on Redis is an alert not yet
+        // sent, and the sender retries on our 503.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let con = ConnectionManager::new_with_config(client, config).await?;
+        Ok(Self {
+            con,
+            prefix: prefix.to_string(),
+            create: Script::new(scripts::CREATE),
+            ack: Script::new(scripts::ACK),
+            claim: Script::new(scripts::CLAIM),
+            finish: Script::new(scripts::FINISH),
+            resolve: Script::new(scripts::RESOLVE),
+        })
+    }
+
+    fn inc(&self, id: &str) -> String {
+        format!("{}inc:{id}", self.prefix)
+    }
+
+    fn due(&self) -> String {
+        format!("{}due", self.prefix)
+    }
+
+    fn dedup(&self, key: &str) -> String {
+        format!("{}dedup:{key}", self.prefix)
+    }
+
+    /// Round trip to Redis, for readiness.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut con = self.con.clone();
+        let _: String = redis::cmd("PING").query_async(&mut con).await?;
+        Ok(())
+    }
+
+    /// Gets the shared ACK secret, creating it (first writer wins) if absent.
+    pub async fn ack_secret(&self, fresh: &str) -> Result<String, StoreError> {
+        let mut con = self.con.clone();
+        let key = format!("{}ack_secret", self.prefix);
+        let _: bool = con.set_nx(&key, fresh).await?;
+        Ok(con.get(&key).await?)
+    }
+
+    /// See [`super::Store::create`].
+    pub async fn create(&self, new: &NewIncident) -> Result<Created, StoreError> {
+        let mut con = self.con.clone();
+        let record = serde_json::to_string(new).map_err(|e| StoreError::Data(e.to_string()))?;
+        let dedup = new
+            .dedup_key
+            .as_deref()
+            .map(|k| self.dedup(k))
+            .unwrap_or_default();
+        let reply: Vec<String> = self
+            .create
+            .key(self.inc(&new.id))
+            .key(self.due())
+            .key(dedup)
+            .arg(&new.id)
+            .arg(record)
+            .arg(new.deadline_ms)
+            .arg(new.created_ms)
+            .arg(&self.prefix)
+            .arg(new.ack_exp)
+            .invoke_async(&mut con)
+            .await?;
+        match reply.as_slice() {
+            [tag] if tag == "new" => Ok(Created::New),
+            [tag, id, state, exp] if tag == "joined" => Ok(Created::Joined {
+                id: id.clone(),
+                state: parse_state(state)?,
+                ack_exp: exp.parse().unwrap_or(0),
+            }),
+            other => Err(StoreError::Data(format!(
+                "unexpected reply to create: {other:?}"
+            ))),
+        }
+    }
+
+    /// See [`super::Store::ack`].
+    pub async fn ack(&self, id: &str, now_ms: i64) -> Result<Acked, StoreError> {
+        let mut con = self.con.clone();
+        let reply: String = self
+            .ack
+            .key(self.inc(id))
+            .key(self.due())
+            .arg(id)
+            .arg(now_ms)
+            .invoke_async(&mut con)
+            .await?;
+        Ok(match reply.as_str() {
+            "done" => Acked::Done,
+            "unknown" => Acked::Unknown,
+            other => Acked::NotPending(parse_state(other)?),
+        })
+    }
+
+    /// See [`super::Store::claim_due`].
+    pub async fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut con = self.con.clone();
+        Ok(self
+            .claim
+            .key(self.due())
+            .arg(now_ms)
+            .arg(lease_until_ms)
+            .arg(limit)
+            .arg(&self.prefix)
+            .invoke_async(&mut con)
+            .await?)
+    }
+
+    /// See [`super::Store::next_due_ms`].
+    pub async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
+        let mut con = self.con.clone();
+        let first: Vec<(String, f64)> = con.zrange_withscores(self.due(), 0, 0).await?;
+        Ok(first.first().map(|(_, score)| *score as i64))
+    }
+
+    /// See [`super::Store::finish`].
+    pub async fn finish(
+        &self,
+        id: &str,
+        outcome: super::Attempt<'_>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut con = self.con.clone();
+        let (tag, retry_at, error) = outcome.parts();
+        let _: i64 = self
+            .finish
+            .key(self.inc(id))
+            .key(self.due())
+            .arg(id)
+            .arg(tag)
+            .arg(now_ms)
+            .arg(retry_at)
+            .arg(error)
+            .invoke_async(&mut con)
+            .await?;
+        if tag != "retry" {
+            let _: bool = con.expire(self.inc(id), FINISHED_TTL_SECS).await?;
+        }
+        Ok(())
+    }
+
+    /// See [`super::Store::resolve`].
+    pub async fn resolve(
+        &self,
+        dedup_key: &str,
+        now_ms: i64,
+    ) -> Result<ResolvedOutcome, StoreError> {
+        let mut con = self.con.clone();
+        let reply: Vec<String> = self
+            .resolve
+            .key(self.dedup(dedup_key))
+            .arg(&self.prefix)
+            .arg(now_ms)
+            .invoke_async(&mut con)
+            .await?;
+        match reply.as_slice() {
+            [tag] if tag == "none" => Ok(ResolvedOutcome::NoIncident),
+            [tag, id] if tag == "cancelled" => Ok(ResolvedOutcome::Cancelled(id.clone())),
+            [tag, id, state] if tag == "closed" => {
+                Ok(ResolvedOutcome::Closed(id.clone(), parse_state(state)?))
+            }
+            other => Err(StoreError::Data(format!(
+                "unexpected reply to resolve: {other:?}"
+            ))),
+        }
+    }
+
+    /// See [`super::Store::add_receipts`].
+    pub async fn add_receipts(
+        &self,
+        id: &str,
+        receipts: &[StoredReceipt],
+    ) -> Result<(), StoreError> {
+        let mut con = self.con.clone();
+        let mut all = self.get(id).await?.map(|v| v.receipts).unwrap_or_default();
+        all.extend_from_slice(receipts);
+        let json = serde_json::to_string(&all).map_err(|e| StoreError::Data(e.to_string()))?;
+        let _: i64 = con.hset(self.inc(id), "receipts", json).await?;
+        Ok(())
+    }
+
+    /// See [`super::Store::get`].
+    pub async fn get(&self, id: &str) -> Result<Option<IncidentView>, StoreError> {
+        let mut con = self.con.clone();
+        let h: HashMap<String, String> = con.hgetall(self.inc(id)).await?;
+        if h.is_empty() {
+            return Ok(None);
+        }
+        let record = h
+            .get("record")
+            .ok_or_else(|| StoreError::Data(format!("incident {id} has no record")))?;
+        let int = |k: &str| h.get(k).and_then(|v| v.parse::<i64>().ok());
+        Ok(Some(IncidentView {
+            record: serde_json::from_str(record).map_err(|e| StoreError::Data(e.to_string()))?,
+            state: parse_state(h.get("state").map_or("", String::as_str))?,
+            acked_ms: int("acked_ms"),
+            escalated_ms: int("escalated_ms"),
+            resolved_ms: int("resolved_ms"),
+            failed_ms: int("failed_ms"),
+            attempts: int("attempts").unwrap_or(0) as u32,
+            last_error: h.get("last_error").cloned(),
+            repeats: int("repeats").unwrap_or(0) as u32,
+            receipts: h
+                .get("receipts")
+                .and_then(|r| serde_json::from_str(r).ok())
+                .unwrap_or_default(),
+        }))
+    }
+}
+
+fn parse_state(s: &str) -> Result<State, StoreError> {
+    State::parse(s).ok_or_else(|| StoreError::Data(format!("unknown incident state `{s}`")))
+}

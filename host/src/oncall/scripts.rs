@@ -1,0 +1,96 @@
+//! Lua scripts that make each on-call transition atomic in Redis. Keys:
+//! `{p}inc:{id}` (hash), `{p}due` (sorted set: id → due time in ms),
+//! `{p}dedup:{key}` (string: id of the open incident). The prefix is passed
+//! as an argument so scripts can reach the hash of an id they look up.
+
+/// Create, or join an open incident with the same dedup key.
+/// KEYS: inc, due, dedup-or-empty. ARGV: id, record json, deadline ms,
+/// now ms, prefix, ack_exp.
+/// Returns {"new"} or {"joined", id, state, ack_exp}.
+pub const CREATE: &str = r#"
+if KEYS[3] ~= '' then
+  local open = redis.call('GET', KEYS[3])
+  if open then
+    local k = ARGV[5] .. 'inc:' .. open
+    local st = redis.call('HGET', k, 'state')
+    if st == 'pending' or st == 'escalating' or st == 'escalated' then
+      redis.call('HINCRBY', k, 'repeats', 1)
+      return {'joined', open, st, redis.call('HGET', k, 'ack_exp') or '0'}
+    end
+  end
+end
+redis.call('HSET', KEYS[1], 'record', ARGV[2], 'state', 'pending', 'attempts', 0, 'repeats', 0, 'ack_exp', ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+if KEYS[3] ~= '' then redis.call('SET', KEYS[3], ARGV[1]) end
+return {'new'}
+"#;
+
+/// Acknowledge a pending incident. KEYS: inc, due. ARGV: id, now ms.
+/// Returns "done", "unknown" or the state it was in.
+pub const ACK: &str = r#"
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then return 'unknown' end
+if st ~= 'pending' then return st end
+redis.call('HSET', KEYS[1], 'state', 'acknowledged', 'acked_ms', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 'done'
+"#;
+
+/// Claim due incidents: pending (or escalating whose lease ran out) become
+/// escalating and their score moves to the lease end, so a replica that
+/// dies mid-escalation leaves them to be claimed again. Entries in any other
+/// state are dropped from the set. KEYS: due. ARGV: now ms, lease-until ms,
+/// limit, prefix. Returns the claimed ids.
+pub const CLAIM: &str = r#"
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(ids) do
+  local k = ARGV[4] .. 'inc:' .. id
+  local st = redis.call('HGET', k, 'state')
+  if st == 'pending' or st == 'escalating' then
+    redis.call('HSET', k, 'state', 'escalating')
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    table.insert(out, id)
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out
+"#;
+
+/// Record the end of one escalation attempt. KEYS: inc, due. ARGV: id,
+/// outcome ("escalated" | "retry" | "failed"), now ms, retry-at ms, error.
+pub const FINISH: &str = r#"
+if redis.call('HGET', KEYS[1], 'state') ~= 'escalating' then return 0 end
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if ARGV[2] == 'escalated' then
+  redis.call('HSET', KEYS[1], 'state', 'escalated', 'escalated_ms', ARGV[3])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+elseif ARGV[2] == 'failed' then
+  redis.call('HSET', KEYS[1], 'state', 'escalation_failed', 'failed_ms', ARGV[3], 'last_error', ARGV[5])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], 'last_error', ARGV[5])
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+end
+return 1
+"#;
+
+/// A resolved notification. KEYS: dedup. ARGV: prefix, now ms.
+/// Returns {"none"}, {"cancelled", id} or {"closed", id, state}.
+pub const RESOLVE: &str = r#"
+local id = redis.call('GET', KEYS[1])
+if not id then return {'none'} end
+redis.call('DEL', KEYS[1])
+local k = ARGV[1] .. 'inc:' .. id
+local st = redis.call('HGET', k, 'state')
+if not st then return {'none'} end
+redis.call('HSET', k, 'resolved_ms', ARGV[2])
+if st == 'pending' then
+  redis.call('HSET', k, 'state', 'resolved')
+  redis.call('ZREM', ARGV[1] .. 'due', id)
+  return {'cancelled', id}
+end
+if st == 'acknowledged' then redis.call('HSET', k, 'state', 'resolved') end
+return {'closed', id, st}
+"#;

@@ -1,0 +1,149 @@
+//! `Store`: the on-call state behind one type, Redis or in-memory.
+
+use super::memory_store::MemoryStore;
+use super::record::{Acked, Created, IncidentView, NewIncident, ResolvedOutcome, StoredReceipt};
+use super::redis_store::RedisStore;
+
+/// A store failure. For a request this is a 503: nothing was sent.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Redis is unreachable or answered with an error.
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// The Redis settings are unusable.
+    #[error("redis configuration: {0}")]
+    Config(String),
+    /// Stored data could not be read back.
+    #[error("stored data: {0}")]
+    Data(String),
+}
+
+/// How one escalation attempt ended.
+#[derive(Debug, Clone, Copy)]
+pub enum Attempt<'a> {
+    /// StartIncident succeeded.
+    Escalated,
+    /// It failed; try again at `at_ms`.
+    Retry {
+        /// When to retry, Unix ms.
+        at_ms: i64,
+        /// The error.
+        error: &'a str,
+    },
+    /// It failed for the last time.
+    Failed(&'a str),
+}
+
+impl<'a> Attempt<'a> {
+    /// (tag, retry-at, error) as the Lua script takes them.
+    pub fn parts(self) -> (&'static str, i64, &'a str) {
+        match self {
+            Self::Escalated => ("escalated", 0, ""),
+            Self::Retry { at_ms, error } => ("retry", at_ms, error),
+            Self::Failed(error) => ("failed", 0, error),
+        }
+    }
+}
+
+/// The on-call state store.
+#[derive(Clone)]
+pub enum Store {
+    /// Shared by every replica (boxed: it holds five scripts and a connection).
+    Redis(Box<RedisStore>),
+    /// This process only.
+    Memory(MemoryStore),
+}
+
+impl Store {
+    /// Writes a new incident and its deadline, or joins the open incident
+    /// with the same dedup key.
+    pub async fn create(&self, new: &NewIncident) -> Result<Created, StoreError> {
+        match self {
+            Self::Redis(s) => s.create(new).await,
+            Self::Memory(s) => s.create(new),
+        }
+    }
+
+    /// Moves a pending incident to acknowledged, atomically against claims.
+    pub async fn ack(&self, id: &str, now_ms: i64) -> Result<Acked, StoreError> {
+        match self {
+            Self::Redis(s) => s.ack(id, now_ms).await,
+            Self::Memory(s) => s.ack(id, now_ms),
+        }
+    }
+
+    /// Claims up to `limit` incidents due at `now_ms`, leasing them until
+    /// `lease_until_ms`.
+    pub async fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        match self {
+            Self::Redis(s) => s.claim_due(now_ms, lease_until_ms, limit).await,
+            Self::Memory(s) => s.claim_due(now_ms, lease_until_ms, limit),
+        }
+    }
+
+    /// The earliest due time, if anything is due at all.
+    pub async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
+        match self {
+            Self::Redis(s) => s.next_due_ms().await,
+            Self::Memory(s) => s.next_due_ms(),
+        }
+    }
+
+    /// Records how an escalation attempt ended.
+    pub async fn finish(
+        &self,
+        id: &str,
+        outcome: Attempt<'_>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        match self {
+            Self::Redis(s) => s.finish(id, outcome, now_ms).await,
+            Self::Memory(s) => s.finish(id, outcome, now_ms),
+        }
+    }
+
+    /// Handles a resolved notification for `dedup_key`.
+    pub async fn resolve(
+        &self,
+        dedup_key: &str,
+        now_ms: i64,
+    ) -> Result<ResolvedOutcome, StoreError> {
+        match self {
+            Self::Redis(s) => s.resolve(dedup_key, now_ms).await,
+            Self::Memory(s) => s.resolve(dedup_key, now_ms),
+        }
+    }
+
+    /// Remembers delivered messages so they can be updated later.
+    pub async fn add_receipts(
+        &self,
+        id: &str,
+        receipts: &[StoredReceipt],
+    ) -> Result<(), StoreError> {
+        match self {
+            Self::Redis(s) => s.add_receipts(id, receipts).await,
+            Self::Memory(s) => s.add_receipts(id, receipts),
+        }
+    }
+
+    /// Everything known about an incident.
+    pub async fn get(&self, id: &str) -> Result<Option<IncidentView>, StoreError> {
+        match self {
+            Self::Redis(s) => s.get(id).await,
+            Self::Memory(s) => s.get(id),
+        }
+    }
+
+    /// Whether the store answers (always true in memory).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Redis(s) => s.ping().await,
+            Self::Memory(_) => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! Builds a complete [`Pipeline`] from a [`Config`]: finds each plugin (the
+//! plugin directory first, then the built-ins), compiles it through the
+//! cache, links it against its world, and reads and validates templates.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::cache::ComponentCache;
+use super::engine::PluginEngine;
+use super::outbound::{HostPattern, HttpPolicy, PatternError, shared_client};
+use super::plugin::{ChannelPlugin, PluginParts, PluginSource, RendererPlugin, TransformerPlugin};
+use super::{ChannelRuntime, Pipeline, builtin};
+use crate::config::{Config, ConfigError, PluginsConfig};
+
+/// Why a pipeline could not be built. Each message names the thing to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The config itself is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No such plugin.
+    #[error(
+        "plugin `{name}` is not built in and {looked} does not exist: add the file or fix the name (built-ins: {builtins})"
+    )]
+    NotFound {
+        /// Plugin name.
+        name: String,
+        /// Where we looked.
+        looked: String,
+        /// The built-in names.
+        builtins: String,
+    },
+    /// A plugin file could not be read.
+    #[error("cannot read plugin file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not a valid component for this engine.
+    #[error("plugin `{name}` ({source_desc}) is not a valid WebAssembly component: {cause}")]
+    Compile {
+        /// Plugin name.
+        name: String,
+        /// Where it came from.
+        source_desc: String,
+        /// Wasmtime's message.
+        cause: String,
+    },
+    /// The component does not implement the world it is used as.
+    #[error(
+        "plugin `{name}` ({source_desc}) does not implement the `{world}` world of versus:gateway@0.1.0: {cause}"
+    )]
+    World {
+        /// Plugin name.
+        name: String,
+        /// Where it came from.
+        source_desc: String,
+        /// The expected world.
+        world: &'static str,
+        /// Wasmtime's message.
+        cause: String,
+    },
+    /// A bad `allowed_hosts` entry.
+    #[error("allowed_hosts for plugin `{name}`: {source}")]
+    HostPattern {
+        /// Plugin name.
+        name: String,
+        /// The parse error.
+        source: PatternError,
+    },
+    /// A template file could not be read.
+    #[error("cannot read template {path}: {source} (check the channel's template_path)")]
+    TemplateRead {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A template did not parse.
+    #[error("template {path} does not parse: {cause}")]
+    Template {
+        /// The file.
+        path: PathBuf,
+        /// The renderer's message.
+        cause: String,
+    },
+    /// Compilation was cancelled (the runtime shut down).
+    #[error("plugin loading was interrupted")]
+    Interrupted,
+}
+
+/// Loads plugins. One per process: it owns the engine and the cache.
+pub struct Loader {
+    engine: PluginEngine,
+    cache: Arc<ComponentCache>,
+    client: reqwest::Client,
+}
+
+impl Loader {
+    /// A loader with its own engine, caching compiled components in `cache_dir`.
+    pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        let engine = PluginEngine::new()?;
+        let cache = Arc::new(ComponentCache::new(engine.engine(), cache_dir));
+        Ok(Self {
+            engine,
+            cache,
+            client: shared_client(),
+        })
+    }
+
+    /// The compiled-component cache (for its counters).
+    pub fn cache(&self) -> &ComponentCache {
+        &self.cache
+    }
+
+    /// Builds every plugin and template the config refers to.
+    pub async fn build(&self, config: &Config, generation: u64) -> Result<Pipeline, LoadError> {
+        let plugins = &config.plugins;
+        let renderer = Arc::new(self.renderer(plugins, &plugins.renderer, None).await?);
+        let mut transforms = Vec::new();
+        for name in &plugins.transforms {
+            let parts = self.parts(plugins, name, None).await?;
+            let desc = parts.source.to_string();
+            let t = TransformerPlugin::new(&self.engine, parts)
+                .map_err(|e| world_error(name, desc, "transformer", e))?;
+            transforms.push(Arc::new(t));
+        }
+        let mut channels = Vec::new();
+        for spec in config.channels() {
+            let parts = self
+                .parts_with(plugins, &spec.plugin, None, spec.limits.clone())
+                .await?;
+            let desc = parts.source.to_string();
+            let plugin = ChannelPlugin::new(&self.engine, parts)
+                .map_err(|e| world_error(&spec.plugin, desc, "channel", e))?;
+            let template = read_template(&renderer, &spec.template_path).await?;
+            channels.push(ChannelRuntime {
+                name: spec.name.clone(),
+                plugin: Arc::new(plugin),
+                template,
+                template_path: spec.template_path.clone(),
+                config_json: spec.config_json.clone().into(),
+                ack_in_template: !shows_ack_button(&spec.plugin, &spec.config_json),
+            });
+        }
+        Ok(Pipeline {
+            generation,
+            renderer,
+            transforms,
+            channels,
+        })
+    }
+
+    /// Loads a renderer, from `file` when given, else by name.
+    pub async fn renderer(
+        &self,
+        plugins: &PluginsConfig,
+        name: &str,
+        file: Option<&Path>,
+    ) -> Result<RendererPlugin, LoadError> {
+        let parts = self.parts(plugins, name, file).await?;
+        let desc = parts.source.to_string();
+        RendererPlugin::new(&self.engine, parts).map_err(|e| world_error(name, desc, "renderer", e))
+    }
+
+    /// Loads a transformer from an explicit file (tests, `versus plugin`).
+    pub async fn transformer_file(
+        &self,
+        plugins: &PluginsConfig,
+        file: &Path,
+    ) -> Result<TransformerPlugin, LoadError> {
+        let name = file_stem(file);
+        let parts = self.parts(plugins, &name, Some(file)).await?;
+        let desc = parts.source.to_string();
+        TransformerPlugin::new(&self.engine, parts)
+            .map_err(|e| world_error(&name, desc, "transformer", e))
+    }
+
+    /// Loads a channel from an explicit file (tests, `versus plugin`).
+    pub async fn channel_file(
+        &self,
+        plugins: &PluginsConfig,
+        file: &Path,
+    ) -> Result<ChannelPlugin, LoadError> {
+        let name = file_stem(file);
+        let parts = self.parts(plugins, &name, Some(file)).await?;
+        let desc = parts.source.to_string();
+        ChannelPlugin::new(&self.engine, parts).map_err(|e| world_error(&name, desc, "channel", e))
+    }
+
+    /// Finds, reads and compiles plugin `name` (compilation runs on the
+    /// blocking pool: it takes ~200 ms for a cache miss).
+    async fn parts(
+        &self,
+        plugins: &PluginsConfig,
+        name: &str,
+        file: Option<&Path>,
+    ) -> Result<PluginParts, LoadError> {
+        self.parts_with(plugins, name, file, plugins.limits_for(name))
+            .await
+    }
+
+    /// [`Self::parts`] with explicit limits (a channel's own).
+    async fn parts_with(
+        &self,
+        plugins: &PluginsConfig,
+        name: &str,
+        file: Option<&Path>,
+        limits: crate::config::PluginLimits,
+    ) -> Result<PluginParts, LoadError> {
+        let (wasm, source) = locate(plugins.dir.as_deref(), name, file)?;
+        let allowed = limits
+            .allowed_hosts
+            .iter()
+            .map(|p| HostPattern::parse(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| LoadError::HostPattern {
+                name: name.to_string(),
+                source,
+            })?;
+        let http = Arc::new(HttpPolicy::new(
+            allowed,
+            limits.http_timeout,
+            limits.http_max_body_bytes,
+            self.client.clone(),
+        ));
+        let (cache, engine, owned_name) =
+            (self.cache.clone(), self.engine.clone(), name.to_string());
+        let component =
+            tokio::task::spawn_blocking(move || cache.get(engine.engine(), &owned_name, &wasm))
+                .await
+                .map_err(|_| LoadError::Interrupted)?
+                .map_err(|e| LoadError::Compile {
+                    name: name.to_string(),
+                    source_desc: source.to_string(),
+                    cause: format!("{e:#}"),
+                })?;
+        Ok(PluginParts {
+            name: name.into(),
+            source,
+            limits,
+            http,
+            component,
+        })
+    }
+}
+
+/// The plugin directory's `<name>.wasm` wins over a built-in of that name.
+fn locate(
+    dir: Option<&Path>,
+    name: &str,
+    file: Option<&Path>,
+) -> Result<(Vec<u8>, PluginSource), LoadError> {
+    let candidate = file
+        .map(Path::to_path_buf)
+        .or_else(|| dir.map(|d| d.join(format!("{name}.wasm"))));
+    if let Some(path) = &candidate
+        && (file.is_some() || path.exists())
+    {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        return Ok((bytes, PluginSource::File(path.clone())));
+    }
+    match builtin::wasm(name) {
+        Some(bytes) => Ok((bytes.to_vec(), PluginSource::Builtin)),
+        None => Err(LoadError::NotFound {
+            name: name.to_string(),
+            looked: candidate.map_or_else(
+                || "no plugins.dir is set, so nothing".into(),
+                |p| p.display().to_string(),
+            ),
+            builtins: builtin::NAMES.join(", "),
+        }),
+    }
+}
+
+/// The Slack plugin shows the ACK link as a button unless
+/// `message_properties.disable_button` is set.
+fn shows_ack_button(plugin: &str, config_json: &str) -> bool {
+    plugin == "slack"
+        && !serde_json::from_str::<serde_json::Value>(config_json)
+            .ok()
+            .and_then(|c| c["message_properties"]["disable_button"].as_bool())
+            .unwrap_or(false)
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map_or_else(|| "plugin".into(), |s| s.to_string_lossy().into_owned())
+}
+
+fn world_error(
+    name: &str,
+    source_desc: String,
+    world: &'static str,
+    e: wasmtime::Error,
+) -> LoadError {
+    LoadError::World {
+        name: name.to_string(),
+        source_desc,
+        world,
+        cause: format!("{e:#}"),
+    }
+}
+
+/// Reads a template and has the renderer check that it parses.
+async fn read_template(renderer: &RendererPlugin, path: &Path) -> Result<Arc<str>, LoadError> {
+    let text = tokio::fs::read_to_string(path)
+        .await
+        .map_err(|source| LoadError::TemplateRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    renderer
+        .validate(&text)
+        .await
+        .map_err(|e| LoadError::Template {
+            path: path.to_path_buf(),
+            cause: e.to_string(),
+        })?;
+    Ok(text.into())
+}

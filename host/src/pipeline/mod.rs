@@ -1,0 +1,78 @@
+//! The Wasm pipeline: engine, bindings, plugin loading, outbound HTTP policy,
+//! the compiled-component cache and hot reload. A [`Pipeline`] is one
+//! complete, immutable set of plugins and templates; reload builds a new one
+//! and swaps it in.
+
+pub mod bindings;
+pub mod builtin;
+pub mod cache;
+pub mod ctx;
+pub mod engine;
+pub mod loader;
+pub mod outbound;
+pub mod plugin;
+pub mod reload;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use loader::{LoadError, Loader};
+pub use plugin::{ChannelPlugin, PluginError, RendererPlugin, TransformerPlugin};
+pub use reload::Reloader;
+
+/// One enabled channel, ready to use.
+pub struct ChannelRuntime {
+    /// Channel name.
+    pub name: String,
+    /// The plugin that delivers.
+    pub plugin: Arc<ChannelPlugin>,
+    /// The template text, already validated.
+    pub template: Arc<str>,
+    /// Where the template came from.
+    pub template_path: PathBuf,
+    /// The JSON settings passed to the plugin.
+    pub config_json: Arc<str>,
+    /// Whether templates see `AckURL`. Off for Slack with its ACK button,
+    /// so the link is not shown twice.
+    pub ack_in_template: bool,
+}
+
+/// A complete set of plugins and templates. Immutable once built: requests
+/// hold an `Arc` to the one they started with.
+pub struct Pipeline {
+    /// Increases by one with every successful (re)load.
+    pub generation: u64,
+    /// The renderer every channel uses.
+    pub renderer: Arc<RendererPlugin>,
+    /// Transforms, in order.
+    pub transforms: Vec<Arc<TransformerPlugin>>,
+    /// Enabled channels.
+    pub channels: Vec<ChannelRuntime>,
+}
+
+impl Pipeline {
+    /// A one-line summary for logs.
+    pub fn describe(&self) -> String {
+        let channels: Vec<String> = self
+            .channels
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}({}, {})",
+                    c.name,
+                    c.plugin.base.source,
+                    c.template_path.display()
+                )
+            })
+            .collect();
+        let transforms: Vec<&str> = self.transforms.iter().map(|t| &*t.base.name).collect();
+        format!(
+            "generation {}: renderer {} ({}), transforms [{}], channels [{}]",
+            self.generation,
+            self.renderer.base.name,
+            self.renderer.base.source,
+            transforms.join(", "),
+            channels.join(", ")
+        )
+    }
+}

@@ -1,0 +1,331 @@
+//! Outbound HTTP for plugins: the host side of the `http` import. Owns the
+//! per-plugin allow-list, timeouts, body caps and redirect checks.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+
+use super::bindings::http;
+use super::ctx::PluginCtx;
+
+/// Redirect hops followed before giving up; browsers use 20, but a webhook
+/// that redirects more than a few times is misconfigured.
+const MAX_REDIRECTS: usize = 5;
+
+/// A host pattern could not be parsed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "allowed host `{pattern}` is invalid: {reason} (expected scheme://host[:port], e.g. https://hooks.slack.com or https://*.example.com:*)"
+)]
+pub struct PatternError {
+    pattern: String,
+    reason: &'static str,
+}
+
+/// One allow-list entry: `scheme://host[:port]`, where the scheme, the host
+/// or the port may be `*`, and the host may start with `*.`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern {
+    scheme: Option<String>,
+    host: HostMatch,
+    port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HostMatch {
+    Any,
+    Exact(String),
+    /// `*.example.com` matches any subdomain, not `example.com` itself.
+    Suffix(String),
+}
+
+impl HostPattern {
+    /// Parses one entry.
+    pub fn parse(pattern: &str) -> Result<Self, PatternError> {
+        let err = |reason| PatternError {
+            pattern: pattern.to_string(),
+            reason,
+        };
+        let (scheme, rest) = pattern
+            .split_once("://")
+            .ok_or_else(|| err("missing `scheme://`"))?;
+        let scheme = match scheme {
+            "*" => None,
+            "http" | "https" => Some(scheme.to_string()),
+            _ => return Err(err("scheme must be http, https or *")),
+        };
+        let rest = rest.trim_end_matches('/');
+        if rest.contains('/') || rest.is_empty() {
+            return Err(err("give only scheme, host and port, no path"));
+        }
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, "*")) => (h, None),
+            Some((h, p)) => (
+                h,
+                Some(
+                    p.parse::<u16>()
+                        .map_err(|_| err("port must be a number or *"))?,
+                ),
+            ),
+            None => {
+                let default = match scheme.as_deref() {
+                    Some("http") => Some(80),
+                    Some("https") => Some(443),
+                    _ => None,
+                };
+                (rest, default)
+            }
+        };
+        let host = host.to_ascii_lowercase();
+        let host = if host == "*" {
+            HostMatch::Any
+        } else if let Some(suffix) = host.strip_prefix("*.") {
+            HostMatch::Suffix(format!(".{suffix}"))
+        } else if host.contains('*') {
+            return Err(err("`*` may only be the whole host or its first label"));
+        } else {
+            HostMatch::Exact(host)
+        };
+        Ok(Self { scheme, host, port })
+    }
+
+    /// Whether `url` is covered by this entry.
+    pub fn allows(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let host = host.to_ascii_lowercase();
+        self.scheme.as_deref().is_none_or(|s| s == url.scheme())
+            && self
+                .port
+                .is_none_or(|p| Some(p) == url.port_or_known_default())
+            && match &self.host {
+                HostMatch::Any => true,
+                HostMatch::Exact(h) => *h == host,
+                HostMatch::Suffix(s) => host.ends_with(s.as_str()),
+            }
+    }
+}
+
+/// What one plugin may do over HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpPolicy {
+    allowed: Vec<HostPattern>,
+    timeout: Duration,
+    max_body: usize,
+    client: reqwest::Client,
+}
+
+impl HttpPolicy {
+    /// A policy from parsed patterns. `client` is shared by every plugin so
+    /// connections are pooled; it must not follow redirects by itself.
+    pub fn new(
+        allowed: Vec<HostPattern>,
+        timeout: Duration,
+        max_body: usize,
+        client: reqwest::Client,
+    ) -> Self {
+        Self {
+            allowed,
+            timeout,
+            max_body,
+            client,
+        }
+    }
+
+    /// Whether any entry allows `url`.
+    pub fn allows(&self, url: &Url) -> bool {
+        self.allowed.iter().any(|p| p.allows(url))
+    }
+
+    /// Sends `req`, following redirects only to allowed hosts.
+    pub async fn send(&self, req: http::Request) -> Result<http::Response, http::Error> {
+        let budget = match req.timeout_ms {
+            Some(ms) => self.timeout.min(Duration::from_millis(ms.into())),
+            None => self.timeout,
+        };
+        match tokio::time::timeout(budget, self.send_following(req)).await {
+            Ok(result) => result,
+            Err(_) => Err(http::Error::Timeout(format!(
+                "no complete response within {budget:?}"
+            ))),
+        }
+    }
+
+    async fn send_following(&self, req: http::Request) -> Result<http::Response, http::Error> {
+        let mut url = Url::parse(&req.url)
+            .map_err(|e| http::Error::InvalidRequest(format!("bad url: {e}")))?;
+        let mut method = Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| http::Error::InvalidRequest("bad method".into()))?;
+        let mut body = Some(req.body);
+        for _ in 0..=MAX_REDIRECTS {
+            if !self.allows(&url) {
+                return Err(http::Error::Denied(format!(
+                    "{}://{} is not in this plugin's allowed_hosts",
+                    url.scheme(),
+                    url.host_str().unwrap_or("")
+                )));
+            }
+            let mut builder = self.client.request(method.clone(), url.clone());
+            for (name, value) in &req.headers {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            if let Some(b) = &body
+                && !b.is_empty()
+            {
+                builder = builder.body(b.clone());
+            }
+            let resp = builder.send().await.map_err(transport_error)?;
+            let status = resp.status();
+            if status.is_redirection()
+                && let Some(next) = redirect_target(&url, &resp)
+            {
+                // 307/308 keep the method and body; the others become a GET.
+                if !matches!(
+                    status,
+                    StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+                ) {
+                    method = Method::GET;
+                    body = None;
+                }
+                url = next;
+                continue;
+            }
+            return self.read_response(resp).await;
+        }
+        Err(http::Error::Transport(format!(
+            "more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+
+    async fn read_response(&self, resp: reqwest::Response) -> Result<http::Response, http::Error> {
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
+            return Err(too_large(self.max_body));
+        }
+        let mut body = Vec::new();
+        let mut resp = resp;
+        while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(too_large(self.max_body));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(http::Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn redirect_target(base: &Url, resp: &reqwest::Response) -> Option<Url> {
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    base.join(location).ok()
+}
+
+fn too_large(max: usize) -> http::Error {
+    http::Error::TooLarge(format!("response body larger than {max} bytes"))
+}
+
+fn transport_error(e: reqwest::Error) -> http::Error {
+    if e.is_timeout() {
+        http::Error::Timeout(e.to_string())
+    } else if e.is_builder() {
+        http::Error::InvalidRequest(e.to_string())
+    } else {
+        http::Error::Transport(e.to_string())
+    }
+}
+
+/// The shared client: pooled connections, a connect timeout, no automatic
+/// redirects (we follow them ourselves, checking each hop).
+pub fn shared_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(concat!("versus/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+impl http::Host for PluginCtx {
+    async fn send(&mut self, request: http::Request) -> Result<http::Response, http::Error> {
+        let plugin = self.plugin.clone();
+        let method = request.method.clone();
+        let url = request.url.clone();
+        let result = self.http.send(request).await;
+        match &result {
+            Ok(r) => {
+                tracing::debug!(plugin = &*plugin, %method, url = %redact(&url), status = r.status, "outbound http")
+            }
+            Err(e) => {
+                tracing::warn!(plugin = &*plugin, %method, url = %redact(&url), error = ?e, "outbound http failed")
+            }
+        }
+        result
+    }
+}
+
+/// Drops the query string: tokens sometimes travel there.
+fn redact(url: &str) -> &str {
+    url.split_once('?').map_or(url, |(base, _)| base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("valid url")
+    }
+
+    #[test]
+    fn exact_host_uses_default_port() {
+        let p = HostPattern::parse("https://slack.com").expect("parses");
+        assert!(p.allows(&url("https://slack.com/api/chat.postMessage")));
+        assert!(p.allows(&url("https://SLACK.com:443/x")));
+        assert!(!p.allows(&url("http://slack.com/")));
+        assert!(!p.allows(&url("https://slack.com:8443/")));
+        assert!(!p.allows(&url("https://evil-slack.com/")));
+    }
+
+    #[test]
+    fn wildcards() {
+        let p = HostPattern::parse("*://*.example.com:*").expect("parses");
+        assert!(p.allows(&url("http://a.example.com:81/")));
+        assert!(p.allows(&url("https://b.c.example.com/")));
+        assert!(!p.allows(&url("https://example.com/")));
+        assert!(!p.allows(&url("https://example.com.evil.net/")));
+        let any = HostPattern::parse("http://127.0.0.1:*").expect("parses");
+        assert!(any.allows(&url("http://127.0.0.1:9999/x")));
+        assert!(!any.allows(&url("https://127.0.0.1:9999/x")));
+    }
+
+    #[test]
+    fn bad_patterns_say_why() {
+        for bad in [
+            "slack.com",
+            "ftp://x",
+            "https://a*b.com",
+            "https://x.com/path",
+            "https://x:port",
+        ] {
+            let err = HostPattern::parse(bad).expect_err(bad).to_string();
+            assert!(err.contains("expected scheme://host"), "{err}");
+        }
+    }
+}

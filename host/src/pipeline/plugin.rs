@@ -1,0 +1,352 @@
+//! Loaded plugins, one type per world, and the sandboxed call path: a fresh
+//! `Store` per call from a cached `*Pre`, a memory cap, a wall-clock
+//! deadline and an output cap. Whatever the guest does, the caller gets a
+//! `PluginError` for that call and the next call starts clean.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::Component;
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+use super::bindings::{ChannelPre, RendererPre, TransformerPre, types};
+use super::ctx::PluginCtx;
+use super::engine::PluginEngine;
+use super::outbound::HttpPolicy;
+use crate::config::PluginLimits;
+
+/// Why a plugin call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PluginError {
+    /// The guest rejected its input.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The guest reported a configuration problem.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A temporary failure; worth retrying.
+    #[error("transient: {message}")]
+    Transient {
+        /// Guest's message.
+        message: String,
+        /// Wait the remote side asked for.
+        retry_after: Option<Duration>,
+    },
+    /// A failure retrying will not fix.
+    #[error("permanent: {0}")]
+    Permanent(String),
+    /// The guest trapped (a plugin bug): the store was dropped.
+    #[error("plugin trapped: {0}")]
+    Trap(String),
+    /// The call ran past its deadline.
+    #[error("plugin exceeded its {0:?} time limit")]
+    Timeout(Duration),
+    /// The guest tried to grow memory past its cap.
+    #[error("plugin exceeded its {0} MiB memory limit")]
+    MemoryLimit(u32),
+    /// The guest returned more than `max_output_bytes`.
+    #[error("plugin output of {size} bytes exceeds the {limit}-byte limit")]
+    OutputTooLarge {
+        /// Bytes returned.
+        size: usize,
+        /// The cap.
+        limit: usize,
+    },
+    /// The component could not be instantiated.
+    #[error("plugin could not be instantiated: {0}")]
+    Instantiate(String),
+}
+
+impl PluginError {
+    /// A short label for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "invalid_input",
+            Self::Config(_) => "config",
+            Self::Transient { .. } => "transient",
+            Self::Permanent(_) => "permanent",
+            Self::Trap(_) => "trap",
+            Self::Timeout(_) => "timeout",
+            Self::MemoryLimit(_) => "memory",
+            Self::OutputTooLarge { .. } => "output_too_large",
+            Self::Instantiate(_) => "instantiate",
+        }
+    }
+}
+
+impl From<types::PluginError> for PluginError {
+    fn from(e: types::PluginError) -> Self {
+        match e {
+            types::PluginError::InvalidInput(m) => Self::InvalidInput(m),
+            types::PluginError::Config(m) => Self::Config(m),
+            types::PluginError::Transient(r) => Self::Transient {
+                message: r.message,
+                retry_after: r.retry_after_ms.map(Duration::from_millis),
+            },
+            types::PluginError::Permanent(m) => Self::Permanent(m),
+        }
+    }
+}
+
+/// Where a plugin's wasm came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginSource {
+    /// Embedded in the binary.
+    Builtin,
+    /// A file in the plugin directory (or given on the command line).
+    File(std::path::PathBuf),
+}
+
+impl std::fmt::Display for PluginSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builtin => f.write_str("built-in"),
+            Self::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// What every plugin has, whatever its world.
+pub struct PluginBase {
+    /// Plugin name.
+    pub name: Arc<str>,
+    /// Where it came from.
+    pub source: PluginSource,
+    /// Its limits.
+    pub limits: PluginLimits,
+    http: Arc<HttpPolicy>,
+    engine: PluginEngine,
+}
+
+type CallResult<R> =
+    Result<wasmtime::Result<Result<R, types::PluginError>>, tokio::time::error::Elapsed>;
+
+impl PluginBase {
+    fn store(&self) -> Store<PluginCtx> {
+        let max_memory = (self.limits.memory_mb as usize) << 20;
+        let ctx = PluginCtx::new(self.name.clone(), max_memory, self.http.clone());
+        let mut store = Store::new(self.engine.engine(), ctx);
+        store.limiter(|c| &mut c.limiter);
+        // Yield to tokio at every epoch tick, so a busy guest never holds a
+        // worker thread for long, and trap once the wall-clock budget is gone.
+        let deadline = Instant::now() + self.limits.timeout;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store
+    }
+
+    /// The tokio-side budget: the epoch deadline cannot fire while the
+    /// guest waits in a host import, so this one bounds that wait.
+    fn budget(&self) -> Duration {
+        self.limits.timeout + super::engine::EPOCH_TICK * 2
+    }
+
+    /// Turns the layered result of a call into the caller's answer, logging
+    /// host-side failures with the plugin name and cause.
+    fn finish<R>(
+        &self,
+        op: &str,
+        result: CallResult<R>,
+        store: &Store<PluginCtx>,
+    ) -> Result<R, PluginError> {
+        let err = match result {
+            Ok(Ok(Ok(value))) => return Ok(value),
+            Ok(Ok(Err(guest))) => return Err(guest.into()),
+            Err(_) => PluginError::Timeout(self.limits.timeout),
+            Ok(Err(trap)) if store.data().limiter.hit => {
+                tracing::debug!(plugin = &*self.name, cause = %trap, "trap after refused memory growth");
+                PluginError::MemoryLimit(self.limits.memory_mb)
+            }
+            Ok(Err(trap)) if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
+                PluginError::Timeout(self.limits.timeout)
+            }
+            Ok(Err(trap)) => PluginError::Trap(root_cause(&trap)),
+        };
+        tracing::warn!(plugin = &*self.name, op, kind = err.kind(), error = %err, "plugin call failed");
+        Err(err)
+    }
+
+    fn check_output(&self, len: usize) -> Result<(), PluginError> {
+        if len > self.limits.max_output_bytes {
+            let err = PluginError::OutputTooLarge {
+                size: len,
+                limit: self.limits.max_output_bytes,
+            };
+            tracing::warn!(plugin = &*self.name, kind = err.kind(), error = %err, "plugin call failed");
+            return Err(err);
+        }
+        Ok(())
+    }
+}
+
+fn root_cause(e: &wasmtime::Error) -> String {
+    match e.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => e.root_cause().to_string(),
+    }
+}
+
+/// Everything needed to instantiate a plugin of any world.
+pub struct PluginParts {
+    /// Plugin name.
+    pub name: Arc<str>,
+    /// Where it came from.
+    pub source: PluginSource,
+    /// Its limits.
+    pub limits: PluginLimits,
+    /// Its HTTP policy.
+    pub http: Arc<HttpPolicy>,
+    /// The compiled component.
+    pub component: Component,
+}
+
+impl PluginParts {
+    fn into_base(self, engine: &PluginEngine) -> (PluginBase, Component) {
+        let base = PluginBase {
+            name: self.name,
+            source: self.source,
+            limits: self.limits,
+            http: self.http,
+            engine: engine.clone(),
+        };
+        (base, self.component)
+    }
+}
+
+/// A `renderer` plugin.
+pub struct RendererPlugin {
+    /// Shared plugin data.
+    pub base: PluginBase,
+    pre: RendererPre<PluginCtx>,
+}
+
+impl RendererPlugin {
+    /// Links `parts` against the renderer world; fails if the component does
+    /// not match it.
+    pub fn new(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
+        let (base, component) = parts.into_base(engine);
+        let pre = RendererPre::new(engine.renderer_linker().instantiate_pre(&component)?)?;
+        Ok(Self { base, pre })
+    }
+
+    /// Renders `template` with `data_json`.
+    pub async fn render(&self, template: &str, data_json: &str) -> Result<String, PluginError> {
+        let mut store = self.base.store();
+        let result = tokio::time::timeout(self.base.budget(), async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            instance.call_render(&mut store, template, data_json).await
+        })
+        .await;
+        let text = self.base.finish("render", result, &store)?;
+        self.base.check_output(text.len())?;
+        Ok(text)
+    }
+
+    /// Checks that `template` parses.
+    pub async fn validate(&self, template: &str) -> Result<(), PluginError> {
+        let mut store = self.base.store();
+        let result = tokio::time::timeout(self.base.budget(), async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            instance.call_validate(&mut store, template).await
+        })
+        .await;
+        self.base.finish("validate", result, &store)
+    }
+}
+
+/// A `transformer` plugin.
+pub struct TransformerPlugin {
+    /// Shared plugin data.
+    pub base: PluginBase,
+    pre: TransformerPre<PluginCtx>,
+}
+
+impl TransformerPlugin {
+    /// Links `parts` against the transformer world.
+    pub fn new(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
+        let (base, component) = parts.into_base(engine);
+        let pre = TransformerPre::new(engine.transformer_linker().instantiate_pre(&component)?)?;
+        Ok(Self { base, pre })
+    }
+
+    /// Runs the transform on `event`.
+    pub async fn transform(
+        &self,
+        event: &types::Event,
+    ) -> Result<types::TransformOutcome, PluginError> {
+        let mut store = self.base.store();
+        let result = tokio::time::timeout(self.base.budget(), async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            instance.call_transform(&mut store, event).await
+        })
+        .await;
+        let outcome = self.base.finish("transform", result, &store)?;
+        if let types::TransformOutcome::Keep(e) = &outcome {
+            self.base.check_output(e.payload.len())?;
+        }
+        Ok(outcome)
+    }
+}
+
+/// A `channel` plugin.
+pub struct ChannelPlugin {
+    /// Shared plugin data.
+    pub base: PluginBase,
+    pre: ChannelPre<PluginCtx>,
+}
+
+impl ChannelPlugin {
+    /// Links `parts` against the channel world.
+    pub fn new(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
+        let (base, component) = parts.into_base(engine);
+        let pre = ChannelPre::new(engine.channel_linker().instantiate_pre(&component)?)?;
+        Ok(Self { base, pre })
+    }
+
+    /// Delivers `message` for `event`.
+    pub async fn deliver(
+        &self,
+        message: &str,
+        event: &types::Event,
+        config_json: &str,
+    ) -> Result<types::Receipt, PluginError> {
+        let mut store = self.base.store();
+        let result = tokio::time::timeout(self.base.budget(), async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            instance
+                .call_deliver(&mut store, message, event, config_json)
+                .await
+        })
+        .await;
+        let receipt = self.base.finish("deliver", result, &store)?;
+        self.base
+            .check_output(receipt.destination.len() + receipt.message_id.len())?;
+        Ok(receipt)
+    }
+
+    /// Shows `change` on a message delivered earlier.
+    pub async fn update(
+        &self,
+        receipt: &types::Receipt,
+        change: types::StatusChange,
+        message: &str,
+        event: &types::Event,
+        config_json: &str,
+    ) -> Result<(), PluginError> {
+        let mut store = self.base.store();
+        let result = tokio::time::timeout(self.base.budget(), async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            instance
+                .call_update(&mut store, receipt, change, message, event, config_json)
+                .await
+        })
+        .await;
+        self.base.finish("update", result, &store)
+    }
+}

@@ -1,0 +1,41 @@
+//! `ApiError`: every failure a client can see, turned into a JSON response
+//! with a clear message. Details beyond that go to the log, not the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// A request that could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not acceptable JSON.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body exceeds the configured limit.
+    #[error("request body is larger than the {0}-byte limit (alert.max_body_bytes)")]
+    TooLarge(usize),
+    /// The on-call store is unreachable: nothing was sent, so the sender's
+    /// retry is clean.
+    #[error("on-call state store unavailable, nothing was sent; retry later ({0})")]
+    Unavailable(String),
+    /// Not JSON at all, by its content type.
+    #[error("content type `{0}` is not supported: send application/json")]
+    UnsupportedMediaType(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        (
+            status,
+            Json(json!({ "status": "error", "error": self.to_string() })),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,261 @@
+//! `POST /api/incidents`: accept an alert (a JSON object, or an array of
+//! them), run it through the pipeline and report per-channel results.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::future::join_all;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use tracing::Instrument;
+
+use crate::incident::{Incident, Outcome, Overrides, Transformed, deliver, transform};
+use crate::oncall::ResolvedOutcome;
+use crate::pipeline::bindings::types::StatusChange;
+
+/// Handles `POST /api/incidents`.
+pub async fn create(
+    State(state): State<AppState>,
+    query: Result<Query<Overrides>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Query(overrides) =
+        query.map_err(|e| ApiError::BadRequest(format!("bad query string: {}", e.body_text())))?;
+    check_content_type(&headers)?;
+    let config = state.reloader.config();
+    let limit = config.alert.max_body_bytes;
+    let bytes = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(ApiError::TooLarge(limit));
+        }
+        Err(e) => {
+            return Err(ApiError::BadRequest(format!(
+                "could not read the request body: {e}"
+            )));
+        }
+    };
+    if config.alert.debug_body {
+        tracing::info!(body = %String::from_utf8_lossy(&bytes), "incoming alert body");
+    }
+    match parse_alerts(&bytes)? {
+        Alerts::One(payload) => {
+            let incident = Incident::new(payload, overrides);
+            let mut outcomes = run(&state, vec![incident]).await?;
+            let (id, outcome) = outcomes
+                .pop()
+                .unwrap_or_else(|| (String::new(), Outcome::Delivered { channels: vec![] }));
+            Ok(single_response(&id, outcome))
+        }
+        Alerts::Many(payloads) => {
+            let incidents: Vec<Incident> = payloads
+                .into_iter()
+                .map(|p| Incident::new(p, overrides.clone()))
+                .collect();
+            let outcomes = run(&state, incidents).await?;
+            let count = outcomes.len();
+            if outcomes.iter().all(|(_, o)| o.ok()) {
+                return Ok((
+                    StatusCode::CREATED,
+                    Json(json!({ "status": "Incidents created", "count": count })),
+                )
+                    .into_response());
+            }
+            let results: Vec<Value> = outcomes.iter().map(|(id, o)| outcome_json(id, o)).collect();
+            Ok((
+                StatusCode::BAD_GATEWAY,
+                Json(json!({ "status": "Delivery failed", "count": count, "incidents": results })),
+            )
+                .into_response())
+        }
+    }
+}
+
+/// Runs incidents through the pipeline. Every on-call write happens before
+/// any channel is called, so a store outage answers 503 with nothing sent.
+async fn run(
+    state: &AppState,
+    incidents: Vec<Incident>,
+) -> Result<Vec<(String, Outcome)>, ApiError> {
+    let pipeline = state.reloader.pipeline();
+    let transformed = join_all(incidents.iter().map(|i| {
+        let span = tracing::info_span!("incident", incident_id = %i.id);
+        transform(&pipeline, i).instrument(span)
+    }))
+    .await;
+
+    // On-call first: register pending escalations, cancel resolved ones.
+    let mut ready = Vec::new();
+    let mut resolved_updates = Vec::new();
+    for (incident, t) in incidents.iter().zip(transformed) {
+        let mut event = match t {
+            Transformed::Dropped(reason) => {
+                ready.push((incident, None, Err(reason)));
+                continue;
+            }
+            Transformed::Keep(e) => e,
+        };
+        let mut oncall_id = None;
+        if let Some(oncall) = &state.oncall {
+            if event.resolved {
+                if let Some(key) = event.dedup_key.as_deref() {
+                    let now = oncall.clock.now_ms();
+                    match oncall.store.resolve(key, now).await.map_err(unavailable)? {
+                        ResolvedOutcome::NoIncident => {}
+                        ResolvedOutcome::Cancelled(id) | ResolvedOutcome::Closed(id, _) => {
+                            tracing::info!(incident_id = %id, "resolved notification closed the incident");
+                            resolved_updates.push(id);
+                        }
+                    }
+                }
+            } else if oncall.applies(incident, event.resolved)
+                && let Some(reg) = oncall
+                    .register(incident, &event)
+                    .await
+                    .map_err(unavailable)?
+            {
+                event.ack_url = reg.ack_url;
+                oncall_id = Some(reg.incident_id);
+            }
+        }
+        ready.push((incident, oncall_id, Ok(event)));
+    }
+
+    let pipeline = &pipeline;
+    let outcomes = join_all(ready.iter().map(|(incident, _, event)| async move {
+        let span = tracing::info_span!("incident", incident_id = %incident.id);
+        match event {
+            Err(reason) => Outcome::Dropped {
+                reason: reason.clone(),
+            },
+            Ok(event) => {
+                deliver(pipeline, event, incident, &state.retry)
+                    .instrument(span)
+                    .await
+            }
+        }
+    }))
+    .await;
+
+    if let Some(oncall) = &state.oncall {
+        for ((_, oncall_id, _), outcome) in ready.iter().zip(&outcomes) {
+            if let (Some(id), Outcome::Delivered { channels }) = (oncall_id, outcome) {
+                oncall.record_receipts(id, channels).await;
+            }
+        }
+        for id in resolved_updates {
+            let oncall = oncall.clone();
+            tokio::spawn(async move { oncall.update_channels(&id, StatusChange::Resolved).await });
+        }
+    }
+    Ok(ready
+        .iter()
+        .map(|(i, _, _)| i.id.clone())
+        .zip(outcomes)
+        .collect())
+}
+
+fn unavailable(e: crate::oncall::StoreError) -> ApiError {
+    tracing::error!(error = %e, "on-call store unavailable; answering 503");
+    ApiError::Unavailable(e.to_string())
+}
+
+fn single_response(id: &str, outcome: Outcome) -> Response {
+    let status = match &outcome {
+        Outcome::Dropped { .. } => StatusCode::ACCEPTED,
+        o if o.ok() => StatusCode::CREATED,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    (status, Json(outcome_json(id, &outcome))).into_response()
+}
+
+fn outcome_json(id: &str, outcome: &Outcome) -> Value {
+    match outcome {
+        Outcome::Dropped { reason } => {
+            json!({ "status": "Incident dropped", "id": id, "reason": reason })
+        }
+        Outcome::Delivered { channels } if outcome.ok() => {
+            json!({ "status": "Incident created", "id": id, "channels": channels })
+        }
+        Outcome::Delivered { channels } => {
+            json!({ "status": "Delivery failed", "id": id, "channels": channels })
+        }
+    }
+}
+
+/// JSON, or no content type at all. `text/plain` and curl's default form
+/// type are accepted too: many senders label a JSON body that way. Anything
+/// else (XML, multipart, images) is refused.
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let ct = value.to_str().unwrap_or("").to_ascii_lowercase();
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    let ok = essence == "application/json"
+        || essence.ends_with("+json")
+        || essence == "application/x-www-form-urlencoded"
+        || essence == "text/plain";
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(essence.to_string()))
+    }
+}
+
+/// The alerts in one request body.
+enum Alerts {
+    /// A single JSON object.
+    One(Value),
+    /// A JSON array of objects.
+    Many(Vec<Value>),
+}
+
+/// Parses the body into one or more alert objects, with messages that say
+/// exactly what is wrong.
+fn parse_alerts(bytes: &[u8]) -> Result<Alerts, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "request body is empty: send a JSON object".into(),
+        ));
+    }
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    match value {
+        Value::Object(_) => Ok(Alerts::One(value)),
+        Value::Array(items) if items.is_empty() => Err(ApiError::BadRequest(
+            "the JSON array is empty: send at least one alert object".into(),
+        )),
+        Value::Array(items) => {
+            if let Some(i) = items.iter().position(|v| !v.is_object()) {
+                return Err(ApiError::BadRequest(format!(
+                    "element {i} of the array is {}, not a JSON object",
+                    kind(&items[i])
+                )));
+            }
+            Ok(Alerts::Many(items))
+        }
+        other => Err(ApiError::BadRequest(format!(
+            "expected a JSON object (or an array of objects), got {}",
+            kind(&other)
+        ))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

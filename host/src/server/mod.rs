@@ -1,0 +1,60 @@
+//! HTTP server: the router and one file per route group.
+
+mod error;
+mod health;
+mod incidents;
+mod oncall;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tower_http::trace::TraceLayer;
+
+use crate::incident::RetryPolicy;
+use crate::oncall::OnCall;
+use crate::pipeline::Reloader;
+
+/// State shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The current pipeline and its reloader.
+    pub reloader: Arc<Reloader>,
+    /// How channel deliveries are retried.
+    pub retry: Arc<RetryPolicy>,
+    /// On-call, when configured.
+    pub oncall: Option<Arc<OnCall>>,
+}
+
+impl AppState {
+    /// State with the default retry policy and no on-call.
+    pub fn new(reloader: Arc<Reloader>) -> Self {
+        Self {
+            reloader,
+            retry: Arc::default(),
+            oncall: None,
+        }
+    }
+}
+
+/// The gateway's router. Tests drive it with `oneshot`, no socket needed.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/api/incidents", post(incidents::create))
+        .route("/api/incidents/{id}", get(oncall::show))
+        .route("/api/ack/{id}", get(oncall::ack).post(oncall::ack))
+        .route(
+            "/api/incidents/ack/{id}",
+            get(oncall::ack).post(oncall::ack),
+        )
+        // The incidents handler applies `alert.max_body_bytes` itself, so
+        // the limit follows config reloads and answers in JSON.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+        .layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,205 @@
+//! The built-in `gotemplate` renderer: Go `text/template` templates, rendered
+//! byte for byte as upstream Versus (Go) renders them.
+//!
+//! - Data is a JSON document decoded as Go's `encoding/json` decodes it into
+//!   `map[string]interface{}` (every number a float64, a repeated key keeps
+//!   its last value, the top level must be an object or `null`).
+//! - Missing keys behave as with Go's `missingkey=default`: they print
+//!   `<no value>` and are false in `if`.
+//! - The function map is upstream Versus's (`upper`, `default`, `replace`,
+//!   `formatTime`, …) on top of Go's builtins; see "Template functions"
+//!   below for every function's argument order.
+//! - Values print as Go's `fmt` prints them (`1e+06`, `map[a:1]`), in
+//!   actions and in `print`, `printf`, `toString`, ….
+//!
+//! The engine is the `gotmpl` crate. Natively, the host calls [`render`],
+//! [`check`] and [`Prepared`]; as a component, the `renderer` world's
+//! `render` and `validate` exports wrap [`render`] and [`check`].
+//!
+//! [`check`] rejects what Go's parser rejects, including what gotmpl lets
+//! through: unbalanced blocks, undefined functions and undeclared
+//! variables.
+//!
+//! Known differences from Go, all on inputs alert templates do not meet:
+//! - `.a.b` where `a` is JSON `null` prints `<no value>`; Go fails with
+//!   "nil pointer evaluating interface {}.b" (gotmpl has one nil for both
+//!   null and missing);
+//! - JSON nested deeper than 256 levels is refused (Go: 10 000);
+//! - `truncate` never cuts a character in half, and `regexMatch` lacks
+//!   `\p{…}` classes and Unicode case folding;
+//! - `%q` decides which characters to escape without Unicode's category
+//!   tables, and `%x` on floats and the `#` flag on `%e %f %g` are not
+//!   supported.
+//!
+//! # Template functions
+//!
+//! ## Versus functions
+//!
+//! Upstream Versus registers plain Go functions (`strings.ReplaceAll`,
+//! `strings.TrimPrefix`, …) whose *first* parameter is the string to work
+//! on. In a pipeline the piped value becomes the *last* argument, so
+//! `{{ .x | replace "a" "b" }}` calls `replace "a" "b" .x` — replacing `b`
+//! by `.x` inside `"a"`. Upstream's own documentation shows such pipelines,
+//! but its code behaves as below, and so do we: templates render exactly as
+//! they did under upstream. Write `{{ replace .x "a" "b" }}`.
+//!
+//! | Function | Arguments, in call order | Result |
+//! |---|---|---|
+//! | `upper` | `s` | `strings.ToUpper`: rune by rune, simple mappings (`ß` stays `ß`) |
+//! | `lower` | `s` | `strings.ToLower` |
+//! | `title` | `s` | `cases.Title(language.English)`: first cased letter of each word upper, the rest lower (`hELLO wORLD` → `Hello World`, `3rd` → `3Rd`) |
+//! | `default` | `value, fallback` | `fallback` if `value` is nil, missing or `""`, else `value` (`0` and `false` are kept). Piped, `{{ .x \| default "y" }}` is `default "y" .x` and so always gives `"y"`; write `{{ default .x "y" }}` |
+//! | `replace` | `s, old, new` | `strings.ReplaceAll(s, old, new)` |
+//! | `replaceAll` | `s, old, new` | same as `replace` |
+//! | `contains` | `s, substr` | `strings.Contains(s, substr)` |
+//! | `trimPrefix` | `s, prefix` | `strings.TrimPrefix(s, prefix)` |
+//! | `trimSuffix` | `s, suffix` | `strings.TrimSuffix(s, suffix)` |
+//! | `split` | `s, sep` | `strings.Split(s, sep)`: a list of strings (`sep` `""` splits into characters) |
+//! | `join` | `list, sep` | `strings.Join(list, sep)`; every element must be a string (Go wants a `[]string`: use `stringSlice` first for other lists) |
+//! | `truncate` | `s, n` | the first `n` bytes of `s` (all of `s` if shorter). Go may cut a character in half; we cut before it. `n` must be an integer, such as a literal or `len`: JSON numbers are float64 and are refused, as in Go. Negative `n` is an error |
+//! | `formatTime` | `s` | `s` parsed as RFC 3339 and printed as `2006-01-02 15:04:05` in its own offset; `Invalid time` if it does not parse |
+//! | `format` | `layout, t` | the time string `t` (RFC 3339, RFC 1123, RFC 822, RFC 850, `2006-01-02 15:04:05`, `2006-01-02`, `01/02/2006`, …) printed with the Go `layout`; `Invalid time format` if it does not parse; `Unsupported type for format: T` for a non-string |
+//! | `toString` | `v` | `fmt.Sprintf("%v", v)` (nil prints `<nil>`) |
+//! | `stringSlice` | `list` | the list with every element turned into its `%v` string |
+//! | `escapeHTML` | `v` | `html.EscapeString(fmt.Sprint(v))`: `<` `>` `&` `'` `"` become `&lt;` `&gt;` `&amp;` `&#39;` `&#34;` |
+//! | `dict` | `k1, v1, k2, v2, …` | a map; an odd count or a non-string key is an error |
+//! | `list` | `v…` | a list of the arguments |
+//! | `append` | `list, v…` | a new list with the values added (nil counts as an empty list) |
+//! | `add` | `a, b` | `int + int` is an int; with a float64 (any JSON number) the sum is a float64; anything else concatenates the two `%v` strings (`add "a" 1` → `a1`) |
+//! | `regexMatch` | `pattern, s` | whether `s` contains a match of the RE2 `pattern`; an invalid pattern gives `false`. Perl classes (`\d \w \s \b`) are ASCII, as in Go; `\p{…}` classes and Unicode case folding are not supported (the match is `false`) |
+//!
+//! Upstream also defines `env`, `now` and a stub `include`; they are left
+//! out (templates must be deterministic and must not read the gateway's
+//! environment), so templates that use them fail to parse.
+//!
+//! ## Go's builtins
+//!
+//! `and or not len index slice call eq ne lt le gt ge` are gotmpl's, with
+//! Go's semantics (upstream Versus replaces several of them with looser
+//! versions; we keep Go's). `print println printf html js urlquery` are
+//! re-implemented here so that values print as Go's `fmt` prints them.
+//!
+//! Every function checks its argument count and types and returns an error
+//! instead of panicking.
+
+mod data;
+mod funcs;
+mod gofmt;
+mod rewrite;
+mod structure;
+mod timefmt;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use gotmpl::Template;
+
+/// Name the template is parsed under; it appears in error messages
+/// (`template: message:3: …`).
+const NAME: &str = "message";
+
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenderError {
+    /// The data is not a JSON object.
+    Data(String),
+    /// The template does not parse, or calls an undefined function.
+    Parse(String),
+    /// Executing the template failed (bad argument, wrong type, …).
+    Exec(String),
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RenderError::Data(msg) => write!(f, "invalid template data: {msg}"),
+            RenderError::Parse(msg) => write!(f, "template does not parse: {msg}"),
+            RenderError::Exec(msg) => write!(f, "template failed: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+/// A template parsed and checked once, ready to render many times.
+pub struct Prepared {
+    template: Template,
+    /// Set when the template's top level is empty (only spaces and
+    /// `{{define}}`s): gotmpl then keeps it apart from the named templates,
+    /// so it is executed through the unmodified parse (it prints nothing
+    /// that needs rewriting).
+    blank_top: Option<Template>,
+}
+
+fn new_template() -> Template {
+    Template::new(NAME).funcs(funcs::func_map().clone())
+}
+
+impl Prepared {
+    /// Parses `template`, checking it the way Go's parser does.
+    ///
+    /// # Errors
+    ///
+    /// [`RenderError::Parse`] when the template has a syntax error or calls
+    /// a function that is not defined.
+    pub fn parse(template: &str) -> Result<Prepared, RenderError> {
+        let parsed = new_template()
+            .parse(template)
+            .map_err(|e| RenderError::Parse(e.to_string()))?;
+        structure::check(NAME, template).map_err(RenderError::Parse)?;
+        let mut prepared = new_template();
+        let mut has_top = false;
+        for name in parsed.templates() {
+            let Some(tree) = parsed.lookup(name) else {
+                continue;
+            };
+            let mut tree = tree.clone();
+            rewrite::prepare(NAME, &mut tree).map_err(RenderError::Parse)?;
+            has_top |= name == NAME;
+            prepared = prepared.add_parse_tree(name, tree);
+        }
+        Ok(Prepared {
+            template: prepared,
+            blank_top: (!has_top).then_some(parsed),
+        })
+    }
+
+    /// Renders with `data_json` (a JSON object) as the data.
+    ///
+    /// # Errors
+    ///
+    /// [`RenderError::Data`] when `data_json` is not a JSON object,
+    /// [`RenderError::Exec`] when execution fails.
+    pub fn render_json(&self, data_json: &str) -> Result<String, RenderError> {
+        let data = data::decode(data_json).map_err(RenderError::Data)?;
+        let result = match &self.blank_top {
+            Some(original) => original.execute_to_string(&data),
+            None => self.template.execute_template_to_string(NAME, &data),
+        };
+        result.map_err(|e| RenderError::Exec(e.to_string()))
+    }
+}
+
+/// Renders `template` with `data_json` (a JSON document) as Go's
+/// text/template would, with the Versus function map.
+///
+/// # Errors
+///
+/// See [`Prepared::parse`] and [`Prepared::render_json`].
+pub fn render(template: &str, data_json: &str) -> Result<String, RenderError> {
+    Prepared::parse(template)?.render_json(data_json)
+}
+
+/// Parse-only check (used to validate templates at config load).
+///
+/// # Errors
+///
+/// See [`Prepared::parse`].
+pub fn check(template: &str) -> Result<(), RenderError> {
+    Prepared::parse(template).map(|_| ())
+}

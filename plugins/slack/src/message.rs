@@ -1,0 +1,226 @@
+//! Building the `chat.postMessage` and `chat.update` requests: the attachment,
+//! its Block Kit blocks and the ACK button.
+
+use serde_json::{Value, json};
+
+use crate::{Change, Config, Error, Receipt, Request};
+
+/// Attachment colour of a firing alert (upstream Versus's red).
+pub const FIRING_COLOR: &str = "#C70039";
+/// Attachment colour of a resolved alert (upstream Versus's green).
+pub const RESOLVED_COLOR: &str = "#36A64F";
+/// Attachment colour once acknowledged: Slack's informational blue, so an
+/// acknowledged incident no longer reads as an unattended red one.
+pub const ACKNOWLEDGED_COLOR: &str = "#439FE0";
+/// Attachment colour once escalated: Slack's brand magenta-red, distinct from
+/// the firing red so that "someone was paged" stands out in the channel.
+pub const ESCALATED_COLOR: &str = "#E01E5A";
+
+/// Slack's limit on the text of one section block, in characters.
+pub const SECTION_LIMIT: usize = 3000;
+/// Most section blocks per message. Slack allows 50 blocks; this leaves room
+/// for the actions or context block with a margin.
+pub const MAX_SECTIONS: usize = 45;
+/// Ends the last section when the message did not fit in [`MAX_SECTIONS`].
+pub const TRUNCATION_MARKER: &str = "…(truncated)";
+/// Length of the top-level `text`, which Slack shows in notifications only;
+/// a notification line is short, and the full message is in the blocks.
+const FALLBACK_LIMIT: usize = 150;
+
+/// `action_id` of the ACK button.
+const ACK_ACTION_ID: &str = "ack";
+
+/// The `chat.postMessage` request for a new message.
+pub fn build_post(
+    message: &str,
+    resolved: bool,
+    ack_url: Option<&str>,
+    config: &Config,
+) -> Result<Request, Error> {
+    let body = post_body(message, resolved, ack_url, config)?;
+    Ok(request(config, "chat.postMessage", &body))
+}
+
+/// The `chat.update` request that shows `change` on a posted message.
+pub fn build_update(
+    receipt: &Receipt,
+    change: Change,
+    message: &str,
+    config: &Config,
+) -> Result<Request, Error> {
+    let body = update_body(receipt, change, message, config)?;
+    Ok(request(config, "chat.update", &body))
+}
+
+/// The JSON body of `chat.postMessage`.
+///
+/// The ACK button is added when the event has an ACK URL (on-call pending)
+/// and the config does not disable it.
+pub fn post_body(
+    message: &str,
+    resolved: bool,
+    ack_url: Option<&str>,
+    config: &Config,
+) -> Result<Value, Error> {
+    let mut blocks = section_blocks(message)?;
+    if let Some(url) = ack_url.filter(|u| !u.is_empty() && !config.disable_button) {
+        let mut button = json!({
+            "type": "button",
+            "text": { "type": "plain_text", "text": config.button_text },
+            "url": url,
+            "action_id": ACK_ACTION_ID,
+        });
+        if !config.button_style.is_empty() {
+            button["style"] = json!(config.button_style);
+        }
+        blocks.push(json!({ "type": "actions", "elements": [button] }));
+    }
+    let color = if resolved {
+        RESOLVED_COLOR
+    } else {
+        FIRING_COLOR
+    };
+    Ok(json!({
+        "channel": config.channel_id,
+        "unfurl_links": false,
+        "text": fallback_text(message),
+        "attachments": [{ "color": color, "blocks": blocks }],
+    }))
+}
+
+/// The JSON body of `chat.update`: the same sections, the colour of the new
+/// state, no ACK button, and a context line saying what happened.
+pub fn update_body(
+    receipt: &Receipt,
+    change: Change,
+    message: &str,
+    config: &Config,
+) -> Result<Value, Error> {
+    if receipt.message_id.is_empty() {
+        return Err(Error::InvalidInput(
+            "receipt has no message ts to update".into(),
+        ));
+    }
+    let channel = if receipt.destination.is_empty() {
+        &config.channel_id
+    } else {
+        &receipt.destination
+    };
+    let (color, note) = match change {
+        Change::Acknowledged => (ACKNOWLEDGED_COLOR, "✅ Acknowledged — escalation cancelled"),
+        Change::Escalated => (ESCALATED_COLOR, "🚨 Escalated to on-call"),
+        Change::Resolved => (RESOLVED_COLOR, "✅ Resolved"),
+    };
+    let mut blocks = section_blocks(message)?;
+    blocks.push(json!({
+        "type": "context",
+        "elements": [{ "type": "mrkdwn", "text": note }],
+    }));
+    Ok(json!({
+        "channel": channel,
+        "ts": receipt.message_id,
+        "text": fallback_text(message),
+        "attachments": [{ "color": color, "blocks": blocks }],
+    }))
+}
+
+/// One `mrkdwn` section block per chunk of `message`.
+fn section_blocks(message: &str) -> Result<Vec<Value>, Error> {
+    let sections = split_sections(message);
+    if sections.is_empty() {
+        return Err(Error::InvalidInput(
+            "the rendered message is empty; check the template".into(),
+        ));
+    }
+    Ok(sections
+        .into_iter()
+        .map(|text| json!({ "type": "section", "text": { "type": "mrkdwn", "text": text } }))
+        .collect())
+}
+
+/// Splits `text` into section texts of at most [`SECTION_LIMIT`] characters.
+///
+/// Strategy: fill each chunk with whole lines; a line longer than the limit
+/// is cut at character boundaries. A newline where one chunk ends is dropped,
+/// since the next section starts on a new line anyway, and blank chunks are
+/// skipped (Slack rejects empty section text). Past [`MAX_SECTIONS`] chunks
+/// the rest is dropped and the last chunk ends with [`TRUNCATION_MARKER`].
+/// Lengths count `char`s, never bytes, so no UTF-8 sequence is ever split.
+pub fn split_sections(text: &str) -> Vec<String> {
+    let mut chunks = Vec::new();
+    let mut current = String::new();
+    let mut current_len = 0;
+    for line in text.split_inclusive('\n') {
+        let len = line.chars().count();
+        if current_len + len > SECTION_LIMIT {
+            push_chunk(&mut chunks, std::mem::take(&mut current));
+            current_len = 0;
+        }
+        if len <= SECTION_LIMIT {
+            current.push_str(line);
+            current_len += len;
+            continue;
+        }
+        for ch in line.chars() {
+            if current_len == SECTION_LIMIT {
+                push_chunk(&mut chunks, std::mem::take(&mut current));
+                current_len = 0;
+            }
+            current.push(ch);
+            current_len += 1;
+        }
+    }
+    push_chunk(&mut chunks, current);
+
+    if chunks.len() > MAX_SECTIONS {
+        chunks.truncate(MAX_SECTIONS);
+        if let Some(last) = chunks.last_mut() {
+            let keep = SECTION_LIMIT - TRUNCATION_MARKER.chars().count() - 1;
+            let mut cut: String = last.chars().take(keep).collect();
+            cut.push('\n');
+            cut.push_str(TRUNCATION_MARKER);
+            *last = cut;
+        }
+    }
+    chunks
+}
+
+fn push_chunk(chunks: &mut Vec<String>, mut chunk: String) {
+    while chunk.ends_with('\n') {
+        chunk.pop();
+    }
+    if !chunk.trim().is_empty() {
+        chunks.push(chunk);
+    }
+}
+
+/// The top-level `text`: the message's first non-blank line, trimmed, at most
+/// 150 characters (cut ones end with `…`).
+pub fn fallback_text(message: &str) -> String {
+    let line = message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("Versus incident");
+    if line.chars().count() <= FALLBACK_LIMIT {
+        return line.to_owned();
+    }
+    let mut cut: String = line.chars().take(FALLBACK_LIMIT - 1).collect();
+    cut.push('…');
+    cut
+}
+
+fn request(config: &Config, method: &str, body: &Value) -> Request {
+    Request {
+        method: "POST".into(),
+        url: format!("{}{method}", config.api_url),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {}", config.token)),
+            (
+                "Content-Type".into(),
+                "application/json; charset=utf-8".into(),
+            ),
+        ],
+        body: body.to_string().into_bytes(),
+    }
+}

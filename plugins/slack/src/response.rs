@@ -1,0 +1,139 @@
+//! Reading Slack's answer: which failures the host should retry.
+//!
+//! Strategy: when in doubt, do not retry. A retried `chat.postMessage` that
+//! had in fact gone through posts the alert twice, so only failures that are
+//! temporary by nature (rate limits, 5xx, Slack's own "try again" codes,
+//! network trouble) are `transient`.
+
+use serde_json::Value;
+
+use crate::{Config, Error, HttpError, Receipt};
+
+/// What Slack said about a successful call.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Posted {
+    /// The channel id Slack reports, if any.
+    pub channel: Option<String>,
+    /// The message `ts`, if any.
+    pub ts: Option<String>,
+}
+
+impl Posted {
+    /// The receipt for a posted message; the channel falls back to the
+    /// configured one if Slack did not name it.
+    pub fn into_receipt(self, config: &Config) -> Receipt {
+        Receipt {
+            destination: self.channel.unwrap_or_else(|| config.channel_id.clone()),
+            message_id: self.ts.unwrap_or_default(),
+        }
+    }
+}
+
+/// Classifies an HTTP response from the Slack Web API.
+///
+/// | response | result |
+/// |---|---|
+/// | 2xx, JSON `ok: true` | `Ok` |
+/// | 2xx, `ok: false`, `ratelimited` | transient, with `Retry-After` |
+/// | 2xx, `ok: false`, `internal_error`, `fatal_error`, `service_unavailable`, `request_timeout` | transient |
+/// | 2xx, `ok: false`, any other code (`invalid_auth`, `channel_not_found`, ...) | permanent `slack error: <code>` |
+/// | 2xx, body not JSON | permanent |
+/// | 429 | transient, with `Retry-After` |
+/// | 5xx | transient, with `Retry-After` if sent |
+/// | any other status | permanent |
+pub fn interpret_response(
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Posted, Error> {
+    let retry_after = retry_after_ms(headers);
+    let doc: Option<Value> = serde_json::from_slice(body).ok();
+    let code = doc
+        .as_ref()
+        .and_then(|d| d.get("error"))
+        .and_then(Value::as_str);
+    let detail = code.map(|c| format!(": {c}")).unwrap_or_default();
+
+    if status == 429 {
+        return Err(Error::Transient {
+            message: format!("slack http 429 (rate limited){detail}"),
+            retry_after_ms: retry_after,
+        });
+    }
+    if (500..=599).contains(&status) {
+        return Err(Error::Transient {
+            message: format!("slack http {status}{detail}"),
+            retry_after_ms: retry_after,
+        });
+    }
+    if !(200..=299).contains(&status) {
+        return Err(Error::Permanent(format!("slack http {status}{detail}")));
+    }
+    let Some(doc) = &doc else {
+        return Err(Error::Permanent(format!(
+            "slack http {status}: response body is not JSON"
+        )));
+    };
+    if doc.get("ok").and_then(Value::as_bool) == Some(true) {
+        let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_owned);
+        return Ok(Posted {
+            channel: text("channel").filter(|c| !c.is_empty()),
+            ts: text("ts"),
+        });
+    }
+    Err(classify_code(code.unwrap_or("unknown"), retry_after))
+}
+
+/// Maps a Slack `ok: false` error code to a retry decision.
+fn classify_code(code: &str, retry_after_ms: Option<u64>) -> Error {
+    let message = format!("slack error: {code}");
+    match code {
+        "ratelimited" | "rate_limited" => Error::Transient {
+            message,
+            retry_after_ms,
+        },
+        // Slack's documented "something went wrong on our side, try again".
+        "internal_error" | "fatal_error" | "service_unavailable" | "request_timeout" => {
+            Error::Transient {
+                message,
+                retry_after_ms,
+            }
+        }
+        // Everything else, including the codes below that we know mean a
+        // bad token, channel or message, will fail the same way next time:
+        // invalid_auth, not_authed, account_inactive, token_revoked,
+        // channel_not_found, not_in_channel, is_archived, msg_too_long,
+        // no_text, invalid_blocks, missing_scope.
+        _ => Error::Permanent(message),
+    }
+}
+
+/// The `Retry-After` header in milliseconds, when it is a whole number of
+/// seconds (Slack's form). The HTTP-date form is ignored.
+pub fn retry_after_ms(headers: &[(String, String)]) -> Option<u64> {
+    headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("retry-after"))
+        .and_then(|(_, value)| value.trim().parse::<u64>().ok())
+        .map(|secs| secs.saturating_mul(1000))
+}
+
+/// Maps a host HTTP failure: network trouble is retried, a request the host
+/// refuses to send is a configuration problem.
+pub fn from_http_error(err: HttpError) -> Error {
+    let transient = |message: String| Error::Transient {
+        message,
+        retry_after_ms: None,
+    };
+    match err {
+        HttpError::Timeout(m) => transient(format!("slack request timed out: {m}")),
+        HttpError::Transport(m) => transient(format!("slack request failed: {m}")),
+        HttpError::TooLarge(m) => transient(format!("slack response too large: {m}")),
+        HttpError::Denied(m) => Error::Config(format!(
+            "slack api_url is not allowed for this plugin ({m}); allow its host"
+        )),
+        HttpError::InvalidRequest(m) => {
+            Error::Config(format!("slack request is invalid ({m}); check api_url"))
+        }
+    }
+}

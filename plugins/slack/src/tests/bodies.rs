@@ -1,0 +1,201 @@
+//! Exact request bodies for `chat.postMessage` and `chat.update`.
+
+use serde_json::{Value, json};
+
+use super::{minimal, with_props};
+use crate::{Change, Error, Receipt, build_post, build_update, post_body, update_body};
+
+const ACK: &str = "https://gw.example/api/ack/0b9f6c1e?exp=1795000000&sig=3q2-7w";
+const MESSAGE: &str = "🔥 *CRITICAL Alert: HighErrorRate*\n\n🌐 *Instance*: `web-1:9100`\n<https://gw.example/ack|Click here to acknowledge>";
+
+fn section(text: &str) -> Value {
+    json!({ "type": "section", "text": { "type": "mrkdwn", "text": text } })
+}
+
+fn button(style: Option<&str>) -> Value {
+    let mut b = json!({
+        "type": "button",
+        "text": { "type": "plain_text", "text": "Acknowledge Alert" },
+        "url": ACK,
+        "action_id": "ack",
+    });
+    if let Some(style) = style {
+        b["style"] = json!(style);
+    }
+    json!({ "type": "actions", "elements": [b] })
+}
+
+fn post(color: &str, blocks: Vec<Value>) -> Value {
+    json!({
+        "channel": "C0123",
+        "unfurl_links": false,
+        "text": "🔥 *CRITICAL Alert: HighErrorRate*",
+        "attachments": [{ "color": color, "blocks": blocks }],
+    })
+}
+
+#[test]
+fn firing_with_ack_has_a_button() {
+    let body = post_body(MESSAGE, false, Some(ACK), &minimal()).expect("body");
+    assert_eq!(
+        body,
+        post("#C70039", vec![section(MESSAGE), button(Some("primary"))])
+    );
+}
+
+#[test]
+fn firing_without_ack_has_no_button() {
+    let body = post_body(MESSAGE, false, None, &minimal()).expect("body");
+    assert_eq!(body, post("#C70039", vec![section(MESSAGE)]));
+    let body = post_body(MESSAGE, false, Some(""), &minimal()).expect("body");
+    assert_eq!(body, post("#C70039", vec![section(MESSAGE)]));
+}
+
+#[test]
+fn resolved_is_green() {
+    let body = post_body(MESSAGE, true, None, &minimal()).expect("body");
+    assert_eq!(body, post("#36A64F", vec![section(MESSAGE)]));
+}
+
+#[test]
+fn disable_button_hides_it() {
+    let config = with_props(r#"{"disable_button":true}"#);
+    let body = post_body(MESSAGE, false, Some(ACK), &config).expect("body");
+    assert_eq!(body, post("#C70039", vec![section(MESSAGE)]));
+}
+
+#[test]
+fn empty_style_omits_the_style_key() {
+    let config = with_props(r#"{"button_style":""}"#);
+    let body = post_body(MESSAGE, false, Some(ACK), &config).expect("body");
+    assert_eq!(body, post("#C70039", vec![section(MESSAGE), button(None)]));
+
+    let config = with_props(r#"{"button_style":"danger"}"#);
+    let body = post_body(MESSAGE, false, Some(ACK), &config).expect("body");
+    assert_eq!(
+        body,
+        post("#C70039", vec![section(MESSAGE), button(Some("danger"))])
+    );
+}
+
+#[test]
+fn custom_button_text() {
+    let config = with_props(r#"{"button_text":"I'm on it"}"#);
+    let body = post_body(MESSAGE, false, Some(ACK), &config).expect("body");
+    assert_eq!(
+        body["attachments"][0]["blocks"][1]["elements"][0]["text"]["text"],
+        "I'm on it"
+    );
+}
+
+#[test]
+fn post_request_shape() {
+    let config = super::Config::parse(
+        r#"{"token":"xoxb-1","channel_id":"C9","api_url":"http://127.0.0.1:8080/api"}"#,
+    )
+    .expect("config");
+    let req = build_post(MESSAGE, false, Some(ACK), &config).expect("request");
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.url, "http://127.0.0.1:8080/api/chat.postMessage");
+    assert_eq!(
+        req.headers,
+        vec![
+            ("Authorization".to_owned(), "Bearer xoxb-1".to_owned()),
+            (
+                "Content-Type".to_owned(),
+                "application/json; charset=utf-8".to_owned()
+            ),
+        ]
+    );
+    let sent: Value = serde_json::from_slice(&req.body).expect("JSON body");
+    assert_eq!(
+        sent,
+        post_body(MESSAGE, false, Some(ACK), &config).expect("body")
+    );
+}
+
+#[test]
+fn empty_message_is_invalid_input() {
+    for message in ["", "\n\n", "  \n\t\n"] {
+        assert!(matches!(
+            post_body(message, false, None, &minimal()),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+}
+
+#[test]
+fn fallback_text_is_first_line_capped() {
+    let body = post_body("\n\n  title line  \nrest", false, None, &minimal()).expect("body");
+    assert_eq!(body["text"], "title line");
+
+    let long = "é".repeat(400);
+    let body = post_body(&long, false, None, &minimal()).expect("body");
+    let text = body["text"].as_str().expect("text");
+    assert_eq!(text.chars().count(), 150);
+    assert!(text.ends_with('…'));
+}
+
+fn receipt() -> Receipt {
+    Receipt {
+        destination: "C0456".into(),
+        message_id: "1700000000.000100".into(),
+    }
+}
+
+fn update(color: &str, note: &str) -> Value {
+    json!({
+        "channel": "C0456",
+        "ts": "1700000000.000100",
+        "text": "🔥 *CRITICAL Alert: HighErrorRate*",
+        "attachments": [{
+            "color": color,
+            "blocks": [
+                section(MESSAGE),
+                { "type": "context", "elements": [{ "type": "mrkdwn", "text": note }] },
+            ],
+        }],
+    })
+}
+
+#[test]
+fn update_bodies() {
+    for (change, color, note) in [
+        (
+            Change::Acknowledged,
+            "#439FE0",
+            "✅ Acknowledged — escalation cancelled",
+        ),
+        (Change::Escalated, "#E01E5A", "🚨 Escalated to on-call"),
+        (Change::Resolved, "#36A64F", "✅ Resolved"),
+    ] {
+        let body = update_body(&receipt(), change, MESSAGE, &minimal()).expect("body");
+        assert_eq!(body, update(color, note), "{change:?}");
+    }
+}
+
+#[test]
+fn update_request_shape() {
+    let req = build_update(&receipt(), Change::Acknowledged, MESSAGE, &minimal()).expect("req");
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.url, "https://slack.com/api/chat.update");
+    assert_eq!(req.headers[0].1, "Bearer xoxb-test");
+}
+
+#[test]
+fn update_needs_a_ts_and_defaults_the_channel() {
+    let no_ts = Receipt {
+        destination: "C0456".into(),
+        message_id: String::new(),
+    };
+    assert!(matches!(
+        update_body(&no_ts, Change::Resolved, MESSAGE, &minimal()),
+        Err(Error::InvalidInput(_))
+    ));
+    let no_channel = Receipt {
+        destination: String::new(),
+        message_id: "1.2".into(),
+    };
+    let body = update_body(&no_channel, Change::Resolved, MESSAGE, &minimal()).expect("body");
+    assert_eq!(body["channel"], "C0123");
+}

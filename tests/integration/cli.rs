@@ -1,0 +1,275 @@
+//! The binary's subcommands: `render` against the Go goldens, `check` and the
+//! compiled-component cache, and `serve` answering health checks.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::common::{fixture, repo, versus};
+
+const PAYLOADS: &[&str] = &["critical", "resolved", "urgent", "warning"];
+const ACK_URL: &str = "https://your-ack-host.example/api/ack/0b9f6c1e-1111-4c2a-9d51-2f0e5a7c9e11?exp=1795000000&sig=3q2-7w";
+
+#[test]
+fn render_matches_go_output_for_every_fixture() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let template = fixture("templates/slack_message.tmpl");
+    for name in PAYLOADS {
+        let data = fixture(&format!("alertmanager/{name}.json"));
+        let out = versus(
+            &[
+                "render",
+                "--template",
+                path(&template),
+                "--data",
+                path(&data),
+            ],
+            cache.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let golden =
+            std::fs::read(fixture(&format!("rendered/slack_message.{name}.txt"))).expect("golden");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&golden),
+            "{name}"
+        );
+        assert_eq!(out.stdout, golden, "{name}: bytes differ");
+    }
+}
+
+#[test]
+fn render_with_ack_url_matches_go_output() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let template = fixture("templates/slack_message.tmpl");
+    for name in ["critical", "urgent", "warning"] {
+        let mut data: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(fixture(&format!("alertmanager/{name}.json"))).expect("payload"),
+        )
+        .expect("json");
+        data["AckURL"] = ACK_URL.into();
+        let data_file = cache.path().join(format!("{name}.json"));
+        std::fs::write(&data_file, serde_json::to_vec(&data).expect("encode")).expect("write");
+        let out = versus(
+            &[
+                "render",
+                "--template",
+                path(&template),
+                "--data",
+                path(&data_file),
+            ],
+            cache.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let golden = std::fs::read(fixture(&format!(
+            "rendered/slack_message.{name}.with-ack.txt"
+        )))
+        .expect("golden");
+        assert_eq!(out.stdout, golden, "{name}");
+    }
+}
+
+#[test]
+fn render_errors_go_to_stderr_with_exit_1() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let bad = cache.path().join("bad.tmpl");
+    std::fs::write(&bad, "{{ .x ").expect("write");
+    let data = fixture("alertmanager/critical.json");
+    let out = versus(
+        &["render", "--template", path(&bad), "--data", path(&data)],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid input"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let not_json = cache.path().join("data.json");
+    std::fs::write(&not_json, "{nope").expect("write");
+    let template = fixture("templates/slack_message.tmpl");
+    let out = versus(
+        &[
+            "render",
+            "--template",
+            path(&template),
+            "--data",
+            path(&not_json),
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn render_with_a_renderer_file_that_is_not_a_renderer_fails_clearly() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let template = fixture("templates/slack_message.tmpl");
+    let data = fixture("alertmanager/critical.json");
+    let channel = crate::common::built_plugin("test_channel");
+    let out = versus(
+        &[
+            "render",
+            "--template",
+            path(&template),
+            "--data",
+            path(&data),
+            "--renderer",
+            path(&channel),
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not implement the `renderer` world"),
+        "{err}"
+    );
+}
+
+#[test]
+fn second_check_loads_every_component_from_the_cache() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let config = repo().join("config/config.yaml");
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_versus"))
+            .args(["check", "--config", path(&config)])
+            .current_dir(repo())
+            .env("VERSUS_CACHE_DIR", cache.path())
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = run();
+    assert!(
+        first.contains("components: 3 compiled, 0 loaded from cache"),
+        "{first}"
+    );
+    let second = run();
+    assert!(
+        second.contains("components: 0 compiled, 3 loaded from cache"),
+        "{second}"
+    );
+
+    // A corrupted artifact is ignored and rebuilt, never trusted.
+    for entry in std::fs::read_dir(cache.path()).expect("cache dir") {
+        let p = entry.expect("entry").path();
+        std::fs::write(&p, b"VERSUS01 not a real artifact").expect("corrupt");
+    }
+    let third = run();
+    assert!(
+        third.contains("components: 3 compiled, 0 loaded from cache"),
+        "{third}"
+    );
+}
+
+#[test]
+fn check_names_the_problem_and_exits_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "alert:\n  console:\n    enable: true\n    template_path: /nonexistent/t.tmpl\n",
+    )
+    .expect("write");
+    let out = versus(&["check", "--config", path(&config)], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read template /nonexistent/t.tmpl"),
+        "{err}"
+    );
+
+    std::fs::write(&config, "plugins:\n  renderer: nosuch\n").expect("write");
+    let out = versus(&["check", "--config", path(&config)], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("plugin `nosuch` is not built in"), "{err}");
+}
+
+#[test]
+fn serve_answers_health_checks_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let config = dir.path().join("config.yaml");
+    let template = fixture("templates/slack_message.tmpl");
+    std::fs::write(
+        &config,
+        format!(
+            "host: 127.0.0.1\nport: {port}\nalert:\n  console:\n    enable: true\n    template_path: {}\n",
+            template.display()
+        ),
+    )
+    .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_versus"))
+        .args(["--config", path(&config)])
+        .env("VERSUS_CACHE_DIR", dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let listening = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains("versus listening"));
+    assert!(listening, "server did not start");
+    let body = http_get(port, "/healthz");
+    assert!(body.contains(r#"{"status":"ok"}"#), "{body}");
+    let body = http_get(port, "/readyz");
+    assert!(body.contains(r#""channels":["console"]"#), "{body}");
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "exit status {status:?}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("shut down cleanly")),
+        "{rest:?}"
+    );
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    out
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn path(p: &std::path::Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}

@@ -1,0 +1,61 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use versus::config::PluginsConfig;
+use versus::pipeline::Loader;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A file under `tests/fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo().join("tests/fixtures").join(rel)
+}
+
+/// A plugin built by `host/build.rs`, e.g. `test_renderer`.
+pub fn built_plugin(name: &str) -> PathBuf {
+    Path::new(env!("VERSUS_PLUGIN_OUT_DIR")).join(format!("{name}.wasm"))
+}
+
+/// Runs the `versus` binary with `args`, with its cache in `cache`.
+pub fn versus(args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_versus"))
+        .args(args)
+        .env("VERSUS_CACHE_DIR", cache)
+        .env_remove("VERSUS_CONFIG")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run versus")
+}
+
+/// A loader with no disk cache.
+pub fn loader() -> Arc<Loader> {
+    Arc::new(Loader::new(None).expect("engine"))
+}
+
+/// Plugin settings with `allowed_hosts` for every plugin.
+pub fn plugins_allowing(hosts: &[&str]) -> PluginsConfig {
+    let mut p = PluginsConfig::default();
+    p.defaults.allowed_hosts = hosts.iter().map(|h| h.to_string()).collect();
+    p.defaults.timeout = Duration::from_secs(2);
+    p.defaults.memory_mb = 32;
+    p
+}
+
+/// Polls `check` every 20 ms until it holds or `timeout` passes.
+pub async fn eventually(timeout: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}

@@ -1,0 +1,97 @@
+//! A `versus serve` process for end-to-end tests: started with a given
+//! config and environment, its log captured, killed on drop.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Startup may compile every plugin (cold cache) in a debug build on a
+/// busy machine.
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A running gateway process.
+pub struct Process {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    log: Arc<Mutex<String>>,
+}
+
+impl Process {
+    /// Starts `versus --config <dir>/config.yaml` with `yaml` as the config
+    /// (with `{port}` replaced) and `env` added to a clean environment.
+    pub async fn start(dir: &Path, yaml: &str, env: &[(&str, String)]) -> Self {
+        let port = free_port();
+        let config = dir.join("config.yaml");
+        std::fs::write(&config, yaml.replace("{port}", &port.to_string())).expect("write config");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_versus"));
+        cmd.arg("--config")
+            .arg(&config)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("VERSUS_CACHE_DIR", dir.join("..").join("cache"))
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn versus");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            let mut ready = Some(tx);
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let listening = line.contains("versus listening");
+                if let Ok(mut l) = sink.lock() {
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+                if listening && let Some(tx) = ready.take() {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let p = Self { child, port, log };
+        let started = tokio::time::timeout(START_TIMEOUT, rx).await;
+        assert!(
+            matches!(started, Ok(Ok(()))),
+            "versus did not start:\n{}",
+            p.log()
+        );
+        p
+    }
+
+    /// The captured log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// `http://127.0.0.1:{port}`.
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the process with SIGKILL (a crash).
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}

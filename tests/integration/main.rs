@@ -1,0 +1,13 @@
+//! Integration tests: the real `versus` binary and the real plugins, built
+//! from source by `host/build.rs`. One test binary, one module per area.
+
+mod alertmanager;
+mod cli;
+mod common;
+mod gateway;
+mod incidents;
+mod oncall;
+mod reload;
+mod sandbox;
+mod slack_emulator;
+mod ssm_emulator;

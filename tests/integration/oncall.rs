@@ -1,0 +1,463 @@
+//! On-call end to end: the real binary, real Redis at 127.0.0.1:6379 (each
+//! test with its own key prefix), the local Slack emulator and a local SSM
+//! Incidents endpoint reached through the real AWS SDK.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::fixture;
+use crate::gateway::Process;
+use crate::slack_emulator::{Mode, SlackEmulator};
+use crate::ssm_emulator::SsmEmulator;
+
+const PLAN: &str = "arn:aws:ssm-incidents::111122223333:response-plan/default";
+const SECRET: &str = "test-ack-secret-0123456789";
+
+struct Rig {
+    slack: SlackEmulator,
+    ssm: SsmEmulator,
+    prefix: String,
+    dir: tempfile::TempDir,
+}
+
+impl Rig {
+    async fn new() -> Self {
+        Self {
+            slack: SlackEmulator::start(Mode::Ok).await,
+            ssm: SsmEmulator::start().await,
+            prefix: format!("versus-test-{}:", uuid::Uuid::new_v4()),
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn yaml(&self, redis_port: u16) -> String {
+        format!(
+            "host: 127.0.0.1\nport: {{port}}\npublic_host: http://127.0.0.1:{{port}}\n\
+             alert:\n  slack:\n    enable: true\n    token: xoxb-test\n    channel_id: C123\n    \
+             template_path: {}\n    api_url: {}\n\
+             oncall:\n  enable: true\n  wait_minutes: 3\n  ack_secret: {SECRET}\n  \
+             aws_incident_manager:\n    response_plan_arn: {PLAN}\n\
+             redis:\n  host: 127.0.0.1\n  port: {redis_port}\nplugins:\n  watch: false\n",
+            fixture("templates/slack_message.tmpl").display(),
+            self.slack.api_url()
+        )
+    }
+
+    async fn gateway(&self, name: &str, redis_port: u16) -> Process {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let mut env = self.ssm.env();
+        env.push(("VERSUS_REDIS_PREFIX", self.prefix.clone()));
+        Process::start(&dir, &self.yaml(redis_port), &env).await
+    }
+}
+
+/// A fixture payload with its own group, so tests do not join each other.
+fn payload(name: &str, group: &str) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(
+        &std::fs::read(fixture(&format!("alertmanager/{name}.json"))).expect("read"),
+    )
+    .expect("json");
+    v["groupKey"] = Value::String(format!("{{}}:{{alertname=\"{group}\"}}"));
+    serde_json::to_vec(&v).expect("encode")
+}
+
+async fn post(gw: &Process, query: &str, body: Vec<u8>) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/incidents?{query}", gw.base()))
+        .header("content-type", "application/json")
+        .body(body)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST failed: {e}\n{}", gw.log()));
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn get(url: &str, accept: &str) -> (u16, String) {
+    let resp = reqwest::Client::new()
+        .get(url)
+        .header("accept", accept)
+        .send()
+        .await
+        .expect("GET");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+/// The ACK button URL of the last Slack message posted for `text_contains`.
+fn ack_url_of(slack: &SlackEmulator, nth_post: usize) -> Option<String> {
+    let posts: Vec<_> = slack
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("chat.postMessage"))
+        .collect();
+    let blocks = posts.get(nth_post)?.body["attachments"][0]["blocks"]
+        .as_array()?
+        .clone();
+    blocks
+        .iter()
+        .find(|b| b["type"] == "actions")
+        .and_then(|b| b["elements"][0]["url"].as_str().map(str::to_string))
+}
+
+async fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    f()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guide_routes() {
+    let rig = Rig::new().await;
+    let gw = rig.gateway("gw", 6379).await;
+
+    // Warning with on-call off: a message without ACK link, never a page.
+    let (status, body) = post(&gw, "oncall_enable=false", payload("warning", "w1")).await;
+    assert_eq!(status, 201, "{body}");
+    let warning_id = body["id"].as_str().expect("id").to_string();
+    assert_eq!(ack_url_of(&rig.slack, 0), None);
+
+    // Critical, short wait, nobody acks: exactly one StartIncident, on time.
+    let posted = Instant::now();
+    let (status, body) = post(&gw, "oncall_wait_minutes=0.05", payload("critical", "c1")).await;
+    assert_eq!(status, 201, "{body}");
+    let critical_id = body["id"].as_str().expect("id").to_string();
+    let link = ack_url_of(&rig.slack, 1).expect("critical message has an ACK button");
+    assert!(
+        link.starts_with(&format!("{}/api/ack/{critical_id}?exp=", gw.base())),
+        "{link}"
+    );
+
+    // Urgent, wait 0: escalates within 2 s, and the message has no ACK link.
+    let urgent_posted = Instant::now();
+    let (status, body) = post(&gw, "oncall_wait_minutes=0", payload("urgent", "u1")).await;
+    assert_eq!(status, 201, "{body}");
+    let urgent_id = body["id"].as_str().expect("id").to_string();
+    let urgent_paged = wait_for(Duration::from_secs(2), || {
+        rig.ssm.calls_for(&urgent_id).len() == 1
+    })
+    .await;
+    assert!(
+        urgent_paged,
+        "urgent not escalated within 2 s:\n{}",
+        gw.log()
+    );
+    assert!(
+        rig.ssm.calls_for(&urgent_id)[0]
+            .at
+            .duration_since(urgent_posted)
+            < Duration::from_secs(2)
+    );
+
+    // Plan override.
+    let other = "arn:aws:ssm-incidents::111122223333:response-plan/other";
+    let (_, body) = post(
+        &gw,
+        &format!("oncall_wait_minutes=0&awsim_response_plan_arn={other}"),
+        payload("urgent", "u2"),
+    )
+    .await;
+    let override_id = body["id"].as_str().expect("id").to_string();
+    assert!(
+        wait_for(Duration::from_secs(3), || rig
+            .ssm
+            .calls_for(&override_id)
+            .len()
+            == 1)
+        .await
+    );
+    assert_eq!(
+        rig.ssm.calls_for(&override_id)[0].body["responsePlanArn"],
+        other
+    );
+
+    // The critical one escalates once, shortly after its 3 s deadline.
+    assert!(
+        wait_for(Duration::from_secs(8), || rig
+            .ssm
+            .calls_for(&critical_id)
+            .len()
+            == 1)
+        .await,
+        "{}",
+        gw.log()
+    );
+    let call = &rig.ssm.calls_for(&critical_id)[0];
+    let late = call.at.duration_since(posted);
+    assert!(
+        late >= Duration::from_millis(2900) && late < Duration::from_secs(5),
+        "escalated after {late:?}"
+    );
+    assert_eq!(call.body["responsePlanArn"], PLAN);
+    assert_eq!(call.body["title"], "[CRITICAL] HighErrorRate on web-1:9100");
+    assert_eq!(call.body["impact"], 1);
+
+    // An ACK after escalation says so.
+    let (status, text) = get(&link, "application/json").await;
+    assert_eq!(status, 409, "{text}");
+    assert!(text.contains("already_escalated"), "{text}");
+
+    // Nothing else was ever paged: not the warning, nobody twice.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(rig.ssm.calls_for(&warning_id).is_empty());
+    assert_eq!(rig.ssm.calls().len(), 3, "{:?}", rig.ssm.calls());
+    let (status, text) = get(
+        &format!("{}/api/incidents/{critical_id}", gw.base()),
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let view: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(view["state"], "escalated");
+    assert_eq!(view["attempts"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_in_time_cancels_and_links_are_checked() {
+    let rig = Rig::new().await;
+    let gw = rig.gateway("gw", 6379).await;
+    let (status, body) = post(&gw, "oncall_wait_minutes=0.05", payload("critical", "a1")).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().expect("id").to_string();
+    let link = ack_url_of(&rig.slack, 0).expect("ACK button");
+
+    // Forged and missing signatures.
+    let forged = format!("{}0", &link[..link.len() - 1]);
+    assert_eq!(get(&forged, "application/json").await.0, 401);
+    let unsigned = link.split('?').next().expect("path").to_string();
+    assert_eq!(get(&unsigned, "application/json").await.0, 401);
+    // An expired (but correctly signed) link.
+    let signer = versus::oncall::AckSigner::new(SECRET.as_bytes().to_vec());
+    let expired = signer.url(&gw.base(), &id, 1_000);
+    assert_eq!(get(&expired, "application/json").await.0, 403);
+    // Unknown incident with a valid signature.
+    assert_eq!(
+        get(
+            &signer.url(&gw.base(), "nope", 4_000_000_000),
+            "application/json"
+        )
+        .await
+        .0,
+        404
+    );
+
+    // A browser acknowledges and gets a page; the Slack message is updated.
+    let (status, page) = get(&link, "text/html").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Acknowledged — escalation cancelled"),
+        "{page}"
+    );
+    let updated = wait_for(Duration::from_secs(5), || {
+        rig.slack
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("chat.update"))
+    })
+    .await;
+    assert!(updated, "no chat.update after ACK:\n{}", gw.log());
+    // Again: 409, and through the alias and POST too.
+    let (status, text) = get(&link, "application/json").await;
+    assert_eq!(
+        (status, text.contains("already_acknowledged")),
+        (409, true),
+        "{text}"
+    );
+    let alias = link.replace("/api/ack/", "/api/incidents/ack/");
+    let resp = reqwest::Client::new()
+        .post(&alias)
+        .send()
+        .await
+        .expect("POST ack");
+    assert_eq!(resp.status().as_u16(), 409);
+
+    // The deadline passes: nobody is paged.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(
+        rig.ssm.calls_for(&id).is_empty(),
+        "acked incident escalated"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_cancels_and_repeats_join() {
+    let rig = Rig::new().await;
+    let gw = rig.gateway("gw", 6379).await;
+    // Firing, then resolved for the same group before the deadline.
+    let (_, body) = post(&gw, "oncall_wait_minutes=0.05", payload("critical", "r1")).await;
+    let id = body["id"].as_str().expect("id").to_string();
+    let (status, body) = post(&gw, "", payload("resolved", "r1")).await;
+    assert_eq!(status, 201, "{body}");
+    // Repeated firing for another group: one timer, one page.
+    let (_, first) = post(&gw, "oncall_wait_minutes=0.03", payload("critical", "r2")).await;
+    let (_, second) = post(&gw, "oncall_wait_minutes=0.03", payload("critical", "r2")).await;
+    let first_id = first["id"].as_str().expect("id").to_string();
+    let second_id = second["id"].as_str().expect("id").to_string();
+
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(
+        rig.ssm.calls_for(&id).is_empty(),
+        "resolved incident escalated"
+    );
+    let (_, text) = get(
+        &format!("{}/api/incidents/{id}", gw.base()),
+        "application/json",
+    )
+    .await;
+    assert!(text.contains(r#""state":"resolved""#), "{text}");
+    assert_eq!(
+        rig.ssm.calls_for(&first_id).len(),
+        1,
+        "{:?}",
+        rig.ssm.calls()
+    );
+    assert!(rig.ssm.calls_for(&second_id).is_empty());
+    let (_, text) = get(
+        &format!("{}/api/incidents/{first_id}", gw.base()),
+        "application/json",
+    )
+    .await;
+    assert!(text.contains(r#""repeats":1"#), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_during_the_wait_still_pages_once_on_time() {
+    let rig = Rig::new().await;
+    let mut gw = rig.gateway("first", 6379).await;
+    let posted = Instant::now();
+    let (status, body) = post(&gw, "oncall_wait_minutes=0.1", payload("critical", "k1")).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().expect("id").to_string();
+    gw.kill9();
+    let gw2 = rig.gateway("second", 6379).await;
+    assert!(
+        wait_for(Duration::from_secs(15), || rig.ssm.calls_for(&id).len()
+            == 1)
+        .await,
+        "{}",
+        gw2.log()
+    );
+    let late = rig.ssm.calls_for(&id)[0].at.duration_since(posted);
+    assert!(
+        late >= Duration::from_millis(5900) && late < Duration::from_secs(8),
+        "escalated after {late:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(rig.ssm.calls_for(&id).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_page_each_incident_exactly_once() {
+    let rig = Rig::new().await;
+    let a = rig.gateway("a", 6379).await;
+    let b = rig.gateway("b", 6379).await;
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        let gw = if i % 2 == 0 { &a } else { &b };
+        let (status, body) = post(
+            gw,
+            "oncall_wait_minutes=0.02",
+            payload("critical", &format!("two{i}")),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].as_str().expect("id").to_string());
+    }
+    let all = wait_for(Duration::from_secs(20), || rig.ssm.calls().len() >= 50).await;
+    assert!(all, "only {} of 50 escalated", rig.ssm.calls().len());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for id in &ids {
+        assert_eq!(rig.ssm.calls_for(id).len(), 1, "incident {id}");
+    }
+    assert_eq!(rig.ssm.calls().len(), 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_is_a_503_with_nothing_sent() {
+    let rig = Rig::new().await;
+    let port = crate::gateway::free_port();
+    let mut redis = start_redis(port);
+    let gw = rig.gateway("gw", port).await;
+    let (status, _) = post(&gw, "oncall_wait_minutes=1", payload("critical", "d1")).await;
+    assert_eq!(status, 201);
+    let sent_before = rig.slack.requests().len();
+
+    let _ = redis.kill();
+    let _ = redis.wait();
+    let (status, body) = post(&gw, "oncall_wait_minutes=1", payload("critical", "d2")).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("nothing was sent")),
+        "{body}"
+    );
+    assert_eq!(
+        rig.slack.requests().len(),
+        sent_before,
+        "a message went out while Redis was down"
+    );
+    // Alerts without on-call still flow.
+    let (status, _) = post(&gw, "oncall_enable=false", payload("warning", "d3")).await;
+    assert_eq!(status, 201);
+
+    let mut redis = start_redis(port);
+    let back = {
+        let mut ok = false;
+        for _ in 0..50 {
+            if post(&gw, "oncall_wait_minutes=1", payload("critical", "d4"))
+                .await
+                .0
+                == 201
+            {
+                ok = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        ok
+    };
+    assert!(
+        back,
+        "gateway did not recover after Redis came back:\n{}",
+        gw.log()
+    );
+    let _ = redis.kill();
+    let _ = redis.wait();
+}
+
+fn start_redis(port: u16) -> std::process::Child {
+    let child = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server must be installed (apt-get install redis-server)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}

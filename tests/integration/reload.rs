@@ -1,0 +1,149 @@
+//! Hot reload: template and plugin files change while the pipeline runs; the
+//! next call sees the new version, and a broken replacement is rejected
+//! while the old version keeps serving.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use versus::pipeline::Reloader;
+
+use crate::common::{built_plugin, eventually, loader};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn write_config(dir: &Path) -> std::path::PathBuf {
+    let config = dir.join("config.yaml");
+    std::fs::create_dir_all(dir.join("plugins")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("templates")).expect("mkdir");
+    std::fs::write(
+        &config,
+        format!(
+            "alert:\n  console:\n    enable: true\n    template_path: {}\nplugins:\n  dir: {}\n  renderer: custom\n  transforms: []\n",
+            dir.join("templates/msg.tmpl").display(),
+            dir.join("plugins").display()
+        ),
+    )
+    .expect("write config");
+    config
+}
+
+/// Replaces a file the way editors and ConfigMaps do: write aside, rename over.
+fn replace(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("new");
+    std::fs::write(&tmp, bytes).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+async fn render_current(r: &Reloader) -> Result<String, versus::pipeline::PluginError> {
+    let p = r.pipeline();
+    let template = p.channels[0].template.clone();
+    p.renderer.render(&template, r#"{"name":"db-1"}"#).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_and_plugin_changes_are_picked_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path());
+    let template = dir.path().join("templates/msg.tmpl");
+    let plugin = dir.path().join("plugins/custom.wasm");
+    std::fs::write(&template, "v1 {{ .name }}").expect("write");
+    std::fs::copy(built_plugin("gotemplate"), &plugin).expect("copy");
+
+    let reloader = Reloader::start(config, loader()).await.expect("start");
+    reloader.watch().expect("watch");
+    assert_eq!(render_current(&reloader).await.expect("render"), "v1 db-1");
+
+    // A new template version.
+    replace(&template, b"v2 {{ .name | upper }}");
+    let seen = eventually(WAIT, async || {
+        render_current(&reloader).await.ok().as_deref() == Some("v2 DB-1")
+    })
+    .await;
+    assert!(seen, "template change not picked up");
+
+    // A template that does not parse: rejected, v2 keeps serving.
+    let failed_before = reloader.stats.failed.load(Ordering::Relaxed);
+    replace(&template, b"v3 {{ .name ");
+    let rejected = eventually(WAIT, async || {
+        reloader.stats.failed.load(Ordering::Relaxed) > failed_before
+    })
+    .await;
+    assert!(rejected, "broken template was not rejected");
+    assert_eq!(render_current(&reloader).await.expect("render"), "v2 DB-1");
+
+    // Fix the template, then swap the plugin for a different component.
+    replace(&template, b"echo");
+    let seen = eventually(WAIT, async || {
+        render_current(&reloader).await.ok().as_deref() == Some("echo")
+    })
+    .await;
+    assert!(seen, "fixed template not picked up");
+    let generation = reloader.pipeline().generation;
+    replace(
+        &plugin,
+        &std::fs::read(built_plugin("test_renderer")).expect("read"),
+    );
+    let swapped = eventually(WAIT, async || {
+        render_current(&reloader).await.ok().as_deref() == Some(r#"echo:{"name":"db-1"}"#)
+    })
+    .await;
+    assert!(swapped, "plugin change not picked up");
+    assert!(reloader.pipeline().generation > generation);
+
+    // A plugin file that is not a component: rejected, old plugin serves.
+    let failed_before = reloader.stats.failed.load(Ordering::Relaxed);
+    replace(&plugin, b"definitely not wasm");
+    let rejected = eventually(WAIT, async || {
+        reloader.stats.failed.load(Ordering::Relaxed) > failed_before
+    })
+    .await;
+    assert!(rejected, "broken plugin was not rejected");
+    assert_eq!(
+        render_current(&reloader).await.expect("render"),
+        r#"echo:{"name":"db-1"}"#
+    );
+
+    // A component of the wrong world is rejected too.
+    let failed_before = reloader.stats.failed.load(Ordering::Relaxed);
+    replace(
+        &plugin,
+        &std::fs::read(built_plugin("test_channel")).expect("read"),
+    );
+    let rejected = eventually(WAIT, async || {
+        reloader.stats.failed.load(Ordering::Relaxed) > failed_before
+    })
+    .await;
+    assert!(rejected, "wrong-world plugin was not rejected");
+    assert_eq!(
+        render_current(&reloader).await.expect("render"),
+        r#"echo:{"name":"db-1"}"#
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_flight_calls_finish_on_the_old_pipeline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path());
+    let template = dir.path().join("templates/msg.tmpl");
+    std::fs::write(&template, "old {{ .name }}").expect("write");
+    std::fs::copy(
+        built_plugin("gotemplate"),
+        dir.path().join("plugins/custom.wasm"),
+    )
+    .expect("copy");
+    let reloader = Reloader::start(config, loader()).await.expect("start");
+
+    let held = reloader.pipeline();
+    std::fs::write(&template, "new {{ .name }}").expect("write");
+    reloader.reload().await.expect("reload");
+    let template_text = held.channels[0].template.clone();
+    assert_eq!(
+        held.renderer
+            .render(&template_text, r#"{"name":"x"}"#)
+            .await
+            .expect("old"),
+        "old x"
+    );
+    assert_eq!(render_current(&reloader).await.expect("new"), "new db-1");
+}

@@ -1,0 +1,149 @@
+//! A local stand-in for the Slack Web API: `chat.postMessage` and
+//! `chat.update` on 127.0.0.1, recording every request and answering the way
+//! each test asks (success, a Slack error code, rate limits, 5xx).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+/// The `ts` every successful call reports.
+pub const TS: &str = "1700000000.000100";
+
+/// How the emulator answers.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// 200 `{"ok":true,"channel":<from the body>,"ts":TS}`.
+    Ok,
+    /// 200 `{"ok":false,"error":<code>}`.
+    SlackError(&'static str),
+    /// The first call gets 429 with `Retry-After`, later calls succeed.
+    RateLimitedOnce {
+        /// The `Retry-After` value, in seconds.
+        retry_after_secs: u64,
+    },
+    /// The first call gets 500, later calls succeed.
+    ServerErrorOnce,
+    /// Every call gets 500.
+    AlwaysServerError,
+}
+
+/// One request the emulator received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// Request path, e.g. `/api/chat.postMessage`.
+    pub path: String,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// The JSON body (`Value::Null` if it was not JSON).
+    pub body: Value,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+impl Recorded {
+    /// A header's value as text, or `""`.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+struct Shared {
+    mode: Mode,
+    requests: Mutex<Vec<Recorded>>,
+}
+
+impl Shared {
+    fn requests(&self) -> MutexGuard<'_, Vec<Recorded>> {
+        // A panicking test thread must not hide the requests from the others.
+        self.requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A running emulator; it serves until the test's runtime shuts down.
+pub struct SlackEmulator {
+    base: String,
+    shared: Arc<Shared>,
+}
+
+impl SlackEmulator {
+    /// Starts an emulator on a free loopback port.
+    pub async fn start(mode: Mode) -> Self {
+        let shared = Arc::new(Shared {
+            mode,
+            requests: Mutex::new(Vec::new()),
+        });
+        let app = Router::new()
+            .route("/api/chat.postMessage", post(answer))
+            .route("/api/chat.update", post(answer))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the slack emulator");
+        let port = listener.local_addr().expect("emulator address").port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            base: format!("http://127.0.0.1:{port}/api/"),
+            shared,
+        }
+    }
+
+    /// The value for `alert.slack.api_url`: `http://127.0.0.1:PORT/api/`.
+    pub fn api_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.requests().clone()
+    }
+}
+
+async fn answer(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let channel = body.get("channel").cloned().unwrap_or(Value::Null);
+    let call = {
+        let mut requests = shared.requests();
+        requests.push(Recorded {
+            path: uri.path().to_owned(),
+            headers,
+            body,
+            at: Instant::now(),
+        });
+        requests.len()
+    };
+    let ok = || axum::Json(json!({ "ok": true, "channel": channel, "ts": TS })).into_response();
+    match &shared.mode {
+        Mode::Ok => ok(),
+        Mode::SlackError(code) => axum::Json(json!({ "ok": false, "error": code })).into_response(),
+        Mode::RateLimitedOnce { retry_after_secs } if call == 1 => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, retry_after_secs.to_string())],
+            axum::Json(json!({ "ok": false, "error": "ratelimited" })),
+        )
+            .into_response(),
+        Mode::ServerErrorOnce if call == 1 => server_error(),
+        Mode::AlwaysServerError => server_error(),
+        Mode::RateLimitedOnce { .. } | Mode::ServerErrorOnce => ok(),
+    }
+}
+
+fn server_error() -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, "upstream hiccup").into_response()
+}

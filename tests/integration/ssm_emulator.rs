@@ -1,0 +1,115 @@
+//! A local stand-in for AWS SSM Incidents' `StartIncident`, reached by the
+//! real `aws-sdk-ssmincidents` client through `AWS_ENDPOINT_URL_SSM_INCIDENTS`.
+//! It checks the JSON body and that the request is SigV4-signed.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use serde_json::{Value, json};
+
+/// One StartIncident call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The JSON body.
+    pub body: Value,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// A running emulator.
+#[derive(Clone)]
+pub struct SsmEmulator {
+    /// Base URL, for `AWS_ENDPOINT_URL_SSM_INCIDENTS`.
+    pub url: String,
+    calls: Arc<Mutex<Vec<Call>>>,
+}
+
+impl SsmEmulator {
+    /// Starts on a free port.
+    pub async fn start() -> Self {
+        let calls: Arc<Mutex<Vec<Call>>> = Arc::default();
+        let app = Router::new()
+            .route("/startIncident", post(start_incident))
+            .with_state(calls.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!(
+            "http://127.0.0.1:{}",
+            listener.local_addr().expect("addr").port()
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, calls }
+    }
+
+    /// Calls so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Calls whose clientToken is `id`.
+    pub fn calls_for(&self, id: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.body["clientToken"] == id)
+            .collect()
+    }
+
+    /// The environment a gateway needs to reach this emulator with fake
+    /// credentials and no other AWS source (no profile, no IMDS).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL_SSM_INCIDENTS", self.url.clone()),
+            ("AWS_ACCESS_KEY_ID", "AKIDTEST".into()),
+            ("AWS_SECRET_ACCESS_KEY", "secret-test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_CONFIG_FILE", "/nonexistent".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
+        ]
+    }
+}
+
+async fn start_incident(
+    State(calls): State<Arc<Mutex<Vec<Call>>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    let signed = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/"));
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "not json").into_response();
+    };
+    let valid = signed
+        && body["responsePlanArn"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:"))
+        && body["title"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty() && t.chars().count() <= 200)
+        && body["clientToken"].as_str().is_some_and(|t| !t.is_empty());
+    if !valid {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"message": "invalid request"})),
+        )
+            .into_response();
+    }
+    let token = body["clientToken"].as_str().unwrap_or_default().to_string();
+    if let Ok(mut c) = calls.lock() {
+        c.push(Call {
+            body,
+            at: Instant::now(),
+        });
+    }
+    axum::Json(json!({ "incidentRecordArn": format!("arn:aws:ssm-incidents::111122223333:incident-record/plan/{token}") }))
+        .into_response()
+}
