@@ -15,6 +15,7 @@
 #   LOADGEN_THREADS=1  runtime threads of the load generator
 #   SKIP_BUILD=1       use the binaries already in target/release
 #   NO_DOCS=1          print the section instead of writing docs/BENCHMARKS.md
+#   BENCH_DOC=path     write to another Markdown file
 #   QUIET_LOAD=1.5 QUIET_WAIT=600
 #                      before measuring, wait (up to QUIET_WAIT s, polling
 #                      every 30 s) for the 1-minute load average to drop
@@ -30,7 +31,7 @@ CONCURRENCY="${CONCURRENCY:-1 16 64}"
 LOADGEN_THREADS="${LOADGEN_THREADS:-1}"
 BODY="$ROOT/tests/fixtures/alertmanager/critical.json"
 TEMPLATE="$ROOT/tests/fixtures/templates/slack_message.tmpl"
-DOC="$ROOT/docs/BENCHMARKS.md"
+DOC="${BENCH_DOC:-$ROOT/docs/BENCHMARKS.md}"
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 COMMAND="bench/run.sh"
 
@@ -264,6 +265,14 @@ for ((i = 0; i < ${#RESULTS[@]}; i += 2)); do
     fi
 done
 
+BUSY=""
+if awk -v l="${LOAD_BEFORE%% *}" -v n="$(nproc)" 'BEGIN { exit !(l >= n / 2) }'; then
+    BUSY="
+**The machine was busy while measuring** (1-minute load average ${LOAD_BEFORE%% *}
+on $(nproc) CPUs before the first run, from other processes): absolute figures
+are low and noisy; the ratio, measured in the same run, is the figure to compare."
+fi
+
 MODEL="$(lscpu 2>/dev/null | sed -nE 's/^Model name:[[:space:]]+//p' | head -1)"
 MEM="$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 RAW="$(printf '%s\n' "${RESULTS[@]}")"
@@ -301,6 +310,7 @@ $CPU_TABLE
 
 Machine: $(nproc) CPUs ($MODEL), $MEM RAM, Linux $(uname -r).
 Load average (1/5/15 min) before measuring: $LOAD_BEFORE; after: $LOAD_AFTER.
+$BUSY
 
 Command: \`$COMMAND\` (DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"$CONCURRENCY\" LOADGEN_THREADS=$LOADGEN_THREADS).
 

@@ -37,7 +37,8 @@ pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use sections::{
     AWS_INCIDENT_MANAGER, AlertConfig, AwsIncidentManagerConfig, ConsoleConfig,
     CustomChannelConfig, DEFAULT_MAX_BODY_BYTES, DEFAULT_REDIS_PORT, DEFAULT_SLACK_API_URL,
-    DEFAULT_WAIT_MINUTES, OnCallConfig, RedisConfig, SlackConfig, SlackMessageProperties,
+    DEFAULT_WAIT_MINUTES, OnCallConfig, RedisConfig, RetryConfig, SlackConfig,
+    SlackMessageProperties,
 };
 
 /// A configuration problem, worded for the person who has to fix it.

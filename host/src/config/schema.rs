@@ -75,6 +75,14 @@ const SLACK: Node = Map(&[
 const ALERT: Node = Map(&[
     ("debug_body", Scalar(Bool)),
     ("max_body_bytes", Scalar(Usize)),
+    (
+        "retry",
+        Map(&[
+            ("max_elapsed", Scalar(Duration)),
+            ("initial_backoff", Scalar(Duration)),
+            ("max_backoff", Scalar(Duration)),
+        ]),
+    ),
     ("slack", SLACK),
     (
         "console",

@@ -40,6 +40,8 @@ pub struct AlertConfig {
     /// Largest request body accepted on the alert endpoints, in bytes (ours).
     #[serde(deserialize_with = "lenient::usize")]
     pub max_body_bytes: usize,
+    /// How channel deliveries are retried (ours).
+    pub retry: RetryConfig,
     /// Slack channel.
     pub slack: SlackConfig,
     /// Our built-in console channel: writes messages to the log.
@@ -51,8 +53,36 @@ impl Default for AlertConfig {
         Self {
             debug_body: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            retry: RetryConfig::default(),
             slack: SlackConfig::default(),
             console: ConsoleConfig::default(),
+        }
+    }
+}
+
+/// `alert.retry` (ours): retries of one channel delivery.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RetryConfig {
+    /// Total time for all attempts and waits of one delivery.
+    #[serde(deserialize_with = "lenient::duration")]
+    pub max_elapsed: Duration,
+    /// Wait before the first retry; doubles each time.
+    #[serde(deserialize_with = "lenient::duration")]
+    pub initial_backoff: Duration,
+    /// Cap on one wait.
+    #[serde(deserialize_with = "lenient::duration")]
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        // Alertmanager's webhook timeout defaults to 10 s and it retries by
+        // itself; Slack's rate-limit waits are usually well under 30 s.
+        Self {
+            max_elapsed: Duration::from_secs(30),
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
         }
     }
 }

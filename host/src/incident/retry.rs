@@ -16,12 +16,16 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
+        Self::from(&crate::config::RetryConfig::default())
+    }
+}
+
+impl From<&crate::config::RetryConfig> for RetryPolicy {
+    fn from(c: &crate::config::RetryConfig) -> Self {
         Self {
-            // Alertmanager's webhook timeout defaults to 10 s and it retries
-            // by itself; Slack's own rate-limit waits are usually ≤ 30 s.
-            max_elapsed: Duration::from_secs(30),
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(8),
+            max_elapsed: c.max_elapsed,
+            initial_backoff: c.initial_backoff,
+            max_backoff: c.max_backoff,
         }
     }
 }

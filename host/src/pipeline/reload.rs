@@ -178,15 +178,46 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
-/// Ignores files that never affect the pipeline (cache artifacts, editor
-/// swap files) so they cannot cause reload loops.
+/// Ignores files that never affect the pipeline (cache artifacts, our own
+/// temporary files, editor swap files) so they cannot cause reload loops.
+/// Note `.tmpl` templates must not be mistaken for `.tmp` files.
 fn relevant(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    !(name.ends_with(".cwasm")
-        || name.contains(".tmp")
-        || name.ends_with('~')
-        || name.ends_with(".swp"))
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy())
+        .unwrap_or_default();
+    let temp_ext = ext
+        .strip_prefix("tmp")
+        .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()));
+    !(ext == "cwasm" || temp_ext || name.ends_with('~') || ext == "swp" || ext == "swx")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_count_and_temporary_files_do_not() {
+        for keep in [
+            "msg.tmpl",
+            "config.yaml",
+            "custom.wasm",
+            "slack_message.tmpl",
+        ] {
+            assert!(relevant(Path::new(keep)), "{keep}");
+        }
+        for skip in [
+            "x.cwasm",
+            "x.tmp",
+            "x.tmp1234",
+            "config.yaml~",
+            ".msg.tmpl.swp",
+        ] {
+            assert!(!relevant(Path::new(skip)), "{skip}");
+        }
+    }
 }

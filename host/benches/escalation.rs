@@ -1,0 +1,175 @@
+//! Escalation precision: 1,000 incidents pending in real Redis, deadlines
+//! spread over 10 s, escalated through the real AWS SDK to a local
+//! StartIncident endpoint. Reports lateness (deadline → request received)
+//! and the latency of an ACK transition in Redis.
+//!
+//! Needs Redis at 127.0.0.1:6379. Run: `cargo bench -p versus --bench escalation`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+use tokio::sync::Notify;
+use versus::config::AwsIncidentManagerConfig;
+use versus::oncall::{
+    AckSigner, Clock, Escalator, NewIncident, OnCall, RedisStore, Settings, Store, scheduler,
+};
+use versus::pipeline::{Loader, Reloader};
+
+const PENDING: usize = 1_000;
+const SPREAD_MS: i64 = 10_000;
+
+type Arrivals = Arc<Mutex<HashMap<String, i64>>>;
+
+fn pct(v: &[i64], p: usize) -> i64 {
+    v[(v.len() * p / 100).min(v.len() - 1)]
+}
+
+#[allow(unsafe_code)]
+fn fake_aws_env() {
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "AKIDBENCH");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "bench");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::set_var("AWS_CONFIG_FILE", "/nonexistent");
+        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    fake_aws_env();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(run())
+}
+
+async fn start_incident(State(arrivals): State<Arrivals>, body: Bytes) -> &'static str {
+    let now = Clock::System.now_ms();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    if let (Some(token), Ok(mut a)) = (v["clientToken"].as_str(), arrivals.lock()) {
+        a.entry(token.to_string()).or_insert(now);
+    }
+    r#"{"incidentRecordArn":"arn:aws:ssm-incidents::1:incident-record/x"}"#
+}
+
+async fn run() -> anyhow::Result<()> {
+    let arrivals: Arrivals = Arc::default();
+    let app = Router::new()
+        .route("/startIncident", post(start_incident))
+        .with_state(arrivals.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let endpoint = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "plugins:\n  transforms: []\n")?;
+    let reloader = Reloader::start(config, Arc::new(Loader::new(None)?)).await?;
+    let prefix = format!("versus-bench-{}:", uuid::Uuid::new_v4());
+    let store = Store::Redis(Box::new(
+        RedisStore::connect("redis://127.0.0.1:6379/0", &prefix).await?,
+    ));
+    let aws = AwsIncidentManagerConfig {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(endpoint),
+        ..Default::default()
+    };
+    let oncall = Arc::new(OnCall {
+        store: store.clone(),
+        signer: AckSigner::new(b"bench".to_vec()),
+        escalator: Escalator::new(&aws).await,
+        clock: Clock::System,
+        settings: Settings {
+            enable: true,
+            wait: Duration::from_secs(10),
+            response_plan_arn: "arn:aws:ssm-incidents::1:response-plan/bench".into(),
+            public_host: String::new(),
+            max_attempts: 5,
+        },
+        reloader,
+        wake: Arc::new(Notify::new()),
+    });
+
+    // Deadlines spread over the next 10 s, starting 2 s from now.
+    let start = Clock::System.now_ms() + 2_000;
+    let mut deadlines = HashMap::new();
+    for i in 0..PENDING {
+        let id = uuid::Uuid::new_v4().to_string();
+        let deadline = start + (i as i64 * SPREAD_MS) / PENDING as i64;
+        store
+            .create(&NewIncident {
+                id: id.clone(),
+                created_ms: start,
+                deadline_ms: deadline,
+                response_plan_arn: "arn:aws:ssm-incidents::1:response-plan/bench".into(),
+                title: "bench".into(),
+                impact: None,
+                dedup_key: None,
+                ack_exp: 0,
+            })
+            .await?;
+        deadlines.insert(id, deadline);
+    }
+    let shutdown = Arc::new(Notify::new());
+    tokio::spawn(scheduler::run(
+        oncall.clone(),
+        oncall.wake.clone(),
+        shutdown.clone(),
+    ));
+
+    let until = Instant::now() + Duration::from_secs(30);
+    while arrivals.lock().map(|a| a.len()).unwrap_or(0) < PENDING && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.notify_waiters();
+    let got = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
+    let mut late: Vec<i64> = got
+        .iter()
+        .filter_map(|(id, at)| Some(at - deadlines.get(id)?))
+        .collect();
+    late.sort_unstable();
+    anyhow::ensure!(!late.is_empty(), "no escalation arrived");
+
+    // ACK transition latency (one Lua script round trip).
+    let mut acks = Vec::new();
+    for i in 0..500 {
+        let id = format!("ack-{i}");
+        let far = Clock::System.now_ms() + 3_600_000;
+        store
+            .create(&NewIncident {
+                id: id.clone(),
+                created_ms: far,
+                deadline_ms: far,
+                response_plan_arn: "arn:x".into(),
+                title: "t".into(),
+                impact: None,
+                dedup_key: None,
+                ack_exp: 0,
+            })
+            .await?;
+        let t = Instant::now();
+        store.ack(&id, Clock::System.now_ms()).await?;
+        acks.push(t.elapsed().as_micros() as i64);
+    }
+    acks.sort_unstable();
+
+    println!("| measure | value |\n|---|---|");
+    println!("| incidents escalated | {} of {PENDING} |", late.len());
+    println!("| lateness p50 | {} ms |", pct(&late, 50));
+    println!("| lateness p99 | {} ms |", pct(&late, 99));
+    println!("| lateness max | {} ms |", late[late.len() - 1]);
+    println!(
+        "| early (negative lateness) | {} |",
+        late.iter().filter(|l| **l < 0).count()
+    );
+    println!("| ACK transition p50 | {} µs |", pct(&acks, 50));
+    println!("| ACK transition p99 | {} µs |", pct(&acks, 99));
+    Ok(())
+}
