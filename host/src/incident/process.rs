@@ -111,14 +111,6 @@ pub async fn deliver(
     Outcome::Delivered { channels }
 }
 
-/// Transforms, then delivers (no on-call).
-pub async fn process(pipeline: &Pipeline, incident: &Incident, retry: &RetryPolicy) -> Outcome {
-    match transform(pipeline, incident).await {
-        Transformed::Dropped(reason) => Outcome::Dropped { reason },
-        Transformed::Keep(event) => deliver(pipeline, &event, incident, retry).await,
-    }
-}
-
 async fn deliver_one(
     pipeline: &Pipeline,
     channel: &ChannelRuntime,
