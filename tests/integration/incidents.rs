@@ -4,29 +4,24 @@
 //! overrides, retries, channel isolation, and `versus check` on upstream
 //! configs.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::common::{fixture, repo};
+use crate::gateway::Process;
 use crate::slack_emulator::{Mode, Recorded, SlackEmulator};
 
 const FIXTURES: &[&str] = &["critical", "resolved", "urgent", "warning"];
 const FIRING_COLOR: &str = "#C70039";
 const RESOLVED_COLOR: &str = "#36A64F";
-/// Startup compiles every plugin (no cache yet), which takes a few seconds
-/// in a debug build on a busy machine.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A running `versus serve`, killed when dropped.
+/// A running `versus serve` (a [`Process`]) with its own directory.
 struct Gateway {
-    child: Child,
+    process: Process,
     port: u16,
-    log: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
 }
 
@@ -35,54 +30,24 @@ impl Gateway {
     /// `C123`), plus the console channel when `console` is set.
     async fn start(slack: &SlackEmulator, console: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
         let template = fixture("templates/slack_message.tmpl");
         let template = template.display();
-        let config = dir.path().join("config.yaml");
         let yaml = format!(
-            "host: 127.0.0.1\nport: {port}\nalert:\n  slack:\n    enable: true\n    token: xoxb-test\n    \
+            "host: 127.0.0.1\nport: {{port}}\nalert:\n  slack:\n    enable: true\n    token: xoxb-test\n    \
              channel_id: C123\n    template_path: {template}\n    api_url: {}\n  console:\n    \
              enable: {console}\n    template_path: {template}\nplugins:\n  watch: false\n",
             slack.api_url()
         );
-        std::fs::write(&config, yaml).expect("write config");
-        let mut child = versus_command(dir.path())
-            .arg("--config")
-            .arg(&config)
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn versus");
-        let stderr = child.stderr.take().expect("stderr");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let sink = log.clone();
-        // Drain stderr for the whole run, or a full pipe would stall the server.
-        std::thread::spawn(move || {
-            let mut ready = Some(ready_tx);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let listening = line.contains("versus listening");
-                if let Ok(mut log) = sink.lock() {
-                    log.push_str(&line);
-                    log.push('\n');
-                }
-                if listening && let Some(tx) = ready.take() {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        let gateway = Self {
-            child,
+        // The cache goes beside the gateway's directory, inside `dir`.
+        let gw_dir = dir.path().join("gw");
+        std::fs::create_dir_all(&gw_dir).expect("mkdir");
+        let process = Process::start(&gw_dir, &yaml, &[]).await;
+        let port = process.port;
+        Self {
+            process,
             port,
-            log,
             _dir: dir,
-        };
-        let started = tokio::time::timeout(START_TIMEOUT, ready_rx).await;
-        assert!(
-            matches!(started, Ok(Ok(()))),
-            "versus did not start:\n{}",
-            gateway.log()
-        );
-        gateway
+        }
     }
 
     /// POSTs `body` as JSON to `/api/incidents?{query}`.
@@ -108,14 +73,7 @@ impl Gateway {
     }
 
     fn log(&self) -> String {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.log()
     }
 }
 
@@ -125,14 +83,6 @@ fn versus_command(cache: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_versus"));
     cmd.env_clear().env("VERSUS_CACHE_DIR", cache);
     cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 fn payload(name: &str) -> Vec<u8> {
