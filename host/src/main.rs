@@ -94,7 +94,7 @@ async fn serve(config_path: std::path::PathBuf) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr} (set `host`/`port` in the config)"))?;
     tracing::info!(%addr, "versus listening");
     let mut state = AppState::new(reloader);
-    state.retry = Arc::new((&config.alert.retry).into());
+    state.retry = Arc::new(config.alert.retry.clone());
     state.oncall = oncall;
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())

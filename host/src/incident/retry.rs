@@ -3,32 +3,8 @@
 
 use std::time::Duration;
 
-/// How hard to try one delivery.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    /// Total time budget for all attempts and waits of one delivery.
-    pub max_elapsed: Duration,
-    /// Wait before the first retry.
-    pub initial_backoff: Duration,
-    /// Cap on one wait (a `Retry-After` beyond the remaining budget fails).
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self::from(&crate::config::RetryConfig::default())
-    }
-}
-
-impl From<&crate::config::RetryConfig> for RetryPolicy {
-    fn from(c: &crate::config::RetryConfig) -> Self {
-        Self {
-            max_elapsed: c.max_elapsed,
-            initial_backoff: c.initial_backoff,
-            max_backoff: c.max_backoff,
-        }
-    }
-}
+/// How hard to try one delivery: the `alert.retry` settings themselves.
+pub use crate::config::RetryConfig as RetryPolicy;
 
 impl RetryPolicy {
     /// The wait before retry number `attempt` (1-based), with ±20% jitter,
