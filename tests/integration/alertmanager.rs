@@ -71,7 +71,7 @@ async fn alertmanager_routes_to_the_three_guide_urls() {
     );
     let mut env = ssm.env();
     env.push((
-        "VERSUS_REDIS_PREFIX",
+        "REDIS_KEY_PREFIX",
         format!("versus-am-{}:", uuid::Uuid::new_v4()),
     ));
     let gw = Process::start(&gw_dir, &yaml, &env).await;

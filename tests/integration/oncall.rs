@@ -14,15 +14,15 @@ use crate::ssm_emulator::SsmEmulator;
 const PLAN: &str = "arn:aws:ssm-incidents::111122223333:response-plan/default";
 const SECRET: &str = "test-ack-secret-0123456789";
 
-struct Rig {
-    slack: SlackEmulator,
-    ssm: SsmEmulator,
+pub(crate) struct Rig {
+    pub(crate) slack: SlackEmulator,
+    pub(crate) ssm: SsmEmulator,
     prefix: String,
     dir: tempfile::TempDir,
 }
 
 impl Rig {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         Self {
             slack: SlackEmulator::start(Mode::Ok).await,
             ssm: SsmEmulator::start().await,
@@ -32,29 +32,45 @@ impl Rig {
     }
 
     fn yaml(&self, redis_port: u16) -> String {
+        self.yaml_with(&format!("  host: 127.0.0.1\n  port: {redis_port}\n"))
+    }
+
+    /// The rig's config with `redis` (indented lines) as the redis: section.
+    pub(crate) fn yaml_with(&self, redis: &str) -> String {
         format!(
             "host: 127.0.0.1\nport: {{port}}\npublic_host: http://127.0.0.1:{{port}}\n\
              alert:\n  slack:\n    enable: true\n    token: xoxb-test\n    channel_id: C123\n    \
              template_path: {}\n    api_url: {}\n\
              oncall:\n  enable: true\n  wait_minutes: 3\n  ack_secret: {SECRET}\n  \
              aws_incident_manager:\n    response_plan_arn: {PLAN}\n\
-             redis:\n  host: 127.0.0.1\n  port: {redis_port}\nplugins:\n  watch: false\n",
+             redis:\n{redis}plugins:\n  watch: false\n",
             fixture("templates/slack_message.tmpl").display(),
             self.slack.api_url()
         )
     }
 
     async fn gateway(&self, name: &str, redis_port: u16) -> Process {
+        let dir = self.dir(name);
+        Process::start(&dir, &self.yaml(redis_port), &self.env()).await
+    }
+
+    /// A fresh directory for one gateway's config.
+    pub(crate) fn dir(&self, name: &str) -> std::path::PathBuf {
         let dir = self.dir.path().join(name);
         std::fs::create_dir_all(&dir).expect("mkdir");
+        dir
+    }
+
+    /// The gateway's environment: the SSM endpoint and the key prefix.
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = self.ssm.env();
-        env.push(("VERSUS_REDIS_PREFIX", self.prefix.clone()));
-        Process::start(&dir, &self.yaml(redis_port), &env).await
+        env.push(("REDIS_KEY_PREFIX", self.prefix.clone()));
+        env
     }
 }
 
 /// A fixture payload with its own group, so tests do not join each other.
-fn payload(name: &str, group: &str) -> Vec<u8> {
+pub(crate) fn payload(name: &str, group: &str) -> Vec<u8> {
     let mut v: Value = serde_json::from_slice(
         &std::fs::read(fixture(&format!("alertmanager/{name}.json"))).expect("read"),
     )
@@ -63,7 +79,7 @@ fn payload(name: &str, group: &str) -> Vec<u8> {
     serde_json::to_vec(&v).expect("encode")
 }
 
-async fn post(gw: &Process, query: &str, body: Vec<u8>) -> (u16, Value) {
+pub(crate) async fn post(gw: &Process, query: &str, body: Vec<u8>) -> (u16, Value) {
     let resp = reqwest::Client::new()
         .post(format!("{}/api/incidents?{query}", gw.base()))
         .header("content-type", "application/json")
@@ -80,7 +96,7 @@ async fn post(gw: &Process, query: &str, body: Vec<u8>) -> (u16, Value) {
     )
 }
 
-async fn get(url: &str, accept: &str) -> (u16, String) {
+pub(crate) async fn get(url: &str, accept: &str) -> (u16, String) {
     let resp = reqwest::Client::new()
         .get(url)
         .header("accept", accept)

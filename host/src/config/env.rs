@@ -64,6 +64,9 @@ pub fn expand_with(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Strin
 /// | `REDIS_PASSWORD`                         | `redis.password`                             |
 /// | `REDIS_DB`                               | `redis.db`                                   |
 /// | `REDIS_INSECURE_SKIP_VERIFY`             | `redis.insecure_skip_verify`                 |
+/// | `REDIS_TLS` (ours)                       | `redis.tls`                                  |
+/// | `REDIS_URL` (ours)                       | `redis.url`                                  |
+/// | `REDIS_KEY_PREFIX` (ours)                | `redis.key_prefix`                           |
 ///
 /// Booleans accept `true`/`false`, `yes`/`no`, `on`/`off` and `1`/`0`; a
 /// value that does not parse is an error naming the variable.
@@ -107,6 +110,11 @@ pub fn apply_env_overrides(
         "REDIS_INSECURE_SKIP_VERIFY",
         &mut redis.insecure_skip_verify,
     )?;
+    o.flag("REDIS_TLS", &mut redis.tls)?;
+    if let Some(url) = o.get("REDIS_URL") {
+        redis.url = Some(url);
+    }
+    o.text("REDIS_KEY_PREFIX", &mut redis.key_prefix);
     Ok(())
 }
 

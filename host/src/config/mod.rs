@@ -23,6 +23,8 @@ mod sections;
 mod validate;
 
 #[cfg(test)]
+mod channel_tests;
+#[cfg(test)]
 mod error_tests;
 #[cfg(test)]
 mod tests;

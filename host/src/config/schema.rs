@@ -147,6 +147,7 @@ const REDIS: Node = Map(&[
     ("insecure_skip_verify", Scalar(Bool)),
     ("tls", Scalar(Bool)),
     ("url", Text),
+    ("key_prefix", Text),
 ]);
 
 const PLUGINS: Node = Map(&[

@@ -269,7 +269,14 @@ pub struct RedisConfig {
     /// A full `redis://` or `rediss://` URL (ours); wins over the fields above.
     #[serde(deserialize_with = "lenient::opt_string")]
     pub url: Option<String>,
+    /// Prefix of every key the gateway writes (ours), so several gateways or
+    /// other applications can share one database.
+    #[serde(deserialize_with = "lenient::string")]
+    pub key_prefix: String,
 }
+
+/// Default [`RedisConfig::key_prefix`].
+pub const DEFAULT_REDIS_KEY_PREFIX: &str = "versus:";
 
 impl Default for RedisConfig {
     fn default() -> Self {
@@ -281,6 +288,7 @@ impl Default for RedisConfig {
             insecure_skip_verify: false,
             tls: false,
             url: None,
+            key_prefix: DEFAULT_REDIS_KEY_PREFIX.into(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Config tests: upstream fixtures, the default config, environment
-//! overrides, lenient values, warnings and channels. Error messages are in
-//! `error_tests.rs`.
+//! overrides and lenient values. Channels, plugins, warnings and Redis are
+//! in `channel_tests.rs`, error messages in `error_tests.rs`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,11 +22,11 @@ const SEED: &str = concat!(
 );
 const DEFAULT_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/config.yaml");
 
-const SLACK_WITHOUT_TOKEN: &str = "alert.slack.enable is true but alert.slack.token is empty: \
+pub(super) const SLACK_WITHOUT_TOKEN: &str = "alert.slack.enable is true but alert.slack.token is empty: \
                                    Slack is disabled; set SLACK_TOKEN";
 
 /// An environment with no variables.
-fn no_env(_: &str) -> Option<String> {
+pub(super) fn no_env(_: &str) -> Option<String> {
     None
 }
 
@@ -43,16 +43,16 @@ fn load(path: &str, env: impl Fn(&str) -> Option<String>) -> (Config, Vec<String
     Config::load_with_env(Path::new(path), env).expect("config loads")
 }
 
-fn from_yaml(text: &str) -> (Config, Vec<String>) {
+pub(super) fn from_yaml(text: &str) -> (Config, Vec<String>) {
     Config::from_yaml(text, Path::new("t.yaml"), no_env).expect("config loads")
 }
 
-fn sorted(mut warnings: Vec<String>) -> Vec<String> {
+pub(super) fn sorted(mut warnings: Vec<String>) -> Vec<String> {
     warnings.sort();
     warnings
 }
 
-fn strings(items: &[&str]) -> Vec<String> {
+pub(super) fn strings(items: &[&str]) -> Vec<String> {
     sorted(items.iter().map(|s| s.to_string()).collect())
 }
 
@@ -343,137 +343,4 @@ fn wait_minutes_may_be_fractional_or_zero() {
     assert_eq!(cfg.oncall.wait(), Duration::ZERO);
     let (cfg, _) = from_yaml("oncall:\n  wait_minutes: ${UNSET}\n");
     assert_eq!(cfg.oncall.wait_minutes, DEFAULT_WAIT_MINUTES);
-}
-
-#[test]
-fn slack_enabled_without_token_is_a_warning_not_a_channel() {
-    let (cfg, warnings) = from_yaml(
-        "alert:\n  slack:\n    enable: true\n    token: ${SLACK_TOKEN}\n  console:\n    enable: true\n",
-    );
-    assert_eq!(warnings, [SLACK_WITHOUT_TOKEN]);
-    let names: Vec<_> = cfg.channels().into_iter().map(|c| c.name).collect();
-    assert_eq!(names, ["console"]);
-}
-
-#[test]
-fn slack_allowed_hosts_come_from_the_override_when_set() {
-    let text = "alert:\n  slack:\n    enable: true\n    token: t\n    channel_id: C\nplugins:\n  overrides:\n    slack:\n      allowed_hosts: ['https://slack.com']\n      timeout: 30s\n";
-    let (cfg, _) = from_yaml(text);
-    let slack = &cfg.channels()[0];
-    assert_eq!(slack.allowed_hosts, ["https://slack.com"]);
-    assert_eq!(slack.limits.allowed_hosts, slack.allowed_hosts);
-    assert_eq!(slack.limits.timeout, Duration::from_secs(30));
-}
-
-#[test]
-fn custom_channels_follow_the_built_in_ones() {
-    let text = r#"
-alert:
-  console:
-    enable: true
-channels:
-  - name: ops-webhook
-    plugin: webhook
-    template_path: config/webhook.tmpl
-    allowed_hosts: ["https://hooks.example.com"]
-    timeout: 20s
-    http_max_body_bytes: 4096
-    config:
-      url: https://hooks.example.com/ops
-      headers: { X-Team: ops }
-  - name: off
-    enable: false
-    template_path: t.tmpl
-  - name: pager
-    template_path: config/pager.tmpl
-    enable: ${PAGER_ENABLE}
-    config: ~
-"#;
-    let (cfg, warnings) = from_yaml(text);
-    assert_eq!(warnings, Vec::<String>::new());
-    let channels = cfg.channels();
-    let names: Vec<_> = channels.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["console", "ops-webhook", "pager"]);
-
-    let hook = &channels[1];
-    assert_eq!(hook.plugin, "webhook");
-    assert_eq!(hook.template_path, Path::new("config/webhook.tmpl"));
-    assert_eq!(hook.allowed_hosts, ["https://hooks.example.com"]);
-    assert_eq!(hook.limits.timeout, Duration::from_secs(20));
-    assert_eq!(hook.limits.http_max_body_bytes, 4096);
-    assert_eq!(hook.limits.memory_mb, PluginLimits::default().memory_mb);
-    let json: serde_json::Value = serde_json::from_str(&hook.config_json).expect("json");
-    assert_eq!(
-        json,
-        serde_json::json!({"url": "https://hooks.example.com/ops", "headers": {"X-Team": "ops"}})
-    );
-
-    let pager = &channels[2];
-    assert_eq!(
-        pager.plugin, "pager",
-        "the plugin defaults to the channel name"
-    );
-    assert_eq!(pager.config_json, "{}");
-    assert!(pager.allowed_hosts.is_empty());
-}
-
-#[test]
-fn unknown_keys_are_warned_about_once_each() {
-    let text = r#"
-colour: blue
-alert:
-  slack:
-    colour: red
-  telegram:
-    enable: true
-    bot_token: x
-plugins:
-  overrides:
-    slack:
-      memory: 3
-channels:
-  - name: a
-    template_path: t
-    extra: 1
-oncall:
-  provider: pagerduty
-  enable: true
-"#;
-    let (cfg, warnings) = from_yaml(text);
-    assert_eq!(
-        sorted(warnings),
-        strings(&[
-            "colour: unknown key; ignored (check the spelling)",
-            "alert.slack.colour: unknown key; ignored (check the spelling)",
-            "alert.telegram: the telegram channel is not implemented yet; ignored",
-            "plugins.overrides.slack.memory: unknown key; ignored (check the spelling)",
-            "channels[0].extra: unknown key; ignored (check the spelling)",
-            "oncall.provider: `pagerduty` is not implemented yet (only aws_incident_manager is); \
-             on-call is disabled",
-        ])
-    );
-    assert!(!cfg.oncall.enable);
-}
-
-#[test]
-fn limits_merge_overrides() {
-    let cfg = Config::parse(
-        "plugins:\n  overrides:\n    slack:\n      timeout: 30s\n      allowed_hosts: ['https://slack.com']\n",
-        Path::new("t.yaml"),
-    )
-    .expect("parses");
-    let l = cfg.plugins.limits_for("slack");
-    assert_eq!(l.timeout, Duration::from_secs(30));
-    assert_eq!(l.allowed_hosts, vec!["https://slack.com".to_string()]);
-    assert_eq!(
-        cfg.plugins.limits_for("other").timeout,
-        Duration::from_secs(10)
-    );
-}
-
-#[test]
-fn redis_is_configured_by_host_or_url() {
-    let (cfg, _) = from_yaml("redis:\n  url: redis://127.0.0.1:6379/1\n");
-    assert!(cfg.redis.is_configured());
-    assert!(!Config::default().redis.is_configured());
 }

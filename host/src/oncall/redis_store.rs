@@ -31,6 +31,10 @@ pub struct RedisStore {
 impl RedisStore {
     /// Connects to `url` (`redis://` or `rediss://`); keys get `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        // A rediss:// URL builds its TLS config from the process default
+        // provider, which rustls cannot choose when two are linked. Ignored
+        // if one is already installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = redis::Client::open(url).map_err(|e| StoreError::Config(e.to_string()))?;
         // Short timeouts: a request waiting on Redis is an alert not yet
         // sent, and the sender retries on our 503.

@@ -20,13 +20,14 @@ pub async fn build(
     }
     let store = if config.redis.is_configured() {
         let url = redis_url(&config.redis)?;
-        let prefix = std::env::var("VERSUS_REDIS_PREFIX").unwrap_or_else(|_| "versus:".into());
-        let store = RedisStore::connect(&url, &prefix).await.with_context(|| {
-            format!(
-                "cannot connect to Redis at {} (check the redis: section)",
-                redact(&url)
-            )
-        })?;
+        let store = RedisStore::connect(&url, &config.redis.key_prefix)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot connect to Redis at {} (check the redis: section)",
+                    redact(&url)
+                )
+            })?;
         Store::Redis(Box::new(store))
     } else {
         tracing::warn!(
@@ -68,22 +69,40 @@ pub async fn build(
     })))
 }
 
-/// `redis.url`, or one built from host/port/password/db.
+/// `redis.url`, or one built from host/port/password/db. With `redis.tls`
+/// (or a `rediss://` URL) the connection uses TLS, verified against the
+/// system's trusted roots (`SSL_CERT_FILE`/`SSL_CERT_DIR` add a private CA);
+/// `redis.insecure_skip_verify` turns verification off.
 pub fn redis_url(r: &RedisConfig) -> anyhow::Result<String> {
-    if let Some(url) = r.url.as_deref().filter(|u| !u.is_empty()) {
-        return Ok(url.to_string());
-    }
-    if r.tls {
+    let url = match r.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) => url.to_string(),
+        None => {
+            let scheme = if r.tls { "rediss" } else { "redis" };
+            let auth = if r.password.is_empty() {
+                String::new()
+            } else {
+                format!(":{}@", urlencode(&r.password))
+            };
+            format!("{scheme}://{auth}{}:{}/{}", r.host.trim(), r.port, r.db)
+        }
+    };
+    let tls = url.starts_with("rediss://");
+    if !tls && !url.starts_with("redis://") {
         anyhow::bail!(
-            "redis.tls is not supported by this build yet: use a TLS proxy, or leave redis.tls off"
+            "redis.url must start with redis:// or rediss:// (got {})",
+            redact(&url)
         );
     }
-    let auth = if r.password.is_empty() {
-        String::new()
-    } else {
-        format!(":{}@", urlencode(&r.password))
-    };
-    Ok(format!("redis://{auth}{}:{}/{}", r.host, r.port, r.db))
+    if r.tls && !tls {
+        anyhow::bail!("redis.tls is on but redis.url starts with redis://: use rediss://");
+    }
+    // The Redis client reads "#insecure" on a rediss:// URL as "do not
+    // verify the certificate". On a plain connection the upstream key has
+    // nothing to skip.
+    if tls && r.insecure_skip_verify && !url.ends_with("#insecure") {
+        return Ok(format!("{url}#insecure"));
+    }
+    Ok(url)
 }
 
 fn urlencode(s: &str) -> String {
@@ -102,5 +121,64 @@ fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redis_url;
+    use crate::config::RedisConfig;
+
+    fn redis(f: impl FnOnce(&mut RedisConfig)) -> RedisConfig {
+        let mut r = RedisConfig {
+            host: "cache.internal".into(),
+            ..RedisConfig::default()
+        };
+        f(&mut r);
+        r
+    }
+
+    #[test]
+    fn plain_url_from_the_upstream_fields() {
+        let r = redis(|r| {
+            r.password = "p@ss word".into();
+            r.db = 2;
+            // Upstream configs carry this with a plain Redis: nothing to skip.
+            r.insecure_skip_verify = true;
+        });
+        assert_eq!(
+            redis_url(&r).unwrap(),
+            "redis://:p%40ss%20word@cache.internal:6379/2"
+        );
+    }
+
+    #[test]
+    fn tls_uses_rediss_and_verifies_unless_told_not_to() {
+        let r = redis(|r| r.tls = true);
+        assert_eq!(redis_url(&r).unwrap(), "rediss://cache.internal:6379/0");
+        let r = redis(|r| {
+            r.tls = true;
+            r.insecure_skip_verify = true;
+        });
+        assert_eq!(
+            redis_url(&r).unwrap(),
+            "rediss://cache.internal:6379/0#insecure"
+        );
+    }
+
+    #[test]
+    fn url_wins_and_is_checked() {
+        let r = redis(|r| r.url = Some("rediss://u:p@other:6380/1".into()));
+        assert_eq!(redis_url(&r).unwrap(), "rediss://u:p@other:6380/1");
+        let r = redis(|r| {
+            r.url = Some("redis://other:6380".into());
+            r.tls = true;
+        });
+        let err = redis_url(&r).unwrap_err().to_string();
+        assert!(err.contains("use rediss://"), "{err}");
+        let r = redis(|r| r.url = Some("http://u:secret@other".into()));
+        let err = redis_url(&r).unwrap_err().to_string();
+        assert!(err.contains("redis:// or rediss://"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
     }
 }
