@@ -1,7 +1,8 @@
 //! Escalation precision: 1,000 incidents pending in real Redis, deadlines
 //! spread over 10 s, escalated through the real AWS SDK to a local
-//! StartIncident endpoint. Reports lateness (deadline → request received)
-//! and the latency of an ACK transition in Redis.
+//! StartIncident endpoint. Reports lateness (deadline → request received),
+//! the latency of an ACK transition in Redis, and the process's CPU while
+//! the scheduler idles with incidents pending an hour out.
 //!
 //! Needs Redis at 127.0.0.1:6379. Run: `cargo bench -p versus --bench escalation`.
 
@@ -22,6 +23,7 @@ use versus::pipeline::{Loader, Reloader};
 
 const PENDING: usize = 1_000;
 const SPREAD_MS: i64 = 10_000;
+const IDLE: Duration = Duration::from_secs(10);
 
 type Arrivals = Arc<Mutex<HashMap<String, i64>>>;
 
@@ -160,6 +162,34 @@ async fn run() -> anyhow::Result<()> {
     }
     acks.sort_unstable();
 
+    // Idle: PENDING incidents an hour out, a fresh scheduler, nothing due.
+    let far = Clock::System.now_ms() + 3_600_000;
+    for i in 0..PENDING {
+        store
+            .create(&NewIncident {
+                id: format!("idle-{i}"),
+                created_ms: far,
+                deadline_ms: far + i as i64,
+                response_plan_arn: "arn:x".into(),
+                title: "t".into(),
+                impact: None,
+                dedup_key: None,
+                ack_exp: 0,
+            })
+            .await?;
+    }
+    let shutdown = Arc::new(Notify::new());
+    tokio::spawn(scheduler::run(
+        oncall.clone(),
+        oncall.wake.clone(),
+        shutdown.clone(),
+    ));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let cpu0 = process_cpu_ms()?;
+    tokio::time::sleep(IDLE).await;
+    let idle_cpu = process_cpu_ms()? - cpu0;
+    shutdown.notify_waiters();
+
     println!("| measure | value |\n|---|---|");
     println!("| incidents escalated | {} of {PENDING} |", late.len());
     println!("| lateness p50 | {} ms |", pct(&late, 50));
@@ -171,5 +201,23 @@ async fn run() -> anyhow::Result<()> {
     );
     println!("| ACK transition p50 | {} µs |", pct(&acks, 50));
     println!("| ACK transition p99 | {} µs |", pct(&acks, 99));
+    println!(
+        "| idle process CPU, {PENDING} pending an hour out | {idle_cpu} ms in {} s ({:.2} % of one core) |",
+        IDLE.as_secs(),
+        idle_cpu as f64 / IDLE.as_millis() as f64 * 100.0
+    );
     Ok(())
+}
+
+/// User + system CPU time of this process so far, from `/proc/self/stat`.
+fn process_cpu_ms() -> anyhow::Result<i64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields after "pid (comm) ": utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: i64 = fields.get(11).and_then(|f| f.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|f| f.parse().ok()).unwrap_or(0);
+    // Linux reports these in clock ticks of 100 Hz (USER_HZ) on every
+    // architecture it runs on.
+    Ok(ticks * 10)
 }

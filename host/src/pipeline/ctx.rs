@@ -8,6 +8,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{log, types};
+use super::engine::Busy;
 use super::outbound::HttpPolicy;
 
 /// Per-call store state. A fresh one is built for every call.
@@ -21,11 +22,13 @@ pub struct PluginCtx {
     pub limiter: MemoryCap,
     /// What the plugin may reach over HTTP.
     pub http: Arc<HttpPolicy>,
+    /// Keeps the epoch ticking while this call's store lives.
+    _busy: Busy,
 }
 
 impl PluginCtx {
     /// A context for one call of `plugin`.
-    pub fn new(plugin: Arc<str>, max_memory: usize, http: Arc<HttpPolicy>) -> Self {
+    pub fn new(plugin: Arc<str>, max_memory: usize, http: Arc<HttpPolicy>, busy: Busy) -> Self {
         Self {
             plugin,
             // Built with no grants: the guest sees an empty environment, no
@@ -35,6 +38,7 @@ impl PluginCtx {
             table: ResourceTable::new(),
             limiter: MemoryCap::new(max_memory),
             http,
+            _busy: busy,
         }
     }
 }

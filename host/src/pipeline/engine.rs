@@ -1,7 +1,9 @@
 //! The Wasmtime engine: configuration (pooling allocator, epochs), the epoch
 //! ticker, and the linkers for each plugin world.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::Thread;
 use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
@@ -10,9 +12,13 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use super::bindings::{Channel, Renderer, Transformer};
 use super::ctx::PluginCtx;
 
-/// How often the epoch advances. Deadlines are whole ticks, so this is the
-/// precision of the per-call timeout; 10 ms costs ~100 wakeups/s.
+/// How often the epoch advances while a plugin call runs. Deadlines are
+/// whole ticks, so this is the precision of the per-call timeout.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// How long the idle epoch thread sleeps between checks that the engine
+/// still exists (a call wakes it at once).
+const IDLE_PARK: Duration = Duration::from_secs(1);
 
 /// Largest linear memory any plugin may be configured for. Sizes the pooling
 /// allocator's slots; per-plugin caps are enforced below it by `MemoryCap`.
@@ -30,6 +36,7 @@ pub struct PluginEngine {
 
 struct Inner {
     engine: Engine,
+    ticker: Arc<Ticker>,
     renderer: Linker<PluginCtx>,
     transformer: Linker<PluginCtx>,
     channel: Linker<PluginCtx>,
@@ -39,9 +46,10 @@ impl PluginEngine {
     /// Builds the engine and starts the epoch ticker thread.
     pub fn new() -> anyhow::Result<Self> {
         let engine = Engine::new(&engine_config())?;
-        start_ticker(&engine);
+        let ticker = start_ticker(&engine);
         Ok(Self {
             inner: Arc::new(Inner {
+                ticker,
                 renderer: renderer_linker(&engine)?,
                 transformer: transformer_linker(&engine)?,
                 channel: channel_linker(&engine)?,
@@ -53,6 +61,19 @@ impl PluginEngine {
     /// The Wasmtime engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Marks a plugin call as running until the guard is dropped: the epoch
+    /// only advances (and deadlines only fire) while one runs, so an idle
+    /// gateway does not wake up 100 times a second.
+    pub fn busy(&self) -> Busy {
+        let ticker = &self.inner.ticker;
+        if ticker.active.fetch_add(1, Ordering::AcqRel) == 0
+            && let Some(thread) = ticker.thread.get()
+        {
+            thread.unpark();
+        }
+        Busy(ticker.clone())
     }
 
     /// Linker for the `renderer` world.
@@ -101,22 +122,54 @@ fn engine_config() -> Config {
     config
 }
 
-/// Advances the engine's epoch every [`EPOCH_TICK`] on a plain thread, so
-/// deadlines fire even when every tokio worker is busy running a guest.
-fn start_ticker(engine: &Engine) {
+/// Plugin calls in flight, and the epoch thread to wake when one starts.
+#[derive(Default)]
+struct Ticker {
+    active: AtomicUsize,
+    thread: OnceLock<Thread>,
+}
+
+/// One running plugin call; see [`PluginEngine::busy`].
+pub struct Busy(Arc<Ticker>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] while a call runs, on a
+/// plain thread, so deadlines fire even when every tokio worker is busy
+/// running a guest. With no call running the thread parks.
+fn start_ticker(engine: &Engine) -> Arc<Ticker> {
+    let ticker = Arc::new(Ticker::default());
     let weak = engine.weak();
+    let state = ticker.clone();
     let spawned = std::thread::Builder::new()
         .name("versus-epoch".into())
         .spawn(move || {
             while let Some(engine) = weak.upgrade() {
+                if state.active.load(Ordering::Acquire) == 0 {
+                    drop(engine);
+                    // An unpark between the check and here is not lost: it
+                    // makes this return at once.
+                    std::thread::park_timeout(IDLE_PARK);
+                    continue;
+                }
                 engine.increment_epoch();
                 drop(engine);
                 std::thread::sleep(EPOCH_TICK);
             }
         });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the epoch thread: plugin timeouts will not fire");
+    match spawned {
+        Ok(handle) => {
+            let _ = ticker.thread.set(handle.thread().clone());
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the epoch thread: plugin timeouts will not fire");
+        }
     }
+    ticker
 }
 
 fn base_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {

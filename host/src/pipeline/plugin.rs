@@ -124,7 +124,12 @@ type CallResult<R> =
 impl PluginBase {
     fn store(&self) -> Store<PluginCtx> {
         let max_memory = (self.limits.memory_mb as usize) << 20;
-        let ctx = PluginCtx::new(self.name.clone(), max_memory, self.http.clone());
+        let ctx = PluginCtx::new(
+            self.name.clone(),
+            max_memory,
+            self.http.clone(),
+            self.engine.busy(),
+        );
         let mut store = Store::new(self.engine.engine(), ctx);
         store.limiter(|c| &mut c.limiter);
         // Yield to tokio at every epoch tick, so a busy guest never holds a
