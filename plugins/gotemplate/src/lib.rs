@@ -96,6 +96,7 @@ mod component;
 mod tests;
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use gotmpl::Template;
 
@@ -136,8 +137,12 @@ pub struct Prepared {
     blank_top: Option<Template>,
 }
 
+/// An empty template with the function map. The map is built once and
+/// shared by every clone: registering it is most of the cost of a parse.
 fn new_template() -> Template {
-    Template::new(NAME).funcs(funcs::func_map().clone())
+    static BASE: OnceLock<Template> = OnceLock::new();
+    BASE.get_or_init(|| Template::new(NAME).funcs(funcs::func_map()))
+        .clone()
 }
 
 impl Prepared {

@@ -12,7 +12,7 @@ mod time;
 #[cfg(test)]
 mod tests;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use gotmpl::{FuncMap, TemplateError, Value, ValueFunc};
 
@@ -26,51 +26,50 @@ const GO_BUILTINS: [&str; 19] = [
 
 /// Whether `name` can be called from a template.
 pub(crate) fn is_defined(name: &str) -> bool {
-    GO_BUILTINS.contains(&name) || func_map().contains_key(name)
+    GO_BUILTINS.contains(&name) || FUNCS.iter().any(|(n, _)| *n == name)
 }
 
 type Func = fn(&[Value]) -> Result<Value, TemplateError>;
 
 /// The functions this crate adds to (or replaces in) gotmpl's builtins.
-pub(crate) fn func_map() -> &'static FuncMap {
-    static MAP: OnceLock<FuncMap> = OnceLock::new();
-    MAP.get_or_init(|| {
-        let table: [(&str, Func); 29] = [
-            ("upper", text::upper),
-            ("lower", text::lower),
-            ("title", text::title),
-            ("default", data::default),
-            ("replace", text::replace_all),
-            ("replaceAll", text::replace_all),
-            ("contains", text::contains),
-            ("trimPrefix", text::trim_prefix),
-            ("trimSuffix", text::trim_suffix),
-            ("split", text::split),
-            ("join", text::join),
-            ("truncate", text::truncate),
-            ("formatTime", time::format_time),
-            ("format", time::format),
-            ("toString", data::to_string),
-            ("stringSlice", data::string_slice),
-            ("escapeHTML", text::escape_html),
-            ("dict", data::dict),
-            ("list", data::list),
-            ("append", data::append),
-            ("add", data::add),
-            ("regexMatch", text::regex_match),
-            ("print", data::print),
-            ("println", data::println),
-            ("printf", data::printf),
-            ("html", text::html),
-            ("js", text::js),
-            ("urlquery", text::urlquery),
-            (PRINT_ACTION, data::print_action),
-        ];
-        table
-            .into_iter()
-            .map(|(name, f)| (name.to_string(), Arc::new(f) as ValueFunc))
-            .collect()
-    })
+const FUNCS: [(&str, Func); 29] = [
+    ("upper", text::upper),
+    ("lower", text::lower),
+    ("title", text::title),
+    ("default", data::default),
+    ("replace", text::replace_all),
+    ("replaceAll", text::replace_all),
+    ("contains", text::contains),
+    ("trimPrefix", text::trim_prefix),
+    ("trimSuffix", text::trim_suffix),
+    ("split", text::split),
+    ("join", text::join),
+    ("truncate", text::truncate),
+    ("formatTime", time::format_time),
+    ("format", time::format),
+    ("toString", data::to_string),
+    ("stringSlice", data::string_slice),
+    ("escapeHTML", text::escape_html),
+    ("dict", data::dict),
+    ("list", data::list),
+    ("append", data::append),
+    ("add", data::add),
+    ("regexMatch", text::regex_match),
+    ("print", data::print),
+    ("println", data::println),
+    ("printf", data::printf),
+    ("html", text::html),
+    ("js", text::js),
+    ("urlquery", text::urlquery),
+    (PRINT_ACTION, data::print_action),
+];
+
+/// [`FUNCS`] as a gotmpl function map.
+pub(crate) fn func_map() -> FuncMap {
+    FUNCS
+        .into_iter()
+        .map(|(name, f)| (name.to_string(), Arc::new(f) as ValueFunc))
+        .collect()
 }
 
 /// The function that prints an action's value, appended to every printing
