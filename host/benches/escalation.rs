@@ -93,10 +93,11 @@ async fn run() -> anyhow::Result<()> {
             wait: Duration::from_secs(10),
             response_plan_arn: "arn:aws:ssm-incidents::1:response-plan/bench".into(),
             public_host: String::new(),
-            max_attempts: 5,
+            ..Settings::default()
         },
         reloader,
         wake: Arc::new(Notify::new()),
+        stats: Default::default(),
     });
 
     // Deadlines spread over the next 10 s, starting 2 s from now.

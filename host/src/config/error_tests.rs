@@ -106,6 +106,31 @@ fn error_messages_match_the_golden_file() {
             "oncall:\n  aws_incident_manager:\n    endpoint_url: localhost:4566\n",
             &[],
         ),
+        (
+            "escalation-zero-attempts",
+            "oncall:\n  aws_incident_manager:\n    max_attempts: 0\n",
+            &[],
+        ),
+        (
+            "escalation-zero-backoff",
+            "oncall:\n  aws_incident_manager:\n    initial_backoff: 0s\n",
+            &[],
+        ),
+        (
+            "escalation-backoff-order",
+            "oncall:\n  aws_incident_manager:\n    initial_backoff: 10s\n    max_backoff: 1s\n",
+            &[],
+        ),
+        (
+            "impact-out-of-range",
+            "oncall:\n  aws_incident_manager:\n    impact:\n      critical: 0\n",
+            &[],
+        ),
+        (
+            "impact-not-a-number",
+            "oncall:\n  aws_incident_manager:\n    impact:\n      critical: high\n",
+            &[],
+        ),
         ("redis-port-zero", "redis:\n  host: r\n  port: 0\n", &[]),
         ("redis-url-scheme", "redis:\n  url: http://r:6379\n", &[]),
         ("bad-renderer-name", "plugins:\n  renderer: ../evil\n", &[]),

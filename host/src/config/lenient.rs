@@ -243,6 +243,19 @@ pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, St
         .collect())
 }
 
+/// A map of whole numbers, e.g. `impact: {critical: 1}`; empty entries are
+/// dropped.
+pub fn u32_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, u32>, D::Error> {
+    let map: Option<BTreeMap<String, serde_yaml_ng::Value>> = serde::Deserialize::deserialize(d)?;
+    let mut out = BTreeMap::new();
+    for (k, v) in map.unwrap_or_default() {
+        if let Some(n) = optional(v, u32).map_err(de::Error::custom)? {
+            out.insert(k, n);
+        }
+    }
+    Ok(out)
+}
+
 /// A duration: `10s`, `1m 30s`, `250ms`, or a bare number of seconds.
 pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     opt_duration(d).map(Option::unwrap_or_default)

@@ -14,6 +14,7 @@
 //!    token, an on-call provider we lack);
 //! 6. [`Config::validate`] runs.
 
+mod aws;
 mod channels;
 mod env;
 pub mod lenient;
@@ -33,14 +34,17 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use aws::{
+    AwsIncidentManagerConfig, DEFAULT_ESCALATION_INITIAL_BACKOFF, DEFAULT_ESCALATION_MAX_ATTEMPTS,
+    DEFAULT_ESCALATION_MAX_BACKOFF, default_impact,
+};
 pub use channels::ChannelSpec;
 pub use env::{apply_env_overrides, expand_env, expand_with, process_env};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use sections::{
-    AWS_INCIDENT_MANAGER, AlertConfig, AwsIncidentManagerConfig, ConsoleConfig,
-    CustomChannelConfig, DEFAULT_MAX_BODY_BYTES, DEFAULT_REDIS_PORT, DEFAULT_SLACK_API_URL,
-    DEFAULT_WAIT_MINUTES, OnCallConfig, RedisConfig, RetryConfig, SlackConfig,
-    SlackMessageProperties,
+    AWS_INCIDENT_MANAGER, AlertConfig, ConsoleConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_REDIS_PORT, DEFAULT_SLACK_API_URL, DEFAULT_WAIT_MINUTES, OnCallConfig, RedisConfig,
+    RetryConfig, SlackConfig, SlackMessageProperties,
 };
 
 /// A configuration problem, worded for the person who has to fix it.

@@ -123,6 +123,10 @@ const ONCALL: Node = Map(&[
             ("region", Text),
             ("endpoint_url", Text),
             ("other_response_plan_arns", Named(&Text)),
+            ("max_attempts", Scalar(U32)),
+            ("initial_backoff", Scalar(Duration)),
+            ("max_backoff", Scalar(Duration)),
+            ("impact", Named(&Scalar(U32))),
         ]),
     ),
     (

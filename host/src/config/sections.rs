@@ -1,12 +1,12 @@
 //! The typed sections of `config.yaml` other than `plugins:`: `alert`,
 //! `oncall`, `redis` and our `channels` list, with their defaults.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::aws::AwsIncidentManagerConfig;
 use super::lenient;
 
 /// Largest request body accepted by default. Alertmanager groups are rarely
@@ -222,26 +222,6 @@ impl OnCallConfig {
     pub fn wait(&self) -> Duration {
         Duration::try_from_secs_f64(self.wait_minutes.max(0.0) * 60.0).unwrap_or(Duration::MAX)
     }
-}
-
-/// The upstream `oncall.aws_incident_manager` section.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct AwsIncidentManagerConfig {
-    /// Response plan started on escalation.
-    #[serde(deserialize_with = "lenient::string")]
-    pub response_plan_arn: String,
-    /// AWS region (ours); when unset, the SDK's usual lookup applies.
-    #[serde(deserialize_with = "lenient::opt_string")]
-    pub region: Option<String>,
-    /// Endpoint override (ours), e.g. a local emulator in tests; the SDK also
-    /// honours `AWS_ENDPOINT_URL_SSM_INCIDENTS`.
-    #[serde(deserialize_with = "lenient::opt_string")]
-    pub endpoint_url: Option<String>,
-    /// Named alternative plans, chosen per alert with
-    /// `?awsim_other_response_plan=<name>`.
-    #[serde(deserialize_with = "lenient::string_map")]
-    pub other_response_plan_arns: BTreeMap<String, String>,
 }
 
 /// The upstream `redis:` section, which on-call needs to survive restarts.

@@ -98,6 +98,7 @@ impl Config {
                 ),
             ));
         }
+        self.validate_escalation()?;
         let redis = &self.redis;
         if redis.is_configured() && redis.port == 0 {
             return Err(invalid(
@@ -113,6 +114,40 @@ impl Config {
                 "redis.url",
                 "must start with redis:// or rediss://, e.g. redis://127.0.0.1:6379/0",
             ));
+        }
+        Ok(())
+    }
+
+    fn validate_escalation(&self) -> Result<(), ConfigError> {
+        let aws = &self.oncall.aws_incident_manager;
+        if aws.max_attempts == 0 {
+            return Err(invalid(
+                "oncall.aws_incident_manager.max_attempts",
+                "must be at least 1 (StartIncident calls before giving up; the default is 5)",
+            ));
+        }
+        if aws.initial_backoff.is_zero() {
+            return Err(invalid(
+                "oncall.aws_incident_manager.initial_backoff",
+                "must be greater than zero, e.g. 2s (the default)",
+            ));
+        }
+        if aws.max_backoff < aws.initial_backoff {
+            return Err(invalid(
+                "oncall.aws_incident_manager.max_backoff",
+                "must be at least initial_backoff (the default is 60s)",
+            ));
+        }
+        for (severity, impact) in &aws.impact {
+            if !(1..=5).contains(impact) {
+                return Err(invalid(
+                    &format!("oncall.aws_incident_manager.impact.{severity}"),
+                    &format!(
+                        "{impact} is not an AWS impact: use 1 (critical) to 5 (no impact), \
+                         or remove the entry to send none"
+                    ),
+                ));
+            }
         }
         Ok(())
     }

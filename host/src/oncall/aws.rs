@@ -6,8 +6,11 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_ssmincidents::Client;
+use aws_sdk_ssmincidents::config::http::HttpResponse;
+use aws_sdk_ssmincidents::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use super::record::NewIncident;
 use crate::config::AwsIncidentManagerConfig;
@@ -20,22 +23,38 @@ pub enum Escalator {
     /// Records calls instead (scheduler unit tests under paused time,
     /// where real sockets and timeouts do not mix).
     #[cfg(test)]
-    Record(
-        std::sync::Arc<std::sync::Mutex<Vec<(String, i64)>>>,
-        super::Clock,
-    ),
+    Record(Recorder),
+}
+
+/// A stand-in for AWS in scheduler unit tests.
+#[cfg(test)]
+#[derive(Clone)]
+pub struct Recorder {
+    /// Every call: (client token, time in Unix ms).
+    pub calls: std::sync::Arc<std::sync::Mutex<Vec<(String, i64)>>>,
+    /// The clock that stamps calls.
+    pub clock: super::Clock,
+    /// Calls that fail before the first success.
+    pub fail_first: usize,
 }
 
 impl Escalator {
     /// A client from the AWS chain plus our overrides.
+    ///
+    /// Strategy: the SDK's own retries are off. The scheduler retries
+    /// instead (`oncall.aws_incident_manager.max_attempts` and backoff), so
+    /// every call is one attempt in the incident's log, and a retry waits in
+    /// the due-set, where it survives a restart, not in this process.
     pub async fn new(cfg: &AwsIncidentManagerConfig) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(10))
-                .operation_timeout(Duration::from_secs(25))
-                .build(),
-        );
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(10))
+                    .operation_timeout(Duration::from_secs(25))
+                    .build(),
+            );
         if let Some(region) = cfg.region.as_deref().filter(|r| !r.is_empty()) {
             loader = loader.region(aws_config::Region::new(region.to_string()));
         }
@@ -52,9 +71,14 @@ impl Escalator {
         let client = match self {
             Self::Aws(client) => client,
             #[cfg(test)]
-            Self::Record(calls, clock) => {
-                if let Ok(mut c) = calls.lock() {
-                    c.push((incident.id.clone(), clock.now_ms()));
+            Self::Record(r) => {
+                let mut calls = r
+                    .calls
+                    .lock()
+                    .map_err(|_| "recorder poisoned".to_string())?;
+                calls.push((incident.id.clone(), r.clock.now_ms()));
+                if calls.len() <= r.fail_first {
+                    return Err(format!("recorded failure {}", calls.len()));
                 }
                 return Ok(format!("recorded/{}", incident.id));
             }
@@ -67,7 +91,30 @@ impl Escalator {
             .set_impact(incident.impact)
             .send()
             .await
-            .map_err(|e| format!("{}", aws_sdk_ssmincidents::error::DisplayErrorContext(e)))?;
+            .map_err(describe)?;
         Ok(resp.incident_record_arn)
     }
+}
+
+/// Longest error text kept: every attempt's error is stored with the
+/// incident, and the SDK's full context (with the raw response) can run to
+/// kilobytes.
+const MAX_ERROR_CHARS: usize = 500;
+
+/// A short error for logs and the incident's attempt log: AWS's error code
+/// and message with the HTTP status when AWS answered, else the SDK's
+/// account of what went wrong (timeout, connection refused, …).
+fn describe<E>(e: SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = match &e {
+        SdkError::ServiceError(s) => format!(" (HTTP {})", s.raw().status().as_u16()),
+        _ => String::new(),
+    };
+    let text = match e.code() {
+        Some(code) => format!("{code}: {}{status}", e.message().unwrap_or("no message")),
+        None => DisplayErrorContext(&e).to_string(),
+    };
+    text.chars().take(MAX_ERROR_CHARS).collect()
 }

@@ -73,6 +73,7 @@ impl MemoryStore {
                 resolved_ms: None,
                 failed_ms: None,
                 attempts: 0,
+                attempt_log: Vec::new(),
                 last_error: None,
                 repeats: 0,
                 receipts: Vec::new(),
@@ -140,7 +141,13 @@ impl MemoryStore {
     }
 
     /// See [`super::Store::finish`].
-    pub fn finish(&self, id: &str, outcome: Attempt<'_>, now_ms: i64) -> Result<(), StoreError> {
+    pub fn finish(
+        &self,
+        id: &str,
+        outcome: Attempt<'_>,
+        started_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let mut s = self.lock()?;
         let Some(inc) = s.incidents.get_mut(id) else {
             return Ok(());
@@ -149,6 +156,7 @@ impl MemoryStore {
             return Ok(());
         }
         inc.attempts += 1;
+        inc.attempt_log.push(outcome.entry(started_ms));
         match outcome {
             Attempt::Escalated => {
                 inc.state = State::Escalated;

@@ -11,9 +11,12 @@ mod redis_store;
 pub mod scheduler;
 mod scripts;
 pub mod setup;
+mod stats;
 pub mod store;
+pub mod timeline;
 pub mod title;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,12 +24,15 @@ use tokio::sync::Notify;
 
 pub use ack::{AckLinkError, AckSigner};
 pub use aws::Escalator;
+#[cfg(test)]
+pub use aws::Recorder;
 pub use clock::Clock;
 pub use memory_store::MemoryStore;
 pub use record::{
-    Acked, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
+    Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
 };
 pub use redis_store::RedisStore;
+pub use stats::{EscalationStats, StatsSnapshot};
 pub use store::{Attempt, Store, StoreError};
 
 use crate::config::Config;
@@ -52,20 +58,47 @@ pub struct Settings {
     pub response_plan_arn: String,
     /// Base URL for ACK links.
     pub public_host: String,
-    /// StartIncident attempts before giving up.
+    /// StartIncident attempts before giving up (at least 1).
     pub max_attempts: u32,
+    /// Wait before the first retry; doubles on each further retry.
+    pub initial_backoff: Duration,
+    /// Cap on one wait between attempts.
+    pub max_backoff: Duration,
+    /// Severity → AWS impact, see [`title::impact`].
+    pub impact: BTreeMap<String, u32>,
 }
 
 impl Settings {
     /// From the config file.
     pub fn from_config(config: &Config) -> Self {
+        let aws = &config.oncall.aws_incident_manager;
         Self {
             enable: config.oncall.enable && !config.oncall.initialized_only,
             wait: config.oncall.wait(),
-            response_plan_arn: config.oncall.aws_incident_manager.response_plan_arn.clone(),
+            response_plan_arn: aws.response_plan_arn.clone(),
             public_host: config.public_host.clone(),
-            max_attempts: 5,
+            max_attempts: aws.max_attempts.max(1),
+            initial_backoff: aws.initial_backoff,
+            max_backoff: aws.max_backoff,
+            impact: aws.impact.clone(),
         }
+    }
+
+    /// The wait after failed attempt number `attempt` (1-based):
+    /// `initial_backoff`, doubled for each earlier failure, capped at
+    /// `max_backoff`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(1).min(31);
+        self.initial_backoff
+            .saturating_mul(1 << doublings)
+            .min(self.max_backoff)
+    }
+}
+
+impl Default for Settings {
+    /// The settings of the default config.
+    fn default() -> Self {
+        Self::from_config(&Config::default())
     }
 }
 
@@ -96,6 +129,8 @@ pub struct OnCall {
     pub reloader: Arc<Reloader>,
     /// Wakes the scheduler when a deadline is added.
     pub wake: Arc<Notify>,
+    /// Escalation counters of this process.
+    pub stats: EscalationStats,
 }
 
 impl OnCall {
@@ -143,7 +178,7 @@ impl OnCall {
             deadline_ms,
             response_plan_arn: plan,
             title: title::title(&incident.payload, event.severity.as_deref()),
-            impact: title::impact(event.severity.as_deref()),
+            impact: title::impact(&self.settings.impact, event.severity.as_deref()),
             dedup_key: event.dedup_key.clone(),
             ack_exp,
         };

@@ -99,12 +99,24 @@ pub struct IncidentView {
     pub failed_ms: Option<i64>,
     /// StartIncident attempts so far.
     pub attempts: u32,
+    /// Each StartIncident attempt, oldest first.
+    pub attempt_log: Vec<AttemptEntry>,
     /// The last escalation error.
     pub last_error: Option<String>,
     /// Repeated notifications that joined this incident.
     pub repeats: u32,
     /// Delivered messages.
     pub receipts: Vec<StoredReceipt>,
+}
+
+/// One StartIncident attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptEntry {
+    /// When the call was made, Unix ms.
+    pub at_ms: i64,
+    /// Why it failed; `None` when it started the response plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Result of creating an incident.

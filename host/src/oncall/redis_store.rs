@@ -9,7 +9,7 @@ use redis::{AsyncCommands, Script};
 
 use super::StoreError;
 use super::record::{
-    Acked, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
+    Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
 };
 use super::scripts;
 
@@ -166,10 +166,13 @@ impl RedisStore {
         &self,
         id: &str,
         outcome: super::Attempt<'_>,
+        started_ms: i64,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let mut con = self.con.clone();
         let (tag, retry_at, error) = outcome.parts();
+        let entry = serde_json::to_string(&outcome.entry(started_ms))
+            .map_err(|e| StoreError::Data(e.to_string()))?;
         let _: i64 = self
             .finish
             .key(self.inc(id))
@@ -179,6 +182,7 @@ impl RedisStore {
             .arg(now_ms)
             .arg(retry_at)
             .arg(error)
+            .arg(entry)
             .invoke_async(&mut con)
             .await?;
         if tag != "retry" {
@@ -246,6 +250,7 @@ impl RedisStore {
             resolved_ms: int("resolved_ms"),
             failed_ms: int("failed_ms"),
             attempts: int("attempts").unwrap_or(0) as u32,
+            attempt_log: attempt_log(&h),
             last_error: h.get("last_error").cloned(),
             repeats: int("repeats").unwrap_or(0) as u32,
             receipts: h
@@ -254,6 +259,20 @@ impl RedisStore {
                 .unwrap_or_default(),
         }))
     }
+}
+
+/// The `attempt:{n}` fields of an incident hash, in attempt order.
+/// Unreadable entries are skipped: the log is for display only.
+fn attempt_log(h: &HashMap<String, String>) -> Vec<AttemptEntry> {
+    let mut numbered: Vec<(u32, AttemptEntry)> = h
+        .iter()
+        .filter_map(|(field, json)| {
+            let n = field.strip_prefix("attempt:")?.parse().ok()?;
+            Some((n, serde_json::from_str(json).ok()?))
+        })
+        .collect();
+    numbered.sort_by_key(|(n, _)| *n);
+    numbered.into_iter().map(|(_, entry)| entry).collect()
 }
 
 fn parse_state(s: &str) -> Result<State, StoreError> {

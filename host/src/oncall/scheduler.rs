@@ -20,7 +20,8 @@ use super::store::Attempt;
 pub const TICK: Duration = Duration::from_secs(1);
 
 /// How long a claim holds an incident before another replica may take it
-/// over. Longer than one StartIncident call with its SDK retries (25 s).
+/// over. Longer than one StartIncident call (at most 25 s, see
+/// [`super::Escalator::new`]).
 pub const LEASE: Duration = Duration::from_secs(30);
 
 /// Incidents claimed per round.
@@ -57,6 +58,12 @@ pub async fn run(oncall: Arc<OnCall>, wake: Arc<Notify>, shutdown: Arc<Notify>) 
 }
 
 /// One escalation attempt for a claimed incident.
+///
+/// Strategy: StartIncident is called once (the SDK does not retry by
+/// itself, see [`super::Escalator::new`]); a failure goes back into the
+/// due-set at `now + backoff`, until `max_attempts` calls have failed.
+/// Every attempt is logged with the incident, and every retry, like the
+/// first call, sends the incident id as `clientToken`.
 #[tracing::instrument(skip_all, fields(incident_id = %id))]
 pub async fn escalate(oncall: &OnCall, id: &str) {
     let view = match oncall.store.get(id).await {
@@ -67,48 +74,55 @@ pub async fn escalate(oncall: &OnCall, id: &str) {
             return;
         }
     };
+    let started = oncall.clock.now_ms();
     let result = oncall.escalator.start(&view.record).await;
     let now = oncall.clock.now_ms();
     let attempt_no = view.attempts + 1;
+    let max_attempts = oncall.settings.max_attempts;
     let outcome = match &result {
         Ok(arn) => {
-            tracing::info!(incident_arn = %arn, plan = %view.record.response_plan_arn, "response plan started");
+            tracing::info!(incident_arn = %arn, plan = %view.record.response_plan_arn, attempt = attempt_no, "response plan started");
             Attempt::Escalated
         }
-        Err(e) if attempt_no >= oncall.settings.max_attempts => {
+        Err(e) if attempt_no >= max_attempts => {
             tracing::error!(
                 attempts = attempt_no,
                 error = %e,
-                "ESCALATION FAILED: could not start the response plan; nobody was paged by AWS"
+                "ESCALATION FAILED: could not start the response plan after the last attempt; nobody was paged by AWS"
             );
             Attempt::Failed(e)
         }
         Err(e) => {
-            let wait = backoff(attempt_no);
-            tracing::warn!(attempt = attempt_no, error = %e, retry_in_ms = wait.as_millis() as u64, "StartIncident failed; will retry");
+            let wait = oncall.settings.backoff(attempt_no);
+            tracing::warn!(attempt = attempt_no, max_attempts, error = %e, retry_in_ms = wait.as_millis() as u64, "StartIncident failed; will retry");
             Attempt::Retry {
                 at_ms: now + wait.as_millis() as i64,
                 error: e,
             }
         }
     };
-    if let Err(e) = oncall.store.finish(id, outcome, now).await {
+    if result.is_err() {
+        oncall.stats.record_attempt_error();
+    }
+    if let Err(e) = oncall.store.finish(id, outcome, started, now).await {
         tracing::warn!(error = %e, "cannot record the escalation outcome; the lease will expire and it is retried (AWS dedups by client token)");
         return;
     }
-    if result.is_ok() {
-        oncall
-            .update_channels(
-                id,
-                crate::pipeline::bindings::types::StatusChange::Escalated,
-            )
-            .await;
+    match outcome {
+        Attempt::Escalated => {
+            oncall.stats.record_started();
+            oncall
+                .update_channels(
+                    id,
+                    crate::pipeline::bindings::types::StatusChange::Escalated,
+                )
+                .await;
+        }
+        Attempt::Failed(_) => oncall.stats.record_failed(),
+        // The loop may be asleep for a full tick: make it see the retry
+        // time, so short backoffs are kept.
+        Attempt::Retry { .. } => oncall.wake.notify_one(),
     }
-}
-
-/// 2 s, 4 s, 8 s, … capped at 60 s.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_secs(2u64.saturating_pow(attempt.min(6))).min(Duration::from_secs(60))
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::sync::Notify;
 
-use super::{AckSigner, Clock, Escalator, MemoryStore, OnCall, RedisStore, Settings, Store};
+use super::{
+    AckSigner, Clock, EscalationStats, Escalator, MemoryStore, OnCall, RedisStore, Settings, Store,
+};
 use crate::config::{Config, RedisConfig};
 use crate::pipeline::Reloader;
 
@@ -66,6 +68,7 @@ pub async fn build(
         settings,
         reloader,
         wake: Arc::new(Notify::new()),
+        stats: EscalationStats::default(),
     })))
 }
 

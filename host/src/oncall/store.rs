@@ -1,7 +1,9 @@
 //! `Store`: the on-call state behind one type, Redis or in-memory.
 
 use super::memory_store::MemoryStore;
-use super::record::{Acked, Created, IncidentView, NewIncident, ResolvedOutcome, StoredReceipt};
+use super::record::{
+    Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, StoredReceipt,
+};
 use super::redis_store::RedisStore;
 
 /// A store failure. For a request this is a 503: nothing was sent.
@@ -35,6 +37,18 @@ pub enum Attempt<'a> {
 }
 
 impl<'a> Attempt<'a> {
+    /// The attempt's log entry, for a call made at `started_ms`.
+    pub fn entry(self, started_ms: i64) -> AttemptEntry {
+        let error = match self {
+            Self::Escalated => None,
+            Self::Retry { error, .. } | Self::Failed(error) => Some(error.to_string()),
+        };
+        AttemptEntry {
+            at_ms: started_ms,
+            error,
+        }
+    }
+
     /// (tag, retry-at, error) as the Lua script takes them.
     pub fn parts(self) -> (&'static str, i64, &'a str) {
         match self {
@@ -94,16 +108,19 @@ impl Store {
         }
     }
 
-    /// Records how an escalation attempt ended.
+    /// Records how an escalation attempt made at `started_ms` ended at
+    /// `now_ms`: the state change and the attempt's entry in the log, in
+    /// one step.
     pub async fn finish(
         &self,
         id: &str,
         outcome: Attempt<'_>,
+        started_ms: i64,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         match self {
-            Self::Redis(s) => s.finish(id, outcome, now_ms).await,
-            Self::Memory(s) => s.finish(id, outcome, now_ms),
+            Self::Redis(s) => s.finish(id, outcome, started_ms, now_ms).await,
+            Self::Memory(s) => s.finish(id, outcome, started_ms, now_ms),
         }
     }
 

@@ -1,5 +1,7 @@
 //! Incident titles and impact for AWS Incident Manager, built from the alert.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 /// AWS limits an incident title to 200 characters.
@@ -46,17 +48,16 @@ pub fn title(payload: &Value, severity: Option<&str>) -> String {
     t.chars().take(MAX_TITLE_CHARS).collect()
 }
 
-/// AWS impact from severity: 1 critical … 5 no impact. Unknown severities
-/// leave the response plan's own default in force.
-pub fn impact(severity: Option<&str>) -> Option<i32> {
-    match severity?.to_ascii_lowercase().as_str() {
-        "critical" | "urgent" | "page" | "p1" => Some(1),
-        "high" | "error" | "major" | "p2" => Some(2),
-        "warning" | "medium" | "p3" => Some(3),
-        "low" | "minor" | "p4" => Some(4),
-        "info" | "none" | "p5" => Some(5),
-        _ => None,
-    }
+/// AWS impact (1 critical … 5 no impact) for `severity`, looked up in
+/// `table` (`oncall.aws_incident_manager.impact`) without regard to case.
+/// A severity not in the table, or none, leaves the response plan's own
+/// default in force.
+pub fn impact(table: &BTreeMap<String, u32>, severity: Option<&str>) -> Option<i32> {
+    let severity = severity?.trim();
+    table
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(severity))
+        .and_then(|(_, impact)| i32::try_from(*impact).ok())
 }
 
 #[cfg(test)]
@@ -84,9 +85,28 @@ mod tests {
         assert_eq!(title(&json!({}), Some("warning")), "[WARNING] Alert");
         let long = "x".repeat(500);
         assert_eq!(title(&json!({ "title": long }), None).chars().count(), 200);
-        assert_eq!(impact(Some("CRITICAL")), Some(1));
-        assert_eq!(impact(Some("warning")), Some(3));
-        assert_eq!(impact(Some("weird")), None);
-        assert_eq!(impact(None), None);
+    }
+
+    #[test]
+    fn impact_from_the_default_table() {
+        let table = crate::config::default_impact();
+        assert_eq!(impact(&table, Some("CRITICAL")), Some(1));
+        assert_eq!(impact(&table, Some("high")), Some(2));
+        assert_eq!(impact(&table, Some("warning")), Some(3));
+        assert_eq!(impact(&table, Some("minor")), Some(4));
+        assert_eq!(impact(&table, Some("info")), Some(5));
+        assert_eq!(impact(&table, Some("weird")), None);
+        assert_eq!(impact(&table, None), None);
+    }
+
+    #[test]
+    fn impact_from_a_configured_table() {
+        let table = BTreeMap::from([("Sev1".to_string(), 1), ("warning".to_string(), 2)]);
+        assert_eq!(impact(&table, Some("sev1")), Some(1));
+        // The configured table replaces the default: warning is now 2 and
+        // critical is not mapped at all.
+        assert_eq!(impact(&table, Some("warning")), Some(2));
+        assert_eq!(impact(&table, Some("critical")), None);
+        assert_eq!(impact(&BTreeMap::new(), Some("critical")), None);
     }
 }

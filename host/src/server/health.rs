@@ -1,10 +1,19 @@
 //! Liveness and readiness.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::AppState;
+use crate::oncall::Store;
+
+/// How long readiness waits for Redis to answer PING. Under Kubernetes'
+/// default probe timeout (1 s), so the probe gets our 503 and its reason
+/// rather than timing out itself.
+const STORE_PING_TIMEOUT: Duration = Duration::from_millis(800);
 
 /// Liveness: the process answers. Always cheap.
 pub async fn healthz() -> Json<Value> {
@@ -12,13 +21,46 @@ pub async fn healthz() -> Json<Value> {
 }
 
 /// Readiness: a pipeline is loaded (it always is once the server listens),
-/// with its generation and channels.
-pub async fn readyz(State(state): State<AppState>) -> Json<Value> {
+/// with its generation and channels; when on-call is on, its store answers,
+/// and the escalation counters of this process. 503 when on-call uses Redis
+/// and Redis does not answer: alerts needing on-call would get 503 too.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let pipeline = state.reloader.pipeline();
     let channels: Vec<&str> = pipeline.channels.iter().map(|c| c.name.as_str()).collect();
-    Json(json!({
+    let mut body = json!({
         "status": "ready",
         "generation": pipeline.generation,
         "channels": channels,
-    }))
+    });
+    let Some(oncall) = &state.oncall else {
+        return (StatusCode::OK, Json(body));
+    };
+    let kind = match &oncall.store {
+        Store::Redis(_) => "redis",
+        Store::Memory(_) => "memory",
+    };
+    let reachable = match tokio::time::timeout(STORE_PING_TIMEOUT, oncall.store.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "no answer within {} ms",
+            STORE_PING_TIMEOUT.as_millis()
+        )),
+    };
+    body["oncall"] = json!({
+        "store": kind,
+        "store_reachable": reachable.is_ok(),
+        "escalations": oncall.stats.snapshot(),
+    });
+    match reachable {
+        Ok(()) => (StatusCode::OK, Json(body)),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the on-call store does not answer");
+            body["status"] = json!("unavailable");
+            // Only Redis can fail a ping; the details are in the log.
+            body["error"] =
+                json!("Redis is unreachable: alerts that need on-call get 503 until it answers");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+        }
+    }
 }

@@ -5,11 +5,11 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::AppState;
-use crate::oncall::{AckLinkError, Acked, State as IncidentState};
+use crate::oncall::{AckLinkError, Acked, IncidentView, State as IncidentState, timeline};
 use crate::pipeline::bindings::types::StatusChange;
 
 /// The signed part of an ACK link.
@@ -91,6 +91,14 @@ pub async fn ack(
     }
 }
 
+/// The incident view as `GET /api/incidents/{id}` shows it.
+#[derive(Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    view: &'a IncidentView,
+    timeline: Vec<timeline::Entry>,
+}
+
 /// `GET /api/incidents/{id}`: state and timeline, for operators.
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(oncall) = state.oncall.as_ref() else {
@@ -101,7 +109,13 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Resp
             .into_response();
     };
     match oncall.store.get(&id).await {
-        Ok(Some(view)) => (StatusCode::OK, Json(view)).into_response(),
+        Ok(Some(view)) => {
+            let shown = Shown {
+                timeline: timeline::timeline(&view),
+                view: &view,
+            };
+            (StatusCode::OK, Json(shown)).into_response()
+        }
         Ok(None) => (
             StatusCode::NOT_FOUND,
             Json(json!({"status": "error", "error": "no such incident"})),

@@ -7,7 +7,8 @@ use tokio::sync::Notify;
 
 use super::{LEASE, run};
 use crate::oncall::{
-    AckSigner, Acked, Clock, Escalator, MemoryStore, NewIncident, OnCall, Settings, State, Store,
+    AckSigner, Acked, Clock, EscalationStats, Escalator, MemoryStore, NewIncident, OnCall,
+    Recorder, Settings, State, StatsSnapshot, Store,
 };
 use crate::pipeline::{Loader, Reloader};
 
@@ -21,6 +22,12 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
+    rig_with(0, Settings::default()).await
+}
+
+/// A scheduler whose AWS stand-in fails its first `fail_first` calls, with
+/// `settings` for retries (the rest are fixed here).
+async fn rig_with(fail_first: usize, settings: Settings) -> Rig {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("config.yaml");
     std::fs::write(&config, "plugins:\n  transforms: []\n").expect("write");
@@ -32,17 +39,22 @@ async fn rig() -> Rig {
     let oncall = Arc::new(OnCall {
         store: Store::Memory(MemoryStore::default()),
         signer: AckSigner::new(b"k".to_vec()),
-        escalator: Escalator::Record(calls.clone(), clock),
+        escalator: Escalator::Record(Recorder {
+            calls: calls.clone(),
+            clock,
+            fail_first,
+        }),
         clock,
         settings: Settings {
             enable: true,
             wait: Duration::from_secs(180),
             response_plan_arn: "arn:plan".into(),
             public_host: String::new(),
-            max_attempts: 3,
+            ..settings
         },
         reloader,
         wake: Arc::new(Notify::new()),
+        stats: EscalationStats::default(),
     });
     let shutdown = Arc::new(Notify::new());
     tokio::spawn(run(oncall.clone(), oncall.wake.clone(), shutdown.clone()));
@@ -51,6 +63,16 @@ async fn rig() -> Rig {
         calls,
         shutdown,
         _dir: dir,
+    }
+}
+
+/// Retry settings: `max_attempts`, backoff from `initial_s` capped at `max_s`.
+fn retries(max_attempts: u32, initial_s: u64, max_s: u64) -> Settings {
+    Settings {
+        max_attempts,
+        initial_backoff: Duration::from_secs(initial_s),
+        max_backoff: Duration::from_secs(max_s),
+        ..Settings::default()
     }
 }
 
@@ -163,4 +185,90 @@ async fn idle_scheduler_sleeps_a_bounded_tick() {
         "late by {} ms",
         calls[0].1 - (now + 500)
     );
+}
+
+#[test]
+fn backoff_doubles_from_the_initial_wait_up_to_the_cap() {
+    let s = retries(10, 2, 60);
+    let waits: Vec<u64> = (1..=7).map(|a| s.backoff(a).as_secs()).collect();
+    assert_eq!(waits, [2, 4, 8, 16, 32, 60, 60]);
+    let s = Settings {
+        initial_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(250),
+        ..Settings::default()
+    };
+    assert_eq!(s.backoff(1), Duration::from_millis(100));
+    assert_eq!(s.backoff(2), Duration::from_millis(200));
+    assert_eq!(s.backoff(3), Duration::from_millis(250));
+    assert_eq!(s.backoff(u32::MAX), Duration::from_millis(250));
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_attempts_are_retried_with_the_configured_backoff() {
+    let r = rig_with(2, retries(5, 3, 60)).await;
+    let now = r.oncall.clock.now_ms();
+    r.oncall
+        .store
+        .create(&incident("e", now))
+        .await
+        .expect("create");
+    r.oncall.wake.notify_one();
+    // Attempt 1 at once, 2 after 3 s, 3 after 6 s more: it succeeds.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let calls = r.calls.lock().expect("lock").clone();
+    let offsets: Vec<i64> = calls.iter().map(|(_, at)| (at - now) / 100).collect();
+    assert_eq!(
+        offsets,
+        [0, 30, 90],
+        "call times in 100 ms from the deadline"
+    );
+    assert!(calls.iter().all(|(id, _)| id == "e"));
+    let view = r.oncall.store.get("e").await.expect("get").expect("exists");
+    assert_eq!(view.state, State::Escalated);
+    assert_eq!(view.attempts, 3);
+    let errors: Vec<Option<&str>> = view
+        .attempt_log
+        .iter()
+        .map(|a| a.error.as_deref())
+        .collect();
+    assert_eq!(
+        errors,
+        [Some("recorded failure 1"), Some("recorded failure 2"), None]
+    );
+    assert_eq!(
+        r.oncall.stats.snapshot(),
+        StatsSnapshot {
+            started: 1,
+            failed: 0,
+            attempt_errors: 2
+        }
+    );
+    r.shutdown.notify_waiters();
+}
+
+#[tokio::test(start_paused = true)]
+async fn escalation_fails_after_max_attempts_and_stops() {
+    let r = rig_with(usize::MAX, retries(3, 1, 60)).await;
+    let now = r.oncall.clock.now_ms();
+    r.oncall
+        .store
+        .create(&incident("f", now))
+        .await
+        .expect("create");
+    r.oncall.wake.notify_one();
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(r.calls.lock().expect("lock").len(), 3);
+    let view = r.oncall.store.get("f").await.expect("get").expect("exists");
+    assert_eq!(view.state, State::EscalationFailed);
+    assert_eq!(view.attempt_log.len(), 3);
+    assert_eq!(view.last_error.as_deref(), Some("recorded failure 3"));
+    assert_eq!(
+        r.oncall.stats.snapshot(),
+        StatsSnapshot {
+            started: 0,
+            failed: 1,
+            attempt_errors: 3
+        }
+    );
+    r.shutdown.notify_waiters();
 }
