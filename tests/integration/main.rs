@@ -4,6 +4,7 @@
 mod alertmanager;
 mod cli;
 mod common;
+mod escalation;
 mod gateway;
 mod incidents;
 mod oncall;

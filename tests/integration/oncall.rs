@@ -454,7 +454,8 @@ async fn redis_down_is_a_503_with_nothing_sent() {
     let _ = redis.wait();
 }
 
-fn start_redis(port: u16) -> std::process::Child {
+/// Starts a throwaway redis-server on 127.0.0.1:`port` and waits until it accepts connections.
+pub(crate) fn start_redis(port: u16) -> std::process::Child {
     let child = std::process::Command::new("redis-server")
         .args([
             "--port",

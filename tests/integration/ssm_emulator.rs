@@ -1,6 +1,7 @@
 //! A local stand-in for AWS SSM Incidents' `StartIncident`, reached by the
 //! real `aws-sdk-ssmincidents` client through `AWS_ENDPOINT_URL_SSM_INCIDENTS`.
-//! It checks the JSON body and that the request is SigV4-signed.
+//! It checks the JSON body and that the request is SigV4-signed, and can
+//! fail the next N calls on purpose ([`SsmEmulator::fail_next`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -22,21 +23,55 @@ pub struct Call {
     pub at: Instant,
 }
 
+/// How a failed StartIncident call is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// HTTP 500 `InternalServerException`.
+    ServerError,
+    /// HTTP 429 `ThrottlingException`.
+    Throttling,
+}
+
+/// One valid StartIncident request, answered or failed on purpose.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The JSON body.
+    pub body: Value,
+    /// When it arrived.
+    pub at: Instant,
+    /// The HTTP status it got.
+    pub status: u16,
+}
+
+/// The failures still to serve, and how.
+#[derive(Default)]
+struct Failing {
+    left: usize,
+    how: Option<Failure>,
+}
+
+#[derive(Default)]
+struct Shared {
+    calls: Mutex<Vec<Call>>,
+    attempts: Mutex<Vec<Attempt>>,
+    failing: Mutex<Failing>,
+}
+
 /// A running emulator.
 #[derive(Clone)]
 pub struct SsmEmulator {
     /// Base URL, for `AWS_ENDPOINT_URL_SSM_INCIDENTS`.
     pub url: String,
-    calls: Arc<Mutex<Vec<Call>>>,
+    shared: Arc<Shared>,
 }
 
 impl SsmEmulator {
     /// Starts on a free port.
     pub async fn start() -> Self {
-        let calls: Arc<Mutex<Vec<Call>>> = Arc::default();
+        let shared: Arc<Shared> = Arc::default();
         let app = Router::new()
             .route("/startIncident", post(start_incident))
-            .with_state(calls.clone());
+            .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -45,12 +80,36 @@ impl SsmEmulator {
             listener.local_addr().expect("addr").port()
         );
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, calls }
+        Self { url, shared }
     }
 
-    /// Calls so far.
+    /// Fails the next `n` valid StartIncident calls as `how`, then succeeds
+    /// again (`usize::MAX`: always fail).
+    pub fn fail_next(&self, n: usize, how: Failure) {
+        if let Ok(mut f) = self.shared.failing.lock() {
+            *f = Failing {
+                left: n,
+                how: Some(how),
+            };
+        }
+    }
+
+    /// Successful calls so far.
     pub fn calls(&self) -> Vec<Call> {
-        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+        self.shared
+            .calls
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every valid call so far, failed ones included.
+    pub fn attempts(&self) -> Vec<Attempt> {
+        self.shared
+            .attempts
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
     }
 
     /// Calls whose clientToken is `id`.
@@ -77,7 +136,7 @@ impl SsmEmulator {
 }
 
 async fn start_incident(
-    State(calls): State<Arc<Mutex<Vec<Call>>>>,
+    State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> impl IntoResponse {
@@ -103,12 +162,42 @@ async fn start_incident(
         )
             .into_response();
     }
-    let token = body["clientToken"].as_str().unwrap_or_default().to_string();
-    if let Ok(mut c) = calls.lock() {
-        c.push(Call {
-            body,
-            at: Instant::now(),
+    let at = Instant::now();
+    let failure = shared.failing.lock().ok().and_then(|mut f| {
+        let how = f.how.filter(|_| f.left > 0)?;
+        f.left -= 1;
+        Some(how)
+    });
+    let (status, error) = match failure {
+        None => (StatusCode::OK, None),
+        Some(Failure::ServerError) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Some("InternalServerException"),
+        ),
+        Some(Failure::Throttling) => (StatusCode::TOO_MANY_REQUESTS, Some("ThrottlingException")),
+    };
+    if let Ok(mut a) = shared.attempts.lock() {
+        a.push(Attempt {
+            body: body.clone(),
+            at,
+            status: status.as_u16(),
         });
+    }
+    if let Some(error) = error {
+        return (
+            status,
+            [("x-amzn-errortype", error)],
+            axum::Json(json!({
+                "message": format!("emulated {error}"),
+                "serviceCode": "ssm-incidents",
+                "quotaCode": "emulated",
+            })),
+        )
+            .into_response();
+    }
+    let token = body["clientToken"].as_str().unwrap_or_default().to_string();
+    if let Ok(mut c) = shared.calls.lock() {
+        c.push(Call { body, at });
     }
     axum::Json(json!({ "incidentRecordArn": format!("arn:aws:ssm-incidents::111122223333:incident-record/plan/{token}") }))
         .into_response()
