@@ -31,6 +31,11 @@ const PLUGINS: &[(&str, &str, &str)] = &[
         "test_renderer",
     ),
     ("versus-plugin-test-channel", "test_channel", "test_channel"),
+    (
+        "versus-plugin-test-transform",
+        "test_transform",
+        "test_transform",
+    ),
 ];
 
 fn main() {

@@ -1,8 +1,10 @@
 //! The binary's subcommands: `render` against the Go goldens, `check` and the
-//! compiled-component cache, and `serve` answering health checks.
+//! compiled-component cache, and `serve` answering health checks or
+//! refusing a bad config.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::common::{fixture, repo, versus};
 
@@ -247,6 +249,71 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
         rest.iter().any(|l| l.contains("shut down cleanly")),
         "{rest:?}"
     );
+}
+
+#[test]
+fn serve_with_a_bad_config_exits_1_naming_the_key_and_the_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.yaml");
+    let template = fixture("templates/slack_message.tmpl");
+    // Everything else is servable, so a missed check would start listening.
+    let good = format!(
+        "host: 127.0.0.1\nport: {}\nalert:\n  console:\n    enable: true\n    template_path: {}\n",
+        free_port(),
+        template.display()
+    );
+    let cases = [
+        (
+            "  debug_body: maybe\n",
+            "key `alert.debug_body`: expected true or false, found `maybe`",
+        ),
+        (
+            "  retry:\n    max_elapsed: 0s\n",
+            "config key `alert.retry.max_elapsed`: must be greater than 0",
+        ),
+    ];
+    for (bad, want) in cases {
+        let yaml = good.replace("alert:\n", &format!("alert:\n{bad}"));
+        std::fs::write(&config, &yaml).expect("write");
+        // No subcommand: serving is the default.
+        for args in [
+            &["--config", path(&config)][..],
+            &["serve", "--config", path(&config)],
+        ] {
+            let (code, err) = run_for_at_most(args, dir.path(), Duration::from_secs(60));
+            assert_eq!(code, Some(1), "{args:?} with\n{yaml}\nstderr: {err}");
+            assert!(err.contains(want), "{args:?}: want {want:?} in {err}");
+            assert!(!err.contains("versus listening"), "{err}");
+        }
+    }
+}
+
+/// Runs `versus args`, killing it if it is still running after `limit`
+/// (a server that should not have started); returns its exit code and
+/// stderr.
+fn run_for_at_most(
+    args: &[&str],
+    cache: &std::path::Path,
+    limit: Duration,
+) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_versus"))
+        .args(args)
+        .env("VERSUS_CACHE_DIR", cache)
+        .env_remove("VERSUS_CONFIG")
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() && started.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("output");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn http_get(port: u16, path: &str) -> String {

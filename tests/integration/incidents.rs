@@ -85,7 +85,7 @@ fn versus_command(cache: &Path) -> Command {
     cmd
 }
 
-fn payload(name: &str) -> Vec<u8> {
+pub(crate) fn payload(name: &str) -> Vec<u8> {
     std::fs::read(fixture(&format!("alertmanager/{name}.json"))).expect("read payload")
 }
 
@@ -128,7 +128,7 @@ fn assert_slack_shape(name: &str, body: &Value) {
 
 /// Compares `actual` with `tests/golden/slack/<name>.json`, or rewrites the
 /// golden when `VERSUS_BLESS=1`.
-fn assert_golden(name: &str, actual: &Value) {
+pub(crate) fn assert_golden(name: &str, actual: &Value) {
     let path: PathBuf = repo().join(format!("tests/golden/slack/{name}.json"));
     if std::env::var_os("VERSUS_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir golden");
@@ -250,8 +250,8 @@ async fn slack_error_is_not_retried_and_reported() {
     only_post(&slack.requests());
 }
 
-/// The retry budget is not configurable (the binary uses the default 30 s
-/// policy), so this waits out the real backoff: about 24 s.
+/// With the default 30 s budget (`alert.retry.max_elapsed`), so this waits
+/// out the real backoff: about 24 s. `api_more.rs` checks a short budget.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persistent_server_errors_give_up_within_the_retry_budget() {
     let slack = SlackEmulator::start(Mode::AlwaysServerError).await;

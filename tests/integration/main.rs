@@ -2,6 +2,7 @@
 //! from source by `host/build.rs`. One test binary, one module per area.
 
 mod alertmanager;
+mod api_more;
 mod cli;
 mod common;
 mod escalation;

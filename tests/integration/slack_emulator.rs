@@ -1,6 +1,6 @@
 //! A local stand-in for the Slack Web API: `chat.postMessage` and
 //! `chat.update` on 127.0.0.1, recording every request and answering the way
-//! each test asks (success, a Slack error code, rate limits, 5xx).
+//! each test asks (success, a Slack error code, rate limits, 5xx, no answer).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -32,7 +32,13 @@ pub enum Mode {
     ServerErrorOnce,
     /// Every call gets 500.
     AlwaysServerError,
+    /// Every call is recorded, then left unanswered for [`HANG`].
+    AlwaysHang,
 }
+
+/// How long [`Mode::AlwaysHang`] keeps a call waiting: far longer than any
+/// timeout a test configures, so the caller always gives up first.
+pub const HANG: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// One request the emulator received.
 #[derive(Debug, Clone)]
@@ -140,6 +146,10 @@ async fn answer(
             .into_response(),
         Mode::ServerErrorOnce if call == 1 => server_error(),
         Mode::AlwaysServerError => server_error(),
+        Mode::AlwaysHang => {
+            tokio::time::sleep(HANG).await;
+            server_error()
+        }
         Mode::RateLimitedOnce { .. } | Mode::ServerErrorOnce => ok(),
     }
 }

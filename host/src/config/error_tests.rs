@@ -85,6 +85,11 @@ fn error_messages_match_the_golden_file() {
         ),
         ("max-body-zero", "alert:\n  max_body_bytes: 0\n", &[]),
         (
+            "retry-zero-budget",
+            "alert:\n  retry:\n    max_elapsed: 0s\n",
+            &[],
+        ),
+        (
             "slack-without-channel",
             "alert:\n  slack:\n    enable: true\n    token: xoxb-1\n",
             &[],

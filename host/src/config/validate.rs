@@ -54,6 +54,12 @@ impl Config {
                 "must be greater than 0 (bytes; the default is 1048576)",
             ));
         }
+        if alert.retry.max_elapsed.is_zero() {
+            return Err(invalid(
+                "alert.retry.max_elapsed",
+                "must be greater than 0: it bounds every attempt of a delivery (the default is 30s)",
+            ));
+        }
         let slack = &alert.slack;
         if slack.is_effective() {
             if slack.channel_id.trim().is_empty() {

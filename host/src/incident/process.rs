@@ -140,11 +140,33 @@ async fn deliver_one(
         }
     };
     let config = channel_config(channel, incident);
+    // Strategy: `retry.max_elapsed` bounds attempts as well as the waits
+    // between them. Each attempt gets what is left of the budget, so an
+    // attempt that hangs until the plugin's own `timeout` cannot carry the
+    // delivery past the budget; a retry is only made when its wait ends
+    // inside the budget.
     let started = Instant::now();
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match channel.plugin.deliver(&message, event, &config).await {
+        let left = retry.max_elapsed.saturating_sub(started.elapsed());
+        let call = channel.plugin.deliver(&message, event, &config);
+        let Ok(result) = tokio::time::timeout(left, call).await else {
+            tracing::error!(
+                attempts = attempt,
+                "delivery failed; retry budget ran out during the attempt"
+            );
+            return ChannelOutcome {
+                error: Some(format!(
+                    "attempt {attempt} was still running when the {:?} retry budget \
+                     (alert.retry.max_elapsed) ran out",
+                    retry.max_elapsed
+                )),
+                error_kind: Some("timeout"),
+                ..failed(attempt, PluginError::Timeout(left))
+            };
+        };
+        match result {
             Ok(receipt) => {
                 tracing::info!(attempts = attempt, "delivered");
                 return ChannelOutcome {
@@ -163,7 +185,7 @@ async fn deliver_one(
                     _ => None,
                 };
                 let wait = retry.backoff(attempt, retry_after);
-                if started.elapsed() + wait > retry.max_elapsed {
+                if started.elapsed() + wait >= retry.max_elapsed {
                     tracing::error!(attempts = attempt, error = %e, "delivery failed; retry budget exhausted");
                     return failed(attempt, e);
                 }

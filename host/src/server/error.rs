@@ -2,7 +2,7 @@
 //! with a clear message. Details beyond that go to the log, not the client.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -22,6 +22,17 @@ pub enum ApiError {
     /// Not JSON at all, by its content type.
     #[error("content type `{0}` is not supported: send application/json")]
     UnsupportedMediaType(String),
+    /// No route has this path.
+    #[error("no route for `{0}`: the routes are listed in the README's HTTP API section")]
+    NotFound(String),
+    /// The route exists, but not for this method.
+    #[error("method {method} is not allowed on `{path}`: the Allow header lists the methods")]
+    MethodNotAllowed {
+        /// The request's method.
+        method: Method,
+        /// The request's path.
+        path: String,
+    },
 }
 
 impl IntoResponse for ApiError {
@@ -31,11 +42,27 @@ impl IntoResponse for ApiError {
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         };
         (
             status,
             Json(json!({ "status": "error", "error": self.to_string() })),
         )
             .into_response()
+    }
+}
+
+/// The router's fallback: a JSON 404 instead of axum's empty one.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(uri.path().to_string())
+}
+
+/// The fallback for a known path with the wrong method: a JSON 405. Axum
+/// still adds the `Allow` header.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method,
+        path: uri.path().to_string(),
     }
 }

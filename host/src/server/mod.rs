@@ -52,6 +52,11 @@ pub fn app(state: AppState) -> Router {
             "/api/incidents/ack/{id}",
             get(oncall::ack).post(oncall::ack),
         )
+        // Every answer is JSON, the router's own 404 and 405 included.
+        // `method_not_allowed_fallback` applies to the routes above, so it
+        // must come after them.
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         // The incidents handler applies `alert.max_body_bytes` itself, so
         // the limit follows config reloads and answers in JSON.
         .layer(DefaultBodyLimit::disable())

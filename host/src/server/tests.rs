@@ -231,3 +231,48 @@ async fn health_endpoints_answer() {
     assert_eq!(body["status"], "ready", "{body}");
     assert_eq!(body["channels"], json!(["console"]), "{body}");
 }
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_answer_json() {
+    let (router, _dir) = router().await;
+    let request = |method: &str, uri: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (status, body) = send(&router, request("GET", "/nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["status"], "error", "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`/nope`"),
+        "{body}"
+    );
+
+    let response = router
+        .clone()
+        .oneshot(request("GET", "/api/incidents"))
+        .await
+        .expect("infallible");
+    assert_eq!(
+        response.headers().get(header::ALLOW).map(|v| v.as_bytes()),
+        Some(&b"POST"[..]),
+        "the Allow header survives the JSON fallback"
+    );
+    let (status, body) = send(&router, request("GET", "/api/incidents")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    assert_eq!(body["status"], "error", "{body}");
+    let message = body["error"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("method GET is not allowed on `/api/incidents`"),
+        "{body}"
+    );
+
+    let (status, body) = send(&router, request("DELETE", "/healthz")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    still_serves(&router, "404 and 405").await;
+}
