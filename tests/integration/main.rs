@@ -7,6 +7,7 @@ mod common;
 mod gateway;
 mod incidents;
 mod oncall;
+mod oncall_more;
 mod oncall_rig;
 mod redis_tls;
 mod reload;
