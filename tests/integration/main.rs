@@ -8,6 +8,7 @@ mod gateway;
 mod incidents;
 mod oncall;
 mod oncall_more;
+mod oncall_race;
 mod oncall_rig;
 mod redis_tls;
 mod reload;
