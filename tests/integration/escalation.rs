@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::common::eventually;
 use crate::gateway::Process;
-use crate::oncall::{Rig, get, payload, post, start_redis};
+use crate::oncall_rig::{Rig, get, payload, post, start_redis};
 use crate::ssm_emulator::Failure;
 
 /// The redis: section for the shared test server.

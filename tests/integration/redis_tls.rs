@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::gateway::{Process, free_port};
-use crate::oncall::{Rig, payload, post};
+use crate::oncall_rig::{Rig, payload, post};
 
 /// A TLS-only Redis on its own port, killed on drop.
 struct TlsRedis {
@@ -97,7 +97,7 @@ async fn stores_an_incident(rig: &Rig, gw: &Process, group: &str) {
     assert_eq!(status, 201, "{body}\n{}", gw.log());
     let id = body["id"].as_str().expect("id");
     let (status, text) =
-        crate::oncall::get(&format!("{}/api/incidents/{id}", gw.base()), "*/*").await;
+        crate::oncall_rig::get(&format!("{}/api/incidents/{id}", gw.base()), "*/*").await;
     assert_eq!(status, 200, "{text}");
     assert!(text.contains(r#""state":"pending""#), "{text}");
     assert_eq!(rig.slack.requests().len(), 1);

@@ -60,6 +60,10 @@ pub struct Incident {
     pub resolved: bool,
     /// Query overrides.
     pub overrides: Overrides,
+    /// Set when on-call found an open incident with the same dedup key and
+    /// this alert joined it: `id` is then that incident's, and templates see
+    /// `Repeat: true`.
+    pub repeat: bool,
 }
 
 impl Incident {
@@ -70,6 +74,7 @@ impl Incident {
             resolved: is_resolved(&payload),
             payload,
             overrides,
+            repeat: false,
         }
     }
 }

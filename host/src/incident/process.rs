@@ -127,11 +127,7 @@ async fn deliver_one(
         receipt: None,
         message: None,
     };
-    let data = if channel.ack_in_template {
-        template_data(event)
-    } else {
-        event.payload.clone()
-    };
+    let data = template_data(event, channel.ack_in_template, incident.repeat);
     let message = match pipeline.renderer.render(&channel.template, &data).await {
         Ok(m) => m,
         Err(e) => {
@@ -206,18 +202,28 @@ fn retryable(e: &PluginError) -> bool {
     matches!(e, PluginError::Transient { .. } | PluginError::Timeout(_))
 }
 
-/// The data a template sees: the (transformed) payload, plus `AckURL` while
-/// an ACK link is pending.
-fn template_data(event: &Event) -> String {
-    match &event.ack_url {
-        None => event.payload.clone(),
-        Some(url) => match serde_json::from_str::<Value>(&event.payload) {
-            Ok(Value::Object(mut map)) => {
+/// The data a template sees: the (transformed) payload, plus
+/// - `AckURL` while an ACK link is pending, for channels that do not show it
+///   as a button of their own (`with_ack`);
+/// - `Repeat: true` when the alert joined an open incident.
+///
+/// A payload that is not a JSON object is passed on unchanged.
+fn template_data(event: &Event, with_ack: bool, repeat: bool) -> String {
+    let ack_url = event.ack_url.as_ref().filter(|_| with_ack);
+    if ack_url.is_none() && !repeat {
+        return event.payload.clone();
+    }
+    match serde_json::from_str::<Value>(&event.payload) {
+        Ok(Value::Object(mut map)) => {
+            if let Some(url) = ack_url {
                 map.insert("AckURL".into(), Value::String(url.clone()));
-                Value::Object(map).to_string()
             }
-            _ => event.payload.clone(),
-        },
+            if repeat {
+                map.insert("Repeat".into(), Value::Bool(true));
+            }
+            Value::Object(map).to_string()
+        }
+        _ => event.payload.clone(),
     }
 }
 
@@ -240,5 +246,57 @@ fn channel_config(channel: &ChannelRuntime, incident: &Incident) -> String {
             Value::Object(map).to_string()
         }
         _ => channel.config_json.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::template_data;
+    use crate::pipeline::bindings::types::Event;
+
+    fn event(payload: &str, ack_url: Option<&str>) -> Event {
+        Event {
+            id: "i".into(),
+            payload: payload.into(),
+            resolved: false,
+            severity: None,
+            ack_url: ack_url.map(str::to_string),
+            dedup_key: None,
+        }
+    }
+
+    fn data(event: &Event, with_ack: bool, repeat: bool) -> Value {
+        serde_json::from_str(&template_data(event, with_ack, repeat)).expect("json")
+    }
+
+    #[test]
+    fn ack_url_only_where_the_channel_has_no_button() {
+        let e = event(r#"{"a":1}"#, Some("http://x/api/ack/i"));
+        assert_eq!(
+            data(&e, true, false),
+            json!({"a": 1, "AckURL": "http://x/api/ack/i"})
+        );
+        assert_eq!(data(&e, false, false), json!({"a": 1}));
+    }
+
+    #[test]
+    fn a_repeat_is_marked_with_or_without_a_link() {
+        let e = event(r#"{"a":1}"#, Some("u"));
+        assert_eq!(
+            data(&e, true, true),
+            json!({"a": 1, "AckURL": "u", "Repeat": true})
+        );
+        assert_eq!(data(&e, false, true), json!({"a": 1, "Repeat": true}));
+        let e = event(r#"{"a":1}"#, None);
+        assert_eq!(data(&e, true, true), json!({"a": 1, "Repeat": true}));
+        assert_eq!(data(&e, true, false), json!({"a": 1}));
+    }
+
+    #[test]
+    fn a_payload_that_is_not_an_object_passes_unchanged() {
+        let e = event("[1,2]", Some("u"));
+        assert_eq!(template_data(&e, true, true), "[1,2]");
     }
 }

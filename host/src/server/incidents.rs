@@ -82,7 +82,7 @@ pub async fn create(
 /// any channel is called, so a store outage answers 503 with nothing sent.
 async fn run(
     state: &AppState,
-    incidents: Vec<Incident>,
+    mut incidents: Vec<Incident>,
 ) -> Result<Vec<(String, Outcome)>, ApiError> {
     let pipeline = state.reloader.pipeline();
     let transformed = join_all(incidents.iter().map(|i| {
@@ -94,10 +94,10 @@ async fn run(
     // On-call first: register pending escalations, cancel resolved ones.
     let mut ready = Vec::new();
     let mut resolved_updates = Vec::new();
-    for (incident, t) in incidents.iter().zip(transformed) {
+    for (incident, t) in incidents.iter_mut().zip(transformed) {
         let mut event = match t {
             Transformed::Dropped(reason) => {
-                ready.push((incident, None, Err(reason)));
+                ready.push((&*incident, None, Err(reason)));
                 continue;
             }
             Transformed::Keep(e) => e,
@@ -121,11 +121,18 @@ async fn run(
                     .await
                     .map_err(unavailable)?
             {
+                if reg.joined {
+                    // A repeat belongs to the open incident: it is answered,
+                    // shown and later updated under that incident's id.
+                    incident.id.clone_from(&reg.incident_id);
+                    incident.repeat = true;
+                    event.id.clone_from(&reg.incident_id);
+                }
                 event.ack_url = reg.ack_url;
                 oncall_id = Some(reg.incident_id);
             }
         }
-        ready.push((incident, oncall_id, Ok(event)));
+        ready.push((&*incident, oncall_id, Ok(event)));
     }
 
     let pipeline = &pipeline;

@@ -1,0 +1,209 @@
+//! The on-call test rig: a Slack emulator, an SSM Incidents emulator, a key
+//! prefix of its own in the real Redis, and gateway processes configured
+//! against them; plus the helpers the on-call tests share.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::fixture;
+use crate::gateway::Process;
+use crate::slack_emulator::{Mode, SlackEmulator};
+use crate::ssm_emulator::SsmEmulator;
+
+/// The configured response plan.
+pub(crate) const PLAN: &str = "arn:aws:ssm-incidents::111122223333:response-plan/default";
+/// The configured ACK secret (unless a test leaves it out).
+pub(crate) const SECRET: &str = "test-ack-secret-0123456789";
+
+/// What a test may change in a rig gateway's config.
+pub(crate) struct Setup {
+    /// The `redis:` section's (indented) lines; `None` leaves it out.
+    pub(crate) redis: Option<String>,
+    /// `oncall.ack_secret`; `None` leaves it out.
+    pub(crate) ack_secret: Option<String>,
+    /// The Slack message template.
+    pub(crate) template: PathBuf,
+}
+
+impl Setup {
+    /// Redis on 127.0.0.1:`redis_port`, [`SECRET`], the fixture template.
+    pub(crate) fn redis_port(redis_port: u16) -> Self {
+        Self {
+            redis: Some(format!("  host: 127.0.0.1\n  port: {redis_port}\n")),
+            ack_secret: Some(SECRET.into()),
+            template: fixture("templates/slack_message.tmpl"),
+        }
+    }
+}
+
+pub(crate) struct Rig {
+    pub(crate) slack: SlackEmulator,
+    pub(crate) ssm: SsmEmulator,
+    /// The Redis key prefix every gateway of this rig uses.
+    pub(crate) prefix: String,
+    dir: tempfile::TempDir,
+}
+
+impl Rig {
+    pub(crate) async fn new() -> Self {
+        Self {
+            slack: SlackEmulator::start(Mode::Ok).await,
+            ssm: SsmEmulator::start().await,
+            prefix: format!("versus-test-{}:", uuid::Uuid::new_v4()),
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// The rig's config with `redis` (indented lines) as the redis: section.
+    pub(crate) fn yaml_with(&self, redis: &str) -> String {
+        self.yaml(&Setup {
+            redis: Some(redis.into()),
+            ..Setup::redis_port(6379)
+        })
+    }
+
+    /// The rig's config as `setup` says.
+    pub(crate) fn yaml(&self, setup: &Setup) -> String {
+        let secret = setup
+            .ack_secret
+            .as_ref()
+            .map(|s| format!("  ack_secret: {s}\n"))
+            .unwrap_or_default();
+        let redis = setup
+            .redis
+            .as_ref()
+            .map(|r| format!("redis:\n{r}"))
+            .unwrap_or_default();
+        format!(
+            "host: 127.0.0.1\nport: {{port}}\npublic_host: http://127.0.0.1:{{port}}\n\
+             alert:\n  slack:\n    enable: true\n    token: xoxb-test\n    channel_id: C123\n    \
+             template_path: {}\n    api_url: {}\n\
+             oncall:\n  enable: true\n  wait_minutes: 3\n{secret}  \
+             aws_incident_manager:\n    response_plan_arn: {PLAN}\n\
+             {redis}plugins:\n  watch: false\n",
+            setup.template.display(),
+            self.slack.api_url()
+        )
+    }
+
+    /// A gateway on the rig's Redis at `redis_port`, with the default setup.
+    pub(crate) async fn gateway(&self, name: &str, redis_port: u16) -> Process {
+        self.gateway_with(name, &Setup::redis_port(redis_port))
+            .await
+    }
+
+    /// A gateway configured as `setup` says.
+    pub(crate) async fn gateway_with(&self, name: &str, setup: &Setup) -> Process {
+        let dir = self.dir(name);
+        Process::start(&dir, &self.yaml(setup), &self.env()).await
+    }
+
+    /// A fresh directory for one gateway's config.
+    pub(crate) fn dir(&self, name: &str) -> PathBuf {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        dir
+    }
+
+    /// The gateway's environment: the SSM endpoint and the key prefix.
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = self.ssm.env();
+        env.push(("REDIS_KEY_PREFIX", self.prefix.clone()));
+        env
+    }
+}
+
+/// A fixture payload with its own group, so tests do not join each other.
+pub(crate) fn payload(name: &str, group: &str) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(
+        &std::fs::read(fixture(&format!("alertmanager/{name}.json"))).expect("read"),
+    )
+    .expect("json");
+    v["groupKey"] = Value::String(format!("{{}}:{{alertname=\"{group}\"}}"));
+    serde_json::to_vec(&v).expect("encode")
+}
+
+/// POSTs `body` to `/api/incidents?{query}`: the status and the JSON answer.
+pub(crate) async fn post(gw: &Process, query: &str, body: Vec<u8>) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/incidents?{query}", gw.base()))
+        .header("content-type", "application/json")
+        .body(body)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST failed: {e}\n{}", gw.log()));
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// GETs `url` with `accept`: the status and the body.
+pub(crate) async fn get(url: &str, accept: &str) -> (u16, String) {
+    let resp = reqwest::Client::new()
+        .get(url)
+        .header("accept", accept)
+        .send()
+        .await
+        .expect("GET");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+/// The ACK button URL of the `nth_post` Slack message posted, if it has one.
+pub(crate) fn ack_url_of(slack: &SlackEmulator, nth_post: usize) -> Option<String> {
+    let posts: Vec<_> = slack
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("chat.postMessage"))
+        .collect();
+    let blocks = posts.get(nth_post)?.body["attachments"][0]["blocks"]
+        .as_array()?
+        .clone();
+    blocks
+        .iter()
+        .find(|b| b["type"] == "actions")
+        .and_then(|b| b["elements"][0]["url"].as_str().map(str::to_string))
+}
+
+/// Polls `f` every 25 ms until it holds or `timeout` passes.
+pub(crate) async fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    f()
+}
+
+/// A throwaway `redis-server` on 127.0.0.1:`port`.
+pub(crate) fn start_redis(port: u16) -> std::process::Child {
+    let child = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server must be installed (apt-get install redis-server)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
