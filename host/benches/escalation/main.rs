@@ -1,10 +1,16 @@
 //! Escalation precision: 1,000 incidents pending in real Redis, deadlines
 //! spread over 10 s, escalated through the real AWS SDK to a local
 //! StartIncident endpoint. Reports lateness (deadline → request received),
-//! the latency of an ACK transition in Redis, and the process's CPU while
-//! the scheduler idles with incidents pending an hour out.
+//! the latency of an ACK as a bare Redis transition and as an HTTP round
+//! trip through the gateway's router, and the process's CPU while the
+//! scheduler idles with incidents pending an hour out.
 //!
 //! Needs Redis at 127.0.0.1:6379. Run: `cargo bench -p versus --bench escalation`.
+//! `VERSUS_BENCH_QUICK=1` shrinks every phase for a smoke run in a debug
+//! build (`cargo bench --profile dev …`); its numbers are not measurements.
+
+mod http_ack;
+mod support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,42 +20,21 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
+use support::{Sizes, incident, pct, process_cpu_ms};
 use tokio::sync::Notify;
 use versus::config::AwsIncidentManagerConfig;
-use versus::oncall::{
-    AckSigner, Clock, Escalator, NewIncident, OnCall, RedisStore, Settings, Store, scheduler,
-};
+use versus::oncall::{AckSigner, Clock, Escalator, OnCall, RedisStore, Settings, Store, scheduler};
 use versus::pipeline::{Loader, Reloader};
-
-const PENDING: usize = 1_000;
-const SPREAD_MS: i64 = 10_000;
-const IDLE: Duration = Duration::from_secs(10);
 
 type Arrivals = Arc<Mutex<HashMap<String, i64>>>;
 
-fn pct(v: &[i64], p: usize) -> i64 {
-    v[(v.len() * p / 100).min(v.len() - 1)]
-}
-
-#[allow(unsafe_code)]
-fn fake_aws_env() {
-    // SAFETY: called first thing in main, before any other thread exists.
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "AKIDBENCH");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "bench");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        std::env::set_var("AWS_CONFIG_FILE", "/nonexistent");
-        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
-    }
-}
-
 fn main() -> anyhow::Result<()> {
-    fake_aws_env();
+    support::fake_aws_env();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(run())
+    rt.block_on(run(Sizes::from_env()))
 }
 
 async fn start_incident(State(arrivals): State<Arrivals>, body: Bytes) -> &'static str {
@@ -61,7 +46,13 @@ async fn start_incident(State(arrivals): State<Arrivals>, body: Bytes) -> &'stat
     r#"{"incidentRecordArn":"arn:aws:ssm-incidents::1:incident-record/x"}"#
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn run(sizes: Sizes) -> anyhow::Result<()> {
+    let Sizes {
+        pending,
+        spread_ms,
+        acks: ack_count,
+        idle,
+    } = sizes;
     let arrivals: Arrivals = Arc::default();
     let app = Router::new()
         .route("/startIncident", post(start_incident))
@@ -91,7 +82,7 @@ async fn run() -> anyhow::Result<()> {
         settings: Settings {
             enable: true,
             wait: Duration::from_secs(10),
-            response_plan_arn: "arn:aws:ssm-incidents::1:response-plan/bench".into(),
+            response_plan_arn: support::PLAN.into(),
             public_host: String::new(),
             ..Settings::default()
         },
@@ -100,24 +91,13 @@ async fn run() -> anyhow::Result<()> {
         stats: Default::default(),
     });
 
-    // Deadlines spread over the next 10 s, starting 2 s from now.
+    // Deadlines spread over the next `spread_ms`, starting 2 s from now.
     let start = Clock::System.now_ms() + 2_000;
     let mut deadlines = HashMap::new();
-    for i in 0..PENDING {
+    for i in 0..pending {
         let id = uuid::Uuid::new_v4().to_string();
-        let deadline = start + (i as i64 * SPREAD_MS) / PENDING as i64;
-        store
-            .create(&NewIncident {
-                id: id.clone(),
-                created_ms: start,
-                deadline_ms: deadline,
-                response_plan_arn: "arn:aws:ssm-incidents::1:response-plan/bench".into(),
-                title: "bench".into(),
-                impact: None,
-                dedup_key: None,
-                ack_exp: 0,
-            })
-            .await?;
+        let deadline = start + (i as i64 * spread_ms) / pending as i64;
+        store.create(&incident(id.clone(), start, deadline)).await?;
         deadlines.insert(id, deadline);
     }
     let shutdown = Arc::new(Notify::new());
@@ -128,7 +108,7 @@ async fn run() -> anyhow::Result<()> {
     ));
 
     let until = Instant::now() + Duration::from_secs(30);
-    while arrivals.lock().map(|a| a.len()).unwrap_or(0) < PENDING && Instant::now() < until {
+    while arrivals.lock().map(|a| a.len()).unwrap_or(0) < pending && Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     shutdown.notify_waiters();
@@ -142,42 +122,24 @@ async fn run() -> anyhow::Result<()> {
 
     // ACK transition latency (one Lua script round trip).
     let mut acks = Vec::new();
-    for i in 0..500 {
+    for i in 0..ack_count {
         let id = format!("ack-{i}");
         let far = Clock::System.now_ms() + 3_600_000;
-        store
-            .create(&NewIncident {
-                id: id.clone(),
-                created_ms: far,
-                deadline_ms: far,
-                response_plan_arn: "arn:x".into(),
-                title: "t".into(),
-                impact: None,
-                dedup_key: None,
-                ack_exp: 0,
-            })
-            .await?;
+        store.create(&incident(id.clone(), far, far)).await?;
         let t = Instant::now();
         store.ack(&id, Clock::System.now_ms()).await?;
         acks.push(t.elapsed().as_micros() as i64);
     }
     acks.sort_unstable();
 
-    // Idle: PENDING incidents an hour out, a fresh scheduler, nothing due.
+    // ACK as a click: signed link → router → Redis → JSON answer.
+    let http = http_ack::measure(&oncall, ack_count).await?;
+
+    // Idle: `pending` incidents an hour out, a fresh scheduler, nothing due.
     let far = Clock::System.now_ms() + 3_600_000;
-    for i in 0..PENDING {
-        store
-            .create(&NewIncident {
-                id: format!("idle-{i}"),
-                created_ms: far,
-                deadline_ms: far + i as i64,
-                response_plan_arn: "arn:x".into(),
-                title: "t".into(),
-                impact: None,
-                dedup_key: None,
-                ack_exp: 0,
-            })
-            .await?;
+    for i in 0..pending {
+        let id = format!("idle-{i}");
+        store.create(&incident(id, far, far + i as i64)).await?;
     }
     let shutdown = Arc::new(Notify::new());
     tokio::spawn(scheduler::run(
@@ -187,12 +149,12 @@ async fn run() -> anyhow::Result<()> {
     ));
     tokio::time::sleep(Duration::from_secs(1)).await;
     let cpu0 = process_cpu_ms()?;
-    tokio::time::sleep(IDLE).await;
+    tokio::time::sleep(idle).await;
     let idle_cpu = process_cpu_ms()? - cpu0;
     shutdown.notify_waiters();
 
     println!("| measure | value |\n|---|---|");
-    println!("| incidents escalated | {} of {PENDING} |", late.len());
+    println!("| incidents escalated | {} of {pending} |", late.len());
     println!("| lateness p50 | {} ms |", pct(&late, 50));
     println!("| lateness p99 | {} ms |", pct(&late, 99));
     println!("| lateness max | {} ms |", late[late.len() - 1]);
@@ -203,22 +165,19 @@ async fn run() -> anyhow::Result<()> {
     println!("| ACK transition p50 | {} µs |", pct(&acks, 50));
     println!("| ACK transition p99 | {} µs |", pct(&acks, 99));
     println!(
-        "| idle process CPU, {PENDING} pending an hour out | {idle_cpu} ms in {} s ({:.2} % of one core) |",
-        IDLE.as_secs(),
-        idle_cpu as f64 / IDLE.as_millis() as f64 * 100.0
+        "| ACK over HTTP (signed link, keep-alive) p50 | {} µs |",
+        pct(&http.rtts, 50)
+    );
+    println!("| ACK over HTTP p99 | {} µs |", pct(&http.rtts, 99));
+    println!(
+        "| ACK over HTTP: answered 200 and acked / connections | {} / {} |",
+        http.rtts.len(),
+        http.connections
+    );
+    println!(
+        "| idle process CPU, {pending} pending an hour out | {idle_cpu} ms in {} s ({:.2} % of one core) |",
+        idle.as_secs(),
+        idle_cpu as f64 / idle.as_millis() as f64 * 100.0
     );
     Ok(())
-}
-
-/// User + system CPU time of this process so far, from `/proc/self/stat`.
-fn process_cpu_ms() -> anyhow::Result<i64> {
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
-    // Fields after "pid (comm) ": utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or_default();
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: i64 = fields.get(11).and_then(|f| f.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|f| f.parse().ok()).unwrap_or(0);
-    // Linux reports these in clock ticks of 100 Hz (USER_HZ) on every
-    // architecture it runs on.
-    Ok(ticks * 10)
 }
