@@ -22,6 +22,17 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// Times `f` [`ITERS`] times.
+fn time_each(mut f: impl FnMut()) -> Vec<Duration> {
+    (0..ITERS)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect()
+}
+
 fn p99(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() * 99 / 100]
@@ -48,6 +59,18 @@ fn main() -> anyhow::Result<()> {
     let native_med = median(native.clone());
     rows.push(("native render, median".into(), format!("{native_med:.1?}")));
     rows.push(("native render, p99".into(), format!("{:.1?}", p99(native))));
+    // The same work split: parsing the template vs executing it.
+    let prepared = versus_plugin_gotemplate::Prepared::parse(&template)?;
+    let parse = median(time_each(|| {
+        std::hint::black_box(versus_plugin_gotemplate::Prepared::parse(&template).ok());
+    }));
+    let exec = median(time_each(|| {
+        std::hint::black_box(prepared.render_json(&data).ok());
+    }));
+    rows.push((
+        "native split: parse / execute (with JSON decode), median".into(),
+        format!("{parse:.1?} / {exec:.1?}"),
+    ));
 
     let plugins = PluginsConfig::default();
     let cache_dir = tempfile::tempdir()?;
@@ -80,6 +103,24 @@ fn main() -> anyhow::Result<()> {
         v
     });
     let wasm_med = median(wasm.clone());
+
+    // The sandbox's own cost: a fresh Store + instance of a trivial renderer
+    // (the test plugin's echo), a call with two bytes of data, drop.
+    let echo_file = Path::new(env!("VERSUS_PLUGIN_OUT_DIR")).join("test_renderer.wasm");
+    let echo = rt.block_on(loader.renderer(&plugins, "test_renderer", Some(&echo_file)))?;
+    let empty = rt.block_on(async {
+        let mut v = Vec::with_capacity(ITERS);
+        for _ in 0..ITERS {
+            let t = Instant::now();
+            std::hint::black_box(echo.render("echo", "{}").await.ok());
+            v.push(t.elapsed());
+        }
+        v
+    });
+    rows.push((
+        "wasm empty call (instantiate + trivial call + drop), median".into(),
+        format!("{:.1?}", median(empty)),
+    ));
     rows.push((
         "wasm render (instantiate + render + drop), median".into(),
         format!("{wasm_med:.1?}"),

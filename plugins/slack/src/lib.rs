@@ -112,6 +112,10 @@ mod component {
 
     wit_bindgen::generate!({ world: "channel", path: "../../wit" });
 
+    /// Each call runs in a fresh instance: see `versus_plugin_arena`.
+    #[global_allocator]
+    static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
+
     use versus::gateway::http;
     use versus::gateway::log::{Level, log};
 
