@@ -13,6 +13,10 @@ use versus::config::{Config, PluginsConfig};
 use versus::pipeline::{Loader, Reloader, cache};
 use versus::{AppState, app};
 
+/// See the workspace `Cargo.toml` for why not the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = matches!(cli.command, Some(Command::Render { .. }));
