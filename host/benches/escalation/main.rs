@@ -101,7 +101,7 @@ async fn run(sizes: Sizes) -> anyhow::Result<()> {
         deadlines.insert(id, deadline);
     }
     let shutdown = Arc::new(Notify::new());
-    tokio::spawn(scheduler::run(
+    let first = tokio::spawn(scheduler::run(
         oncall.clone(),
         oncall.wake.clone(),
         shutdown.clone(),
@@ -111,7 +111,10 @@ async fn run(sizes: Sizes) -> anyhow::Result<()> {
     while arrivals.lock().map(|a| a.len()).unwrap_or(0) < pending && Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    shutdown.notify_waiters();
+    // `notify_one` keeps a permit if the scheduler is busy claiming, so it
+    // stops at its next wait instead of running on beside the next one.
+    shutdown.notify_one();
+    first.await?;
     let got = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
     let mut late: Vec<i64> = got
         .iter()
@@ -142,7 +145,7 @@ async fn run(sizes: Sizes) -> anyhow::Result<()> {
         store.create(&incident(id, far, far + i as i64)).await?;
     }
     let shutdown = Arc::new(Notify::new());
-    tokio::spawn(scheduler::run(
+    let idle_scheduler = tokio::spawn(scheduler::run(
         oncall.clone(),
         oncall.wake.clone(),
         shutdown.clone(),
@@ -151,7 +154,8 @@ async fn run(sizes: Sizes) -> anyhow::Result<()> {
     let cpu0 = process_cpu_ms()?;
     tokio::time::sleep(idle).await;
     let idle_cpu = process_cpu_ms()? - cpu0;
-    shutdown.notify_waiters();
+    shutdown.notify_one();
+    idle_scheduler.await?;
 
     println!("| measure | value |\n|---|---|");
     println!("| incidents escalated | {} of {pending} |", late.len());
