@@ -63,22 +63,8 @@ impl MemoryStore {
                 ack_exp: existing.record.ack_exp,
             });
         }
-        s.incidents.insert(
-            new.id.clone(),
-            IncidentView {
-                record: new.clone(),
-                state: State::Pending,
-                acked_ms: None,
-                escalated_ms: None,
-                resolved_ms: None,
-                failed_ms: None,
-                attempts: 0,
-                attempt_log: Vec::new(),
-                last_error: None,
-                repeats: 0,
-                receipts: Vec::new(),
-            },
-        );
+        s.incidents
+            .insert(new.id.clone(), IncidentView::pending(new.clone()));
         s.set_due(&new.id, new.deadline_ms);
         if let Some(key) = &new.dedup_key {
             s.dedup.insert(key.clone(), new.id.clone());

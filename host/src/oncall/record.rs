@@ -109,6 +109,25 @@ pub struct IncidentView {
     pub receipts: Vec<StoredReceipt>,
 }
 
+impl IncidentView {
+    /// A just-created incident: pending, nothing happened to it yet.
+    pub fn pending(record: NewIncident) -> Self {
+        Self {
+            record,
+            state: State::Pending,
+            acked_ms: None,
+            escalated_ms: None,
+            resolved_ms: None,
+            failed_ms: None,
+            attempts: 0,
+            attempt_log: Vec::new(),
+            last_error: None,
+            repeats: 0,
+            receipts: Vec::new(),
+        }
+    }
+}
+
 /// One StartIncident attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttemptEntry {

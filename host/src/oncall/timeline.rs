@@ -98,28 +98,16 @@ mod tests {
     const T: i64 = 1_767_323_045_000; // 2026-01-02T03:04:05Z
 
     fn view() -> IncidentView {
-        IncidentView {
-            record: NewIncident {
-                id: "i".into(),
-                created_ms: T,
-                deadline_ms: T + 1000,
-                response_plan_arn: "arn:plan".into(),
-                title: "t".into(),
-                impact: None,
-                dedup_key: None,
-                ack_exp: 0,
-            },
-            state: State::Pending,
-            acked_ms: None,
-            escalated_ms: None,
-            resolved_ms: None,
-            failed_ms: None,
-            attempts: 0,
-            attempt_log: Vec::new(),
-            last_error: None,
-            repeats: 0,
-            receipts: Vec::new(),
-        }
+        IncidentView::pending(NewIncident {
+            id: "i".into(),
+            created_ms: T,
+            deadline_ms: T + 1000,
+            response_plan_arn: "arn:plan".into(),
+            title: "t".into(),
+            impact: None,
+            dedup_key: None,
+            ack_exp: 0,
+        })
     }
 
     fn events(v: &IncidentView) -> Vec<(Milestone, i64, Option<u32>, Option<String>)> {
