@@ -1,6 +1,7 @@
 //! ACK against the deadline claim at the same moment, on the store itself:
 //! the real Redis (each side on its own connection, as replicas are) and the
-//! in-memory store. Exactly one side must win every incident.
+//! in-memory store. Exactly one side must win every incident. Also: receipts
+//! added by several replicas at once are all kept.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +9,9 @@ use std::time::Duration;
 
 use tokio::sync::Barrier;
 use versus::oncall::scheduler::LEASE;
-use versus::oncall::{Acked, Attempt, Clock, MemoryStore, NewIncident, RedisStore, State, Store};
+use versus::oncall::{
+    Acked, Attempt, Clock, MemoryStore, NewIncident, RedisStore, State, Store, StoredReceipt,
+};
 
 /// Incidents per round.
 const INCIDENTS: usize = 100;
@@ -205,4 +208,63 @@ async fn delete_keys(prefix: &str) {
             .await
             .expect("DEL");
     }
+}
+
+/// Repeats delivered by several replicas at once each add a receipt to the
+/// same incident: none may be lost, and an unknown incident gets none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_receipts_are_all_kept() {
+    const WRITERS: usize = 4;
+    const EACH: usize = 10;
+    let prefix = format!("versus-receipts-{}:", uuid::Uuid::new_v4());
+    let now = Clock::System.now_ms();
+    let first = connect(&prefix).await;
+    first
+        .create(&incident("shared", now + 3_600_000))
+        .await
+        .expect("create");
+    let start = Arc::new(Barrier::new(WRITERS));
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let (store, start) = (connect(&prefix).await, start.clone());
+        writers.push(tokio::spawn(async move {
+            start.wait().await;
+            for n in 0..EACH {
+                let receipt = StoredReceipt {
+                    channel: "slack".into(),
+                    destination: "C1".into(),
+                    message_id: format!("{w}.{n}"),
+                    message: "text with \"quotes\", commas, ] and [".into(),
+                };
+                store.add_receipts("shared", &[receipt]).await.expect("add");
+            }
+        }));
+    }
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let view = first.get("shared").await.expect("get").expect("exists");
+    let mut ids: Vec<String> = view.receipts.iter().map(|r| r.message_id.clone()).collect();
+    ids.sort();
+    let mut want: Vec<String> = (0..WRITERS)
+        .flat_map(|w| (0..EACH).map(move |n| format!("{w}.{n}")))
+        .collect();
+    want.sort();
+    assert_eq!(ids, want);
+    assert!(view.receipts.iter().all(|r| r.message.ends_with("] and [")));
+
+    first
+        .add_receipts(
+            "missing",
+            &[StoredReceipt {
+                channel: "slack".into(),
+                destination: "C1".into(),
+                message_id: "1".into(),
+                message: String::new(),
+            }],
+        )
+        .await
+        .expect("add to an unknown incident");
+    assert!(first.get("missing").await.expect("get").is_none());
+    delete_keys(&prefix).await;
 }

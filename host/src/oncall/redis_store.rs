@@ -26,6 +26,7 @@ pub struct RedisStore {
     claim: Script,
     finish: Script,
     resolve: Script,
+    add_receipts: Script,
 }
 
 impl RedisStore {
@@ -52,6 +53,7 @@ impl RedisStore {
             claim: Script::new(scripts::CLAIM),
             finish: Script::new(scripts::FINISH),
             resolve: Script::new(scripts::RESOLVE),
+            add_receipts: Script::new(scripts::ADD_RECEIPTS),
         })
     }
 
@@ -223,11 +225,17 @@ impl RedisStore {
         id: &str,
         receipts: &[StoredReceipt],
     ) -> Result<(), StoreError> {
+        if receipts.is_empty() {
+            return Ok(());
+        }
         let mut con = self.con.clone();
-        let mut all = self.get(id).await?.map(|v| v.receipts).unwrap_or_default();
-        all.extend_from_slice(receipts);
-        let json = serde_json::to_string(&all).map_err(|e| StoreError::Data(e.to_string()))?;
-        let _: i64 = con.hset(self.inc(id), "receipts", json).await?;
+        let json = serde_json::to_string(receipts).map_err(|e| StoreError::Data(e.to_string()))?;
+        let _: i64 = self
+            .add_receipts
+            .key(self.inc(id))
+            .arg(json)
+            .invoke_async(&mut con)
+            .await?;
         Ok(())
     }
 
