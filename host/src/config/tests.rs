@@ -224,6 +224,29 @@ fn default_config_loads_with_console_and_no_warnings() {
 }
 
 #[test]
+fn default_config_lets_slack_call_exactly_its_api_url() {
+    let slack_hosts = |env: &[(&str, &str)]| {
+        let (cfg, _) = load(DEFAULT_CONFIG, env_of(env));
+        let channels = cfg.channels();
+        let slack = channels.iter().find(|c| c.name == "slack").expect("slack");
+        slack.allowed_hosts.clone()
+    };
+    let on = [
+        ("SLACK_ENABLE", "true"),
+        ("SLACK_TOKEN", "xoxb-t"),
+        ("SLACK_CHANNEL_ID", "C1"),
+    ];
+    assert_eq!(slack_hosts(&on), ["https://slack.com:443"]);
+    let proxied = [
+        on[0],
+        on[1],
+        on[2],
+        ("SLACK_API_URL", "http://127.0.0.1:8089/api/"),
+    ];
+    assert_eq!(slack_hosts(&proxied), ["http://127.0.0.1:8089"]);
+}
+
+#[test]
 fn env_overrides_win_when_set_and_not_empty() {
     let text = "host: 127.0.0.1\nport: 3000\nalert:\n  debug_body: true\n  slack:\n    token: file-token\n    channel_id: C-file\nredis:\n  host: file-redis\n";
     let env = env_of(&[
