@@ -147,3 +147,44 @@ async fn in_flight_calls_finish_on_the_old_pipeline() {
     );
     assert_eq!(render_current(&reloader).await.expect("new"), "new db-1");
 }
+
+/// A Kubernetes ConfigMap volume: each file is a symlink through `..data`,
+/// itself a symlink to a timestamped directory, and an update swaps
+/// `..data` to a new directory (new link aside, renamed over). The template
+/// file's own path never changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configmap_style_symlink_swap_is_picked_up() {
+    use std::os::unix::fs::symlink;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let volume = dir.path().join("volume");
+    std::fs::create_dir_all(volume.join("..v1")).expect("mkdir");
+    std::fs::write(volume.join("..v1/msg.tmpl"), "v1 {{ .name }}").expect("write");
+    symlink("..v1", volume.join("..data")).expect("link ..data");
+    symlink("..data/msg.tmpl", volume.join("msg.tmpl")).expect("link file");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "alert:\n  console:\n    enable: true\n    template_path: {}\nplugins:\n  transforms: []\n",
+            volume.join("msg.tmpl").display()
+        ),
+    )
+    .expect("write config");
+
+    let reloader = Reloader::start(config, loader()).await.expect("start");
+    reloader.watch().expect("watch");
+    assert_eq!(render_current(&reloader).await.expect("render"), "v1 db-1");
+
+    std::fs::create_dir_all(volume.join("..v2")).expect("mkdir");
+    std::fs::write(volume.join("..v2/msg.tmpl"), "v2 {{ .name | upper }}").expect("write");
+    symlink("..v2", volume.join("..data_tmp")).expect("link ..data_tmp");
+    std::fs::rename(volume.join("..data_tmp"), volume.join("..data")).expect("swap ..data");
+    std::fs::remove_dir_all(volume.join("..v1")).expect("drop old version");
+
+    let seen = eventually(WAIT, async || {
+        render_current(&reloader).await.ok().as_deref() == Some("v2 DB-1")
+    })
+    .await;
+    assert!(seen, "ConfigMap-style swap not picked up");
+}
