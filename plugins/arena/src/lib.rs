@@ -45,7 +45,10 @@ pub struct Arena {
 }
 
 // SAFETY: plugins run on wasm32-wasip2, which has a single thread; the arena
-// is never touched from two threads at once.
+// is never touched from two threads at once. Elsewhere only this crate's own
+// single-threaded test may share one, so a native program cannot make it its
+// global allocator by mistake.
+#[cfg(any(target_arch = "wasm32", test))]
 unsafe impl Sync for Arena {}
 
 impl Arena {
@@ -109,13 +112,16 @@ unsafe impl GlobalAlloc for Arena {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as `alloc`. Arena bytes below `top` may have been used by
-        // a popped allocation, so they are zeroed here, not assumed zero.
-        let ptr = unsafe { self.alloc(layout) };
-        if !ptr.is_null() && self.owns(ptr) {
-            // SAFETY: the caller owns `layout.size()` bytes at `ptr`.
-            unsafe { ptr.write_bytes(0, layout.size()) };
+        // SAFETY: single-threaded (see `Arena`).
+        let ptr = unsafe { self.bump(layout) };
+        if ptr.is_null() {
+            // SAFETY: forwarded with the caller's valid layout.
+            return unsafe { System.alloc_zeroed(layout) };
         }
+        // SAFETY: the caller owns `layout.size()` bytes at `ptr`. Arena bytes
+        // may have been used by a popped allocation, so they are zeroed here,
+        // not assumed zero.
+        unsafe { ptr.write_bytes(0, layout.size()) };
         ptr
     }
 
@@ -213,6 +219,24 @@ mod tests {
             let big = a.realloc(big, layout(ARENA_BYTES, 16), ARENA_BYTES + 1);
             assert!(!big.is_null() && !a.owns(big));
             a.dealloc(big, layout(ARENA_BYTES + 1, 16));
+
+            // With the arena full, zeroed memory from the system allocator is
+            // zeroed too, even when it hands back a block just freed dirty.
+            let rest = ARENA_BYTES - *a.top.get();
+            let fill = a.alloc(layout(rest, 1));
+            assert!(a.owns(fill));
+            let dirty = a.alloc(layout(64, 8));
+            assert!(!a.owns(dirty));
+            dirty.write_bytes(0xff, 64);
+            a.dealloc(dirty, layout(64, 8));
+            let clean = a.alloc_zeroed(layout(64, 8));
+            assert!(!clean.is_null() && !a.owns(clean));
+            assert!(
+                std::slice::from_raw_parts(clean, 64)
+                    .iter()
+                    .all(|&b| b == 0)
+            );
+            a.dealloc(clean, layout(64, 8));
         }
     }
 }
