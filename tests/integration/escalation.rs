@@ -54,6 +54,20 @@ async fn readyz(gw: &Process) -> (u16, Value) {
     )
 }
 
+/// Asserts `/readyz`'s escalation counters: started, failed, attempt errors.
+fn assert_counts(ready: &Value, started: u64, failed: u64, attempt_errors: u64) {
+    let counts = &ready["oncall"]["escalations"];
+    assert_eq!(
+        (
+            counts["started"].as_u64(),
+            counts["failed"].as_u64(),
+            counts["attempt_errors"].as_u64()
+        ),
+        (Some(started), Some(failed), Some(attempt_errors)),
+        "{ready}"
+    );
+}
+
 /// The timeline's events, and checks that it is in time order with an
 /// RFC 3339 time on each entry.
 fn events(view: &Value) -> Vec<String> {
@@ -133,16 +147,7 @@ async fn two_failures_then_one_page_with_the_same_client_token() {
     let (status, ready) = readyz(&gw).await;
     assert_eq!(status, 200, "{ready}");
     assert_eq!(ready["oncall"]["store"], "redis", "{ready}");
-    let counts = &ready["oncall"]["escalations"];
-    assert_eq!(
-        (
-            &counts["started"],
-            &counts["failed"],
-            &counts["attempt_errors"]
-        ),
-        (&1.into(), &0.into(), &2.into()),
-        "{ready}"
-    );
+    assert_counts(&ready, 1, 0, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,16 +203,7 @@ async fn always_failing_gives_up_after_max_attempts_loudly() {
     );
 
     let (_, ready) = readyz(&gw).await;
-    let counts = &ready["oncall"]["escalations"];
-    assert_eq!(
-        (
-            &counts["started"],
-            &counts["failed"],
-            &counts["attempt_errors"]
-        ),
-        (&0.into(), &1.into(), &3.into()),
-        "{ready}"
-    );
+    assert_counts(&ready, 0, 1, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
