@@ -148,6 +148,18 @@ async fn two_failures_then_one_page_with_the_same_client_token() {
     assert_eq!(status, 200, "{ready}");
     assert_eq!(ready["oncall"]["store"], "redis", "{ready}");
     assert_counts(&ready, 1, 0, 2);
+    let (_, metrics) = crate::metrics::scrape(&gw).await;
+    let value = |series| crate::metrics::sample(&metrics, series);
+    assert_eq!(
+        value("versus_escalations_started_total"),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        value("versus_escalation_attempt_errors_total"),
+        Some(2.0),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

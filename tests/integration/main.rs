@@ -8,6 +8,7 @@ mod common;
 mod escalation;
 mod gateway;
 mod incidents;
+mod metrics;
 mod oncall;
 mod oncall_more;
 mod oncall_race;

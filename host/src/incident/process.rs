@@ -108,6 +108,10 @@ pub async fn deliver(
         deliver_one(pipeline, c, event, incident, retry).instrument(span)
     }))
     .await;
+    let metrics = crate::metrics::get();
+    for c in &channels {
+        metrics.delivery(&c.channel, c.error.is_none());
+    }
     Outcome::Delivered { channels }
 }
 
@@ -186,6 +190,7 @@ async fn deliver_one(
                     return failed(attempt, e);
                 }
                 tracing::warn!(attempt, error = %e, wait_ms = wait.as_millis() as u64, "delivery failed; retrying");
+                crate::metrics::get().delivery_retries.inc();
                 tokio::time::sleep(wait).await;
             }
             Err(e) => {

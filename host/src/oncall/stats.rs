@@ -29,16 +29,19 @@ impl EscalationStats {
     /// A response plan was started.
     pub fn record_started(&self) {
         self.started.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::get().escalations_started.inc();
     }
 
     /// An incident was marked `escalation_failed`.
     pub fn record_failed(&self) {
         self.failed.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::get().escalations_failed.inc();
     }
 
     /// One StartIncident call failed.
     pub fn record_attempt_error(&self) {
         self.attempt_errors.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::get().escalation_attempt_errors.inc();
     }
 
     /// The current values.

@@ -162,7 +162,11 @@ impl PluginBase {
     ) -> Result<R, PluginError> {
         let err = match result {
             Ok(Ok(Ok(value))) => return Ok(value),
-            Ok(Ok(Err(guest))) => return Err(guest.into()),
+            Ok(Ok(Err(guest))) => {
+                let err = PluginError::from(guest);
+                crate::metrics::get().plugin_error(&self.name, err.kind());
+                return Err(err);
+            }
             Err(_) => PluginError::Timeout(self.limits.timeout),
             Ok(Err(trap)) if store.data().limiter.hit => {
                 tracing::debug!(plugin = &*self.name, cause = %trap, "trap after refused memory growth");
@@ -173,6 +177,7 @@ impl PluginBase {
             }
             Ok(Err(trap)) => PluginError::Trap(root_cause(&trap)),
         };
+        crate::metrics::get().plugin_error(&self.name, err.kind());
         tracing::warn!(plugin = &*self.name, op, kind = err.kind(), error = %err, "plugin call failed");
         Err(err)
     }
@@ -183,6 +188,7 @@ impl PluginBase {
                 size: len,
                 limit: self.limits.max_output_bytes,
             };
+            crate::metrics::get().plugin_error(&self.name, err.kind());
             tracing::warn!(plugin = &*self.name, kind = err.kind(), error = %err, "plugin call failed");
             return Err(err);
         }

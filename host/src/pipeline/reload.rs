@@ -83,10 +83,12 @@ impl Reloader {
                 self.config.store(Arc::new(config));
                 self.current.store(Arc::new(pipeline));
                 self.stats.succeeded.fetch_add(1, Ordering::Relaxed);
+                count_reload("ok");
                 Ok(next_generation)
             }
             Err(e) => {
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                count_reload("failed");
                 tracing::error!(error = %e, "reload rejected; the previous pipeline keeps serving");
                 Err(e)
             }
@@ -176,6 +178,13 @@ fn parent_dir(path: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
+}
+
+fn count_reload(outcome: &'static str) {
+    crate::metrics::get()
+        .reloads
+        .get_or_create(&crate::metrics::ReloadLabels { outcome })
+        .inc();
 }
 
 /// Ignores files that never affect the pipeline (cache artifacts, our own

@@ -1,10 +1,10 @@
-//! Liveness and readiness.
+//! Liveness, readiness and Prometheus metrics.
 
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -18,6 +18,18 @@ const STORE_PING_TIMEOUT: Duration = Duration::from_millis(800);
 /// Liveness: the process answers. Always cheap.
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
+}
+
+/// Content type of the OpenMetrics text format, which the metrics are
+/// encoded in (it ends with `# EOF`).
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// `GET /metrics`: this process's counters, for Prometheus to scrape.
+pub async fn metrics() -> ([(header::HeaderName, &'static str); 1], String) {
+    (
+        [(header::CONTENT_TYPE, OPENMETRICS)],
+        crate::metrics::get().encode(),
+    )
 }
 
 /// Readiness: a pipeline is loaded (it always is once the server listens),

@@ -84,6 +84,14 @@ async fn run(
     state: &AppState,
     mut incidents: Vec<Incident>,
 ) -> Result<Vec<(String, Outcome)>, ApiError> {
+    let metrics = crate::metrics::get();
+    for i in &incidents {
+        let status = if i.resolved { "resolved" } else { "firing" };
+        metrics
+            .incidents
+            .get_or_create(&crate::metrics::IncidentLabels { status })
+            .inc();
+    }
     let pipeline = state.reloader.pipeline();
     let transformed = join_all(incidents.iter().map(|i| {
         let span = tracing::info_span!("incident", incident_id = %i.id);

@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/api/incidents", post(incidents::create))
         .route("/api/incidents/{id}", get(oncall::show))
         .route("/api/ack/{id}", get(oncall::ack).post(oncall::ack))
