@@ -8,7 +8,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// Go-syntax templates and posts them to chat, with every customisable step
 /// running as a sandboxed WebAssembly plugin.
 #[derive(Debug, Parser)]
-#[command(name = "versus", version, propagate_version = true)]
+#[command(
+    name = "versus",
+    version,
+    propagate_version = true,
+    after_help = MAIN_HELP
+)]
 pub struct Cli {
     /// Config file (upstream Versus `config.yaml` format plus `plugins:`).
     #[arg(
@@ -43,12 +48,15 @@ pub enum LogFormat {
 pub enum Command {
     /// Serve the gateway (the default). Reloads plugins, templates and config
     /// when their files change or on SIGHUP.
+    #[command(after_help = SERVE_HELP)]
     Serve,
     /// Validate the config, compile every plugin it uses and parse every
     /// template, then exit: 0 when all is well, 1 with the problem otherwise.
+    #[command(after_help = CHECK_HELP)]
     Check,
     /// Render a template with a JSON data file through the renderer plugin
     /// and print exactly the result on stdout. Use it to preview templates.
+    #[command(after_help = RENDER_HELP)]
     Render {
         /// Template file (Go text/template syntax).
         #[arg(long)]
@@ -61,3 +69,45 @@ pub enum Command {
         renderer: Option<PathBuf>,
     },
 }
+
+const MAIN_HELP: &str = "\
+Examples:
+  versus                                   serve with config/config.yaml on :3000
+  versus --config /etc/versus/config.yaml  serve with another config
+  versus check                             validate the config, then exit
+  versus render --template config/slack_message.tmpl \\
+      --data tests/fixtures/alertmanager/critical.json
+
+Environment variables such as PORT, SLACK_TOKEN, REDIS_HOST and ONCALL_ENABLE
+override the config file (see docs/configuration.md). RUST_LOG sets the log
+level, e.g. RUST_LOG=debug.";
+
+const SERVE_HELP: &str = "\
+Routes: POST /api/incidents, GET|POST /api/ack/{id}, GET /api/incidents/{id},
+GET /healthz, GET /readyz, GET /metrics.
+
+Examples:
+  versus serve
+  PORT=8080 SLACK_ENABLE=true SLACK_TOKEN=xoxb-... SLACK_CHANNEL_ID=C0123 versus serve
+  kill -HUP <pid>          reload config, templates and plugins now
+
+SIGTERM or Ctrl-C stops accepting, finishes requests in flight and exits 0.";
+
+const CHECK_HELP: &str = "\
+Reads the config with the same environment overrides as serve, compiles the
+plugins it names and parses every template; lists the keys it ignores. Use
+it in CI or before a reload. It does not connect to Redis, Slack or AWS.
+
+Examples:
+  versus check
+  SLACK_TOKEN=xoxb-test SLACK_CHANNEL_ID=C0123 versus check --config examples/config.yaml";
+
+const RENDER_HELP: &str = "\
+Prints exactly what the template renders, byte for byte, so you can compare
+it with a golden file. Errors go to stderr with exit status 1. Add \"AckURL\"
+or \"Repeat\": true to the data to preview on-call messages.
+
+Examples:
+  versus render --template config/slack_message.tmpl \\
+      --data tests/fixtures/alertmanager/critical.json
+  versus render --template my.tmpl --data alert.json --renderer my_renderer.wasm";

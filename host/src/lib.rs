@@ -8,5 +8,6 @@ pub mod metrics;
 pub mod oncall;
 pub mod pipeline;
 pub mod server;
+pub mod summary;
 
 pub use server::{AppState, app};

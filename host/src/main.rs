@@ -96,7 +96,8 @@ async fn serve(config_path: std::path::PathBuf) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (set `host`/`port` in the config)"))?;
-    tracing::info!(%addr, "versus listening");
+    let summary = versus::summary::startup(&addr, &reloader.config(), &reloader.pipeline());
+    tracing::info!(%addr, "{summary}");
     let mut state = AppState::new(reloader);
     state.retry = Arc::new(config.alert.retry.clone());
     state.oncall = oncall;
@@ -126,17 +127,27 @@ async fn shutdown_signal() {
 }
 
 async fn check(config_path: std::path::PathBuf) -> anyhow::Result<()> {
-    let config = Config::load(&config_path)?;
+    let (config, warnings) = Config::load_with_warnings(&config_path)?;
     let loader = Loader::new(cache_dir(&config.plugins))?;
     let pipeline = loader.build(&config, 1).await?;
     let stats = &loader.cache().stats;
+    use versus::summary;
     println!("config {} is valid", config_path.display());
-    println!("{}", pipeline.describe());
+    println!("  listen:   {}:{}", config.host, config.port);
+    println!("  channels: {}", summary::channels(&pipeline));
+    println!("  on-call:  {}", summary::oncall(&config));
+    println!("  plugins:  {}", summary::plugins(&pipeline));
     println!(
         "components: {} compiled, {} loaded from cache",
         stats.compiled.load(Ordering::Relaxed),
         stats.disk_hits.load(Ordering::Relaxed) + stats.memory_hits.load(Ordering::Relaxed)
     );
+    if !warnings.is_empty() {
+        println!("{} warning(s):", warnings.len());
+        for w in &warnings {
+            println!("  - {w}");
+        }
+    }
     Ok(())
 }
 

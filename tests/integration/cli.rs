@@ -229,8 +229,15 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
     let listening = lines
         .by_ref()
         .map_while(Result::ok)
-        .any(|l| l.contains("versus listening"));
-    assert!(listening, "server did not start");
+        .find(|l| l.contains("versus listening"))
+        .expect("server did not start");
+    assert!(
+        listening.contains(&format!(
+            "versus listening on 127.0.0.1:{port}; channels: console; on-call: off; \
+             plugins: gotemplate, alertmanager, console (built-in)"
+        )),
+        "{listening}"
+    );
     let body = http_get(port, "/healthz");
     assert!(body.contains(r#"{"status":"ok"}"#), "{body}");
     let body = http_get(port, "/readyz");
@@ -339,4 +346,74 @@ fn free_port() -> u16 {
 
 fn path(p: &std::path::Path) -> &str {
     p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn help_explains_each_command_with_examples() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let help = |args: &[&str]| {
+        let out = versus(args, cache.path());
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        assert!(text.contains("\nExamples:\n"), "{args:?}:\n{text}");
+        text
+    };
+    let main = help(&["--help"]);
+    for want in [
+        "serve",
+        "check",
+        "render",
+        "--config",
+        "VERSUS_CONFIG",
+        "--log-format",
+        "versus check ",
+        "docs/configuration.md",
+    ] {
+        assert!(main.contains(want), "--help lacks {want:?}:\n{main}");
+    }
+    let serve = help(&["serve", "--help"]);
+    for want in ["/healthz", "/readyz", "/metrics", "SIGTERM", "kill -HUP"] {
+        assert!(
+            serve.contains(want),
+            "serve --help lacks {want:?}:\n{serve}"
+        );
+    }
+    let check = help(&["check", "--help"]);
+    assert!(check.contains("does not connect to Redis"), "{check}");
+    let render = help(&["render", "--help"]);
+    for want in ["--template", "--data", "--renderer", "AckURL"] {
+        assert!(
+            render.contains(want),
+            "render --help lacks {want:?}:\n{render}"
+        );
+    }
+}
+
+#[test]
+fn check_lists_what_is_enabled_and_the_ignored_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.yaml");
+    let template = fixture("templates/slack_message.tmpl");
+    std::fs::write(
+        &config,
+        format!(
+            "port: 8080\nalert:\n  console:\n    enable: true\n    template_path: {}\n  \
+             telegram:\n    enable: true\noncall:\n  enable: true\n  wait_minutes: 0.5\n",
+            template.display()
+        ),
+    )
+    .expect("write");
+    let out = versus(&["check", "--config", path(&config)], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for want in [
+        "is valid\n",
+        "  listen:   0.0.0.0:8080\n",
+        "  channels: console\n",
+        "  on-call:  every alert, wait 30s, in memory (escalations do not survive a restart)\n",
+        "  plugins:  gotemplate, alertmanager, console (built-in)\n",
+        "1 warning(s):\n  - alert.telegram: the telegram channel is not implemented yet; ignored\n",
+    ] {
+        assert!(stdout.contains(want), "want {want:?} in\n{stdout}");
+    }
 }
