@@ -27,11 +27,33 @@ impl Process {
         let config = dir.join("config.yaml");
         std::fs::write(&config, yaml.replace("{port}", &port.to_string())).expect("write config");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_versus"));
-        cmd.arg("--config")
-            .arg(&config)
-            .env_clear()
+        cmd.arg("--config").arg(&config);
+        Self::spawn(cmd, port, &dir.join("..").join("cache"), env).await
+    }
+
+    /// Starts `versus --config <config>` as it is, from the working
+    /// directory `cwd` (relative paths in the config resolve against it),
+    /// listening on 127.0.0.1 and a free port through the `HOST` and
+    /// `PORT` overrides.
+    pub async fn start_file(
+        config: &Path,
+        cwd: &Path,
+        cache: &Path,
+        env: &[(&str, String)],
+    ) -> Self {
+        let port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_versus"));
+        cmd.arg("--config").arg(config).current_dir(cwd);
+        let mut env = env.to_vec();
+        env.push(("HOST", "127.0.0.1".into()));
+        env.push(("PORT", port.to_string()));
+        Self::spawn(cmd, port, cache, &env).await
+    }
+
+    async fn spawn(mut cmd: Command, port: u16, cache: &Path, env: &[(&str, String)]) -> Self {
+        cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("VERSUS_CACHE_DIR", dir.join("..").join("cache"))
+            .env("VERSUS_CACHE_DIR", cache)
             .env("RUST_LOG", "info")
             .stderr(Stdio::piped());
         for (k, v) in env {

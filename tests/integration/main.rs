@@ -13,6 +13,7 @@ mod oncall;
 mod oncall_more;
 mod oncall_race;
 mod oncall_rig;
+mod prometheus_e2e;
 mod redis_tls;
 mod reload;
 mod sandbox;
