@@ -5,6 +5,7 @@ mod alertmanager;
 mod api_more;
 mod cli;
 mod common;
+mod deploy;
 mod escalation;
 mod gateway;
 mod incidents;
