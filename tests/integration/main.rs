@@ -6,6 +6,7 @@ mod api_more;
 mod cli;
 mod common;
 mod deploy;
+mod docs;
 mod escalation;
 mod gateway;
 mod incidents;
