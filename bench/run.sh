@@ -16,6 +16,7 @@
 #   SKIP_BUILD=1       use the binaries already in target/release
 #   NO_DOCS=1          print the section instead of writing docs/BENCHMARKS.md
 #   BENCH_DOC=path     write to another Markdown file
+#   BENCH_LINES=path   also append `BENCH key value unit` lines (bench/suite.sh)
 #   QUIET_LOAD=1.5 QUIET_WAIT=600
 #                      before measuring, wait (up to QUIET_WAIT s, polling
 #                      every 30 s) for the 1-minute load average to drop
@@ -258,6 +259,15 @@ for ((i = 0; i < ${#RESULTS[@]}; i += 2)); do
 | $c | $f_rps | $(field "$f" p50_ms) | $(field "$f" p99_ms) | $v_rps | $(field "$v" p50_ms) | $(field "$v" p99_ms) | $r | $(field "$f" errors) / $(field "$v" errors) |"
     CPU_TABLE+="
 | $c | $(cpu_per_req "$(field "$f" target_cpu_ms)" "$f_rps") | $(cpu_per_req "$(field "$v" target_cpu_ms)" "$v_rps") | $(cpu_per_req "$(field "$f" emulator_cpu_ms)" "$f_rps") / $(cpu_per_req "$(field "$v" emulator_cpu_ms)" "$v_rps") |"
+    if [[ -n "${BENCH_LINES:-}" ]]; then
+        {
+            echo "BENCH e2e_ceiling_rps_c$c $f_rps alerts/s"
+            echo "BENCH e2e_versus_rps_c$c $v_rps alerts/s"
+            echo "BENCH e2e_ratio_c$c $r x"
+            echo "BENCH e2e_versus_p99_ms_c$c $(field "$v" p99_ms) ms"
+            echo "BENCH e2e_versus_cpu_us_c$c $(cpu_per_req "$(field "$v" target_cpu_ms)" "$v_rps") us"
+        } >>"$BENCH_LINES"
+    fi
     if [[ "$c" == 64 ]]; then
         p99="$(field "$v" p99_ms)"
         ok_ratio="$(awk -v r="$r" 'BEGIN { print (r + 0 >= 0.5) ? "met" : "missed" }')"

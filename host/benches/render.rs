@@ -33,6 +33,10 @@ fn time_each(mut f: impl FnMut()) -> Vec<Duration> {
         .collect()
 }
 
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
 fn p99(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() * 99 / 100]
@@ -162,6 +166,22 @@ fn main() -> anyhow::Result<()> {
 
     // Reload latency: template write → new version serving (watcher path).
     let reload = rt.block_on(reload_latency(Arc::new(loader)))?;
+    let mut lines = vec![
+        format!("BENCH render_native_median_us {:.1} us", us(native_med)),
+        format!("BENCH render_wasm_median_us {:.1} us", us(wasm_med)),
+        format!(
+            "BENCH render_ratio {:.2} x",
+            wasm_med.as_secs_f64() / native_med.as_secs_f64()
+        ),
+        format!(
+            "BENCH renders_per_s {:.0} renders/s",
+            total as f64 / window.as_secs_f64()
+        ),
+    ];
+    lines.push(format!(
+        "BENCH reload_in_process_ms {:.1} ms",
+        reload.as_secs_f64() * 1000.0
+    ));
     rows.push((
         "reload: template write → new version serving, median of 5".into(),
         format!("{reload:.1?}"),
@@ -170,6 +190,9 @@ fn main() -> anyhow::Result<()> {
     println!("| measure | value |\n|---|---|");
     for (k, v) in rows {
         println!("| {k} | {v} |");
+    }
+    for l in lines {
+        println!("{l}");
     }
     Ok(())
 }

@@ -25,9 +25,9 @@ pub struct Cli {
     )]
     pub config: PathBuf,
 
-    /// Log format.
-    #[arg(long, global = true, env = "VERSUS_LOG_FORMAT", default_value = "text")]
-    pub log_format: LogFormat,
+    /// Log format; default: `log.format` from the config, else text.
+    #[arg(long, global = true, env = "VERSUS_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
 
     /// What to do; serves when omitted.
     #[command(subcommand)]

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod incident;
+pub mod logging;
 pub mod metrics;
 pub mod oncall;
 pub mod pipeline;

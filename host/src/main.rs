@@ -7,8 +7,7 @@ use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
-use versus::cli::{Cli, Command, LogFormat};
+use versus::cli::{Cli, Command};
 use versus::config::{Config, PluginsConfig};
 use versus::pipeline::{Loader, Reloader, cache};
 use versus::{AppState, app};
@@ -20,7 +19,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = matches!(cli.command, Some(Command::Render { .. }));
-    init_tracing(cli.log_format, quiet);
+    versus::logging::init(
+        versus::logging::format_for(cli.log_format, &cli.config),
+        quiet,
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -45,21 +47,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let message = format!("error: {e:#}");
+            eprintln!("{}", versus::logging::redact::redact(&message));
             ExitCode::FAILURE
         }
-    }
-}
-
-fn init_tracing(format: LogFormat, quiet: bool) {
-    let default = if quiet { "warn" } else { "info" };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
     }
 }
 

@@ -23,6 +23,17 @@ impl Process {
     /// Starts `versus --config <dir>/config.yaml` with `yaml` as the config
     /// (with `{port}` replaced) and `env` added to a clean environment.
     pub async fn start(dir: &Path, yaml: &str, env: &[(&str, String)]) -> Self {
+        Self::start_with_args(dir, yaml, env, &[]).await
+    }
+
+    /// [`Process::start`] with extra command-line `args`; stdout is
+    /// captured into the log too.
+    pub async fn start_with_args(
+        dir: &Path,
+        yaml: &str,
+        env: &[(&str, String)],
+        args: &[&str],
+    ) -> Self {
         let port = free_port();
         let config = dir.join("config.yaml");
         std::fs::write(&config, yaml.replace("{port}", &port.to_string())).expect("write config");
@@ -55,13 +66,28 @@ impl Process {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("VERSUS_CACHE_DIR", cache)
             .env("RUST_LOG", "info")
+            .args(args)
             .stderr(Stdio::piped());
+        if !args.is_empty() {
+            cmd.stdout(Stdio::piped());
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("spawn versus");
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Mutex::new(String::new()));
+        if let Some(stdout) = child.stdout.take() {
+            let sink = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if let Ok(mut l) = sink.lock() {
+                        l.push_str(&line);
+                        l.push('\n');
+                    }
+                }
+            });
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
         let sink = log.clone();
         std::thread::spawn(move || {

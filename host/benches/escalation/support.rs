@@ -20,18 +20,44 @@ pub struct Sizes {
     pub acks: usize,
     /// How long idle CPU is sampled.
     pub idle: Duration,
+    /// Incidents kept pending an hour out during the precision phase, so
+    /// the due-set holds `pending + background` incidents.
+    pub background: usize,
 }
 
 impl Sizes {
     /// The full run, or with `VERSUS_BENCH_QUICK=1` a run small enough for a
     /// debug build: a smoke check that every phase works, not a measurement.
+    /// `VERSUS_BENCH_PENDING`, `VERSUS_BENCH_SPREAD_MS` and
+    /// `VERSUS_BENCH_BACKGROUND` override the sizes, e.g. 1,000 due over
+    /// 10 s among 9,000 more pending for 10,000 in the due-set.
     pub fn from_env() -> Self {
+        let mut sizes = Self::defaults();
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+        };
+        if let Some(n) = var("VERSUS_BENCH_PENDING") {
+            sizes.pending = n.max(1);
+        }
+        if let Some(ms) = var("VERSUS_BENCH_SPREAD_MS") {
+            sizes.spread_ms = ms as i64;
+        }
+        if let Some(n) = var("VERSUS_BENCH_BACKGROUND") {
+            sizes.background = n;
+        }
+        sizes
+    }
+
+    fn defaults() -> Self {
         if std::env::var("VERSUS_BENCH_QUICK").is_ok_and(|v| v == "1") {
             Self {
                 pending: 100,
                 spread_ms: 2_000,
                 acks: 100,
                 idle: Duration::from_secs(2),
+                background: 0,
             }
         } else {
             Self {
@@ -39,6 +65,7 @@ impl Sizes {
                 spread_ms: 10_000,
                 acks: 500,
                 idle: Duration::from_secs(10),
+                background: 0,
             }
         }
     }

@@ -83,6 +83,7 @@ fn error_messages_match_the_golden_file() {
             "public_host: versus.example.com\n",
             &[],
         ),
+        ("log-format-unknown", "log:\n  format: xml\n", &[]),
         ("max-body-zero", "alert:\n  max_body_bytes: 0\n", &[]),
         (
             "retry-zero-budget",

@@ -118,6 +118,8 @@ pub struct Config {
     pub redis: RedisConfig,
     /// Wasm plugins: directory, cache, limits.
     pub plugins: PluginsConfig,
+    /// Log output (our `log:` section).
+    pub log: crate::logging::LogConfig,
     /// Channels delivered by custom channel plugins (our `channels:` list).
     #[serde(rename = "channels")]
     pub custom_channels: Vec<CustomChannelConfig>,
@@ -139,6 +141,7 @@ impl Default for Config {
             oncall: OnCallConfig::default(),
             redis: RedisConfig::default(),
             plugins: PluginsConfig::default(),
+            log: crate::logging::LogConfig::default(),
             custom_channels: Vec::new(),
             source: None,
         }
@@ -153,6 +156,7 @@ impl Config {
         for warning in &warnings {
             tracing::warn!(config = %path.display(), "{warning}");
         }
+        crate::logging::remember_secrets(&config);
         Ok(config)
     }
 

@@ -189,6 +189,7 @@ pub(super) const ROOT: Node = Map(&[
     ("redis", REDIS),
     ("plugins", PLUGINS),
     ("channels", List(&CHANNEL)),
+    ("log", Map(&[("format", Text)])),
     (
         "gateway_secret",
         Unimplemented("the admin API it protects is not implemented yet"),

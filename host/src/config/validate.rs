@@ -34,6 +34,15 @@ impl Config {
         if self.port == 0 {
             return Err(invalid("port", "must be between 1 and 65535 (or set PORT)"));
         }
+        if !self.log.format.trim().is_empty() && self.log.parsed().is_none() {
+            return Err(invalid(
+                "log.format",
+                &format!(
+                    "`{}` is not a log format: use text or json (or set VERSUS_LOG_FORMAT)",
+                    self.log.format.trim()
+                ),
+            ));
+        }
         let public = self.public_host.trim();
         if !public.is_empty() && origin_of(public).is_none() {
             return Err(invalid(

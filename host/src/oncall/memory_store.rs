@@ -121,6 +121,11 @@ impl MemoryStore {
         Ok(claimed)
     }
 
+    /// See [`super::Store::due_count`].
+    pub fn due_count(&self) -> Result<u64, StoreError> {
+        Ok(self.lock()?.due.len() as u64)
+    }
+
     /// See [`super::Store::next_due_ms`].
     pub fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
         Ok(self.lock()?.due.first().map(|(at, _)| *at))

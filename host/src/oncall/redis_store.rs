@@ -76,6 +76,12 @@ impl RedisStore {
         Ok(())
     }
 
+    /// See [`super::Store::due_count`].
+    pub async fn due_count(&self) -> Result<u64, StoreError> {
+        let mut con = self.con.clone();
+        Ok(con.zcard(self.due()).await?)
+    }
+
     /// Gets the shared ACK secret, creating it (first writer wins) if absent.
     pub async fn ack_secret(&self, fresh: &str) -> Result<String, StoreError> {
         let mut con = self.con.clone();

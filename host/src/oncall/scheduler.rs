@@ -75,6 +75,14 @@ pub async fn escalate(oncall: &OnCall, id: &str) {
         }
     };
     let started = oncall.clock.now_ms();
+    if view.attempts == 0 {
+        // Retries are due at their backoff, not the deadline: only the
+        // first call says how late the scheduler was.
+        let late_ms = (started - view.record.deadline_ms).max(0);
+        crate::metrics::get()
+            .escalation_lateness
+            .observe(late_ms as f64 / 1000.0);
+    }
     let result = oncall.escalator.start(&view.record).await;
     let now = oncall.clock.now_ms();
     let attempt_no = view.attempts + 1;

@@ -49,6 +49,7 @@ pub async fn build(
             Store::Memory(_) => fresh,
         }
     };
+    crate::logging::redact::remember(&secret);
     let settings = Settings::from_config(config);
     if settings.public_host.is_empty() {
         tracing::warn!(

@@ -73,7 +73,7 @@ impl Store {
     /// with the same dedup key.
     pub async fn create(&self, new: &NewIncident) -> Result<Created, StoreError> {
         match self {
-            Self::Redis(s) => s.create(new).await,
+            Self::Redis(s) => counted("create", s.create(new).await),
             Self::Memory(s) => s.create(new),
         }
     }
@@ -81,7 +81,7 @@ impl Store {
     /// Moves a pending incident to acknowledged, atomically against claims.
     pub async fn ack(&self, id: &str, now_ms: i64) -> Result<Acked, StoreError> {
         match self {
-            Self::Redis(s) => s.ack(id, now_ms).await,
+            Self::Redis(s) => counted("ack", s.ack(id, now_ms).await),
             Self::Memory(s) => s.ack(id, now_ms),
         }
     }
@@ -95,7 +95,10 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
         match self {
-            Self::Redis(s) => s.claim_due(now_ms, lease_until_ms, limit).await,
+            Self::Redis(s) => counted(
+                "claim_due",
+                s.claim_due(now_ms, lease_until_ms, limit).await,
+            ),
             Self::Memory(s) => s.claim_due(now_ms, lease_until_ms, limit),
         }
     }
@@ -103,7 +106,7 @@ impl Store {
     /// The earliest due time, if anything is due at all.
     pub async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
         match self {
-            Self::Redis(s) => s.next_due_ms().await,
+            Self::Redis(s) => counted("next_due_ms", s.next_due_ms().await),
             Self::Memory(s) => s.next_due_ms(),
         }
     }
@@ -119,7 +122,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         match self {
-            Self::Redis(s) => s.finish(id, outcome, started_ms, now_ms).await,
+            Self::Redis(s) => counted("finish", s.finish(id, outcome, started_ms, now_ms).await),
             Self::Memory(s) => s.finish(id, outcome, started_ms, now_ms),
         }
     }
@@ -131,7 +134,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<ResolvedOutcome, StoreError> {
         match self {
-            Self::Redis(s) => s.resolve(dedup_key, now_ms).await,
+            Self::Redis(s) => counted("resolve", s.resolve(dedup_key, now_ms).await),
             Self::Memory(s) => s.resolve(dedup_key, now_ms),
         }
     }
@@ -143,7 +146,7 @@ impl Store {
         receipts: &[StoredReceipt],
     ) -> Result<(), StoreError> {
         match self {
-            Self::Redis(s) => s.add_receipts(id, receipts).await,
+            Self::Redis(s) => counted("add_receipts", s.add_receipts(id, receipts).await),
             Self::Memory(s) => s.add_receipts(id, receipts),
         }
     }
@@ -151,16 +154,33 @@ impl Store {
     /// Everything known about an incident.
     pub async fn get(&self, id: &str) -> Result<Option<IncidentView>, StoreError> {
         match self {
-            Self::Redis(s) => s.get(id).await,
+            Self::Redis(s) => counted("get", s.get(id).await),
             Self::Memory(s) => s.get(id),
+        }
+    }
+
+    /// How many incidents are in the due-set: pending, being escalated or
+    /// waiting for a retry. One `ZCARD` on Redis.
+    pub async fn due_count(&self) -> Result<u64, StoreError> {
+        match self {
+            Self::Redis(s) => counted("due_count", s.due_count().await),
+            Self::Memory(s) => s.due_count(),
         }
     }
 
     /// Whether the store answers (always true in memory).
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
-            Self::Redis(s) => s.ping().await,
+            Self::Redis(s) => counted("ping", s.ping().await),
             Self::Memory(_) => Ok(()),
         }
     }
+}
+
+/// Counts a failed Redis operation in `versus_redis_errors_total`.
+fn counted<T>(op: &'static str, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    if let Err(StoreError::Redis(_)) = &result {
+        crate::metrics::get().redis_error(op);
+    }
+    result
 }

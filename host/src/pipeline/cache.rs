@@ -61,6 +61,7 @@ impl ComponentCache {
         let key = self.key(wasm);
         if let Some(c) = self.memory.lock().ok().and_then(|m| m.get(&key).cloned()) {
             self.stats.memory_hits.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::get().cache_lookup("memory_hit");
             return Ok(c);
         }
         let path = self
@@ -70,6 +71,7 @@ impl ComponentCache {
         let component = match path.as_deref().and_then(|p| self.load(engine, name, p)) {
             Some(c) => {
                 self.stats.disk_hits.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::get().cache_lookup("disk_hit");
                 tracing::debug!(plugin = name, "loaded compiled component from cache");
                 c
             }
@@ -77,6 +79,7 @@ impl ComponentCache {
                 let started = std::time::Instant::now();
                 let c = Component::new(engine, wasm)?;
                 self.stats.compiled.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::get().cache_lookup("miss");
                 tracing::info!(
                     plugin = name,
                     elapsed_ms = started.elapsed().as_millis() as u64,
@@ -129,6 +132,7 @@ impl ComponentCache {
 
     fn reject(&self, name: &str, path: &Path, why: &str) {
         self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::get().cache_rejected.inc();
         tracing::warn!(plugin = name, path = %path.display(), why, "ignoring unusable compiled-component cache file");
     }
 }

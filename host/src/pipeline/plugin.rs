@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
 use wasmtime::component::Component;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
@@ -146,6 +147,11 @@ impl PluginBase {
         store
     }
 
+    /// The span of one call: its log lines carry the plugin and stage.
+    fn span(&self, stage: &'static str) -> tracing::Span {
+        tracing::info_span!("plugin", plugin = &*self.name, stage)
+    }
+
     /// The tokio-side budget: the epoch deadline cannot fire while the
     /// guest waits in a host import, so this one bounds that wait.
     fn budget(&self) -> Duration {
@@ -156,10 +162,15 @@ impl PluginBase {
     /// host-side failures with the plugin name and cause.
     fn finish<R>(
         &self,
-        op: &str,
+        op: &'static str,
+        started: Instant,
         result: CallResult<R>,
         store: &Store<PluginCtx>,
     ) -> Result<R, PluginError> {
+        // Template checks run at load time, not per alert.
+        if op != "validate" {
+            crate::metrics::get().plugin_call(&self.name, op, started.elapsed());
+        }
         let err = match result {
             Ok(Ok(Ok(value))) => return Ok(value),
             Ok(Ok(Err(guest))) => {
@@ -248,26 +259,30 @@ impl RendererPlugin {
 
     /// Renders `template` with `data_json`.
     pub async fn render(&self, template: &str, data_json: &str) -> Result<String, PluginError> {
+        let started = Instant::now();
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance.call_render(&mut store, template, data_json).await
         })
+        .instrument(self.base.span("render"))
         .await;
-        let text = self.base.finish("render", result, &store)?;
+        let text = self.base.finish("render", started, result, &store)?;
         self.base.check_output(text.len())?;
         Ok(text)
     }
 
     /// Checks that `template` parses.
     pub async fn validate(&self, template: &str) -> Result<(), PluginError> {
+        let started = Instant::now();
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance.call_validate(&mut store, template).await
         })
+        .instrument(self.base.span("validate"))
         .await;
-        self.base.finish("validate", result, &store)
+        self.base.finish("validate", started, result, &store)
     }
 }
 
@@ -291,13 +306,15 @@ impl TransformerPlugin {
         &self,
         event: &types::Event,
     ) -> Result<types::TransformOutcome, PluginError> {
+        let started = Instant::now();
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance.call_transform(&mut store, event).await
         })
+        .instrument(self.base.span("transform"))
         .await;
-        let outcome = self.base.finish("transform", result, &store)?;
+        let outcome = self.base.finish("transform", started, result, &store)?;
         if let types::TransformOutcome::Keep(e) = &outcome {
             self.base.check_output(e.payload.len())?;
         }
@@ -327,6 +344,7 @@ impl ChannelPlugin {
         event: &types::Event,
         config_json: &str,
     ) -> Result<types::Receipt, PluginError> {
+        let started = Instant::now();
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
             let instance = self.pre.instantiate_async(&mut store).await?;
@@ -334,8 +352,9 @@ impl ChannelPlugin {
                 .call_deliver(&mut store, message, event, config_json)
                 .await
         })
+        .instrument(self.base.span("deliver"))
         .await;
-        let receipt = self.base.finish("deliver", result, &store)?;
+        let receipt = self.base.finish("deliver", started, result, &store)?;
         self.base
             .check_output(receipt.destination.len() + receipt.message_id.len())?;
         Ok(receipt)
@@ -350,6 +369,7 @@ impl ChannelPlugin {
         event: &types::Event,
         config_json: &str,
     ) -> Result<(), PluginError> {
+        let started = Instant::now();
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
             let instance = self.pre.instantiate_async(&mut store).await?;
@@ -357,7 +377,8 @@ impl ChannelPlugin {
                 .call_update(&mut store, receipt, change, message, event, config_json)
                 .await
         })
+        .instrument(self.base.span("update"))
         .await;
-        self.base.finish("update", result, &store)
+        self.base.finish("update", started, result, &store)
     }
 }

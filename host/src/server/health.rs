@@ -24,12 +24,32 @@ pub async fn healthz() -> Json<Value> {
 /// encoded in (it ends with `# EOF`).
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// `GET /metrics`: this process's counters, for Prometheus to scrape.
-pub async fn metrics() -> ([(header::HeaderName, &'static str); 1], String) {
-    (
-        [(header::CONTENT_TYPE, OPENMETRICS)],
-        crate::metrics::get().encode(),
-    )
+/// How long a scrape waits for the due-set count. A scrape must not hang
+/// on Redis: the gauge keeps its last value and the failure is counted.
+const DUE_COUNT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// `GET /metrics`: this process's counters, for Prometheus to scrape. The
+/// pending-escalations gauge is read here, one `ZCARD`, so it costs nothing
+/// between scrapes.
+pub async fn metrics(
+    State(state): State<AppState>,
+) -> ([(header::HeaderName, &'static str); 1], String) {
+    let metrics = crate::metrics::get();
+    if let Some(oncall) = &state.oncall {
+        match tokio::time::timeout(DUE_COUNT_TIMEOUT, oncall.store.due_count()).await {
+            Ok(Ok(n)) => {
+                metrics
+                    .escalations_pending
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot count pending escalations"),
+            Err(_) => {
+                metrics.redis_error("due_count");
+                tracing::warn!("counting pending escalations timed out");
+            }
+        }
+    }
+    ([(header::CONTENT_TYPE, OPENMETRICS)], metrics.encode())
 }
 
 /// Readiness: a pipeline is loaded (it always is once the server listens),

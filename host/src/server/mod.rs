@@ -62,5 +62,16 @@ pub fn app(state: AppState) -> Router {
         // the limit follows config reloads and answers in JSON.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
-        .layer(TraceLayer::new_for_http())
+        // The request span names the path only: a query string may carry
+        // an ACK signature or a token.
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        version = ?request.version(),
+    )
 }

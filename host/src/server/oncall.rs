@@ -28,7 +28,9 @@ pub async fn ack(
     headers: HeaderMap,
 ) -> Response {
     let html = wants_html(&headers);
+    let metrics = crate::metrics::get();
     let Some(oncall) = state.oncall.clone() else {
+        metrics.ack("unknown");
         return reply(
             html,
             StatusCode::NOT_FOUND,
@@ -42,15 +44,19 @@ pub async fn ack(
         .signer
         .verify(&id, exp.as_deref(), sig.as_deref(), now / 1000)
     {
-        let status = match e {
-            AckLinkError::Expired => StatusCode::FORBIDDEN,
-            AckLinkError::Missing | AckLinkError::BadSignature => StatusCode::UNAUTHORIZED,
+        let (status, outcome) = match e {
+            AckLinkError::Expired => (StatusCode::FORBIDDEN, "expired"),
+            AckLinkError::Missing | AckLinkError::BadSignature => {
+                (StatusCode::UNAUTHORIZED, "bad_signature")
+            }
         };
+        metrics.ack(outcome);
         tracing::warn!(error = %e, "ACK refused");
         return reply(html, status, "refused", &e.to_string());
     }
     match oncall.store.ack(&id, now).await {
         Ok(Acked::Done) => {
+            metrics.ack("acknowledged");
             tracing::info!("incident acknowledged; escalation cancelled");
             tokio::spawn(async move {
                 oncall
@@ -65,6 +71,7 @@ pub async fn ack(
             )
         }
         Ok(Acked::NotPending(s)) => {
+            metrics.ack("conflict");
             let (code, msg) = match s {
                 IncidentState::Acknowledged => ("already_acknowledged", "Already acknowledged"),
                 IncidentState::Escalating
@@ -78,8 +85,12 @@ pub async fn ack(
             };
             reply(html, StatusCode::CONFLICT, code, msg)
         }
-        Ok(Acked::Unknown) => reply(html, StatusCode::NOT_FOUND, "not_found", "No such incident"),
+        Ok(Acked::Unknown) => {
+            metrics.ack("unknown");
+            reply(html, StatusCode::NOT_FOUND, "not_found", "No such incident")
+        }
         Err(e) => {
+            metrics.ack("unavailable");
             tracing::error!(error = %e, "ACK failed: store unavailable");
             reply(
                 html,

@@ -1,0 +1,152 @@
+//! Logging: `tracing` events to stderr, human-readable or one JSON object
+//! per line, with every secret the gateway knows masked on the way out.
+//!
+//! Strategy: the gateway avoids logging secrets in the first place (URLs
+//! are logged without their query, Redis URLs without their password, the
+//! request span without its query string). As a last line of defence every
+//! formatted line passes through [`redact::redact`] before it is written:
+//! the configured secrets (Slack token, Redis password, ACK secret, AWS
+//! secret key and session token, `token`/`secret`/`password` values of
+//! custom channels) and the shapes secrets come in (`sig=…`, `Bearer …`,
+//! Slack `xox…-` tokens, `scheme://user:password@` in URLs) are replaced
+//! with `[redacted]`. `alert.debug_body` logs request bodies as sent; the
+//! same masking applies to them.
+
+pub mod redact;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use serde::Deserialize;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::cli::LogFormat;
+use crate::config::Config;
+
+/// The `log:` section of the config (ours).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    /// `text` (the default) or `json`. `--log-format` and
+    /// `VERSUS_LOG_FORMAT` win over it.
+    #[serde(deserialize_with = "crate::config::lenient::string")]
+    pub format: String,
+}
+
+impl LogConfig {
+    /// The configured format, if the key is set to a known one.
+    pub fn parsed(&self) -> Option<LogFormat> {
+        match self.format.trim().to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// The log format: the command line or `VERSUS_LOG_FORMAT` if given, else
+/// `log.format` from the config at `config_path` (read quietly: serving
+/// reads it again and reports any problem), else text.
+pub fn format_for(cli: Option<LogFormat>, config_path: &Path) -> LogFormat {
+    cli.or_else(|| {
+        Config::load_with_warnings(config_path)
+            .ok()
+            .and_then(|(c, _)| c.log.parsed())
+    })
+    .unwrap_or(LogFormat::Text)
+}
+
+/// Installs the global subscriber: `RUST_LOG` filters (default `info`, or
+/// `warn` when `quiet`), output goes to stderr through the redacting writer.
+pub fn init(format: LogFormat, quiet: bool) {
+    let default = if quiet { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // Colours only on a terminal: log files and collectors get plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(RedactingStderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+    }
+}
+
+/// Remembers the secrets in `config`, so that they are masked in every
+/// later log line. Called on every (re)load; secrets are never forgotten
+/// while the process runs.
+pub fn remember_secrets(config: &Config) {
+    redact::remember(&config.alert.slack.token);
+    redact::remember(&config.redis.password);
+    if let Some(url) = &config.redis.url {
+        redact::remember_url_password(url);
+    }
+    redact::remember(&config.oncall.ack_secret);
+    for var in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+        if let Ok(v) = std::env::var(var) {
+            redact::remember(&v);
+        }
+    }
+    for c in &config.custom_channels {
+        redact::remember_in_json(&c.config);
+    }
+}
+
+/// Writes each formatted line to stderr with secrets masked.
+struct RedactingStderr;
+
+impl<'a> MakeWriter<'a> for RedactingStderr {
+    type Writer = RedactingWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        RedactingWriter
+    }
+}
+
+/// One event's writer. `tracing-subscriber` formats a whole event into one
+/// buffer and writes it with one `write_all`, so a secret is never split
+/// across two calls.
+struct RedactingWriter;
+
+impl Write for RedactingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(redact::redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_wins_then_the_config_then_text() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let json = dir.path().join("json.yaml");
+        std::fs::write(&json, "log:\n  format: JSON\n").expect("write");
+        let plain = dir.path().join("plain.yaml");
+        std::fs::write(&plain, "port: 3000\n").expect("write");
+        let missing = dir.path().join("missing.yaml");
+        assert!(matches!(format_for(None, &json), LogFormat::Json));
+        assert!(matches!(
+            format_for(Some(LogFormat::Text), &json),
+            LogFormat::Text
+        ));
+        assert!(matches!(format_for(None, &plain), LogFormat::Text));
+        assert!(matches!(format_for(None, &missing), LogFormat::Text));
+        assert!(matches!(
+            format_for(Some(LogFormat::Json), &missing),
+            LogFormat::Json
+        ));
+    }
+}
