@@ -8,5 +8,7 @@ pub mod metrics;
 pub mod oncall;
 pub mod pipeline;
 pub mod server;
+#[cfg(test)]
+mod testing;
 
 pub use server::{AppState, app};
