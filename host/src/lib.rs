@@ -10,5 +10,7 @@ pub mod oncall;
 pub mod pipeline;
 pub mod server;
 pub mod summary;
+#[cfg(test)]
+mod testing;
 
 pub use server::{AppState, app};

@@ -12,6 +12,11 @@ use versus::config::{Config, PluginsConfig};
 use versus::pipeline::{Loader, Reloader, cache};
 use versus::{AppState, app};
 
+/// How long in-flight requests may run after SIGTERM/SIGINT: the usual
+/// container stop grace period is 30 s, and a delivery's retry budget
+/// (`alert.retry.max_elapsed`) defaults to 30 s too.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(25);
+
 /// See the workspace `Cargo.toml` for why not the system allocator.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -92,10 +97,33 @@ async fn serve(config_path: std::path::PathBuf) -> anyhow::Result<()> {
     let mut state = AppState::new(reloader);
     state.retry = Arc::new(config.alert.retry.clone());
     state.oncall = oncall;
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    let gate = state.gate.clone();
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let signalled = stopping.clone();
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        signalled.notify_one();
+    });
+    // Strategy: after the signal, in-flight requests get SHUTDOWN_GRACE to
+    // finish, including alerts whose sender already hung up (they run in
+    // their own tasks, see `server::limits::shed`); a connection that never
+    // finishes cannot hold the process up past it.
+    let grace = async {
+        stopping.notified().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = std::future::IntoFuture::into_future(server) => {
+            result.context("server error")?;
+            if tokio::time::timeout(SHUTDOWN_GRACE, gate.wait_idle()).await.is_err() {
+                tracing::warn!(in_flight = gate.in_flight(), "alerts still being processed at shutdown");
+            }
+        }
+        () = grace => tracing::warn!(
+            in_flight = gate.in_flight(),
+            "requests still running {SHUTDOWN_GRACE:?} after the shutdown signal; exiting anyway"
+        ),
+    }
     shutdown.notify_waiters();
     tracing::info!("shut down cleanly");
     Ok(())

@@ -34,6 +34,22 @@ pub enum Mode {
     AlwaysServerError,
     /// Every call is recorded, then left unanswered for [`HANG`].
     AlwaysHang,
+    /// Every call succeeds after this delay.
+    Slow(std::time::Duration),
+    /// Call `n` (from 1) is answered as `script[n - 1]` says; calls past the
+    /// end of the script succeed.
+    Scripted(Arc<Vec<Fault>>),
+}
+
+/// One scripted failure.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// HTTP 500.
+    ServerError,
+    /// HTTP 429 `ratelimited` with `Retry-After` in seconds.
+    RateLimited(u64),
+    /// No answer for this long, then HTTP 500 (the caller has given up).
+    Hang(std::time::Duration),
 }
 
 /// How long [`Mode::AlwaysHang`] keeps a call waiting: far longer than any
@@ -66,6 +82,8 @@ impl Recorded {
 struct Shared {
     mode: Mode,
     requests: Mutex<Vec<Recorded>>,
+    /// Bodies of the `chat.postMessage` calls answered with success.
+    posted: Mutex<Vec<Value>>,
 }
 
 impl Shared {
@@ -89,6 +107,7 @@ impl SlackEmulator {
         let shared = Arc::new(Shared {
             mode,
             requests: Mutex::new(Vec::new()),
+            posted: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/api/chat.postMessage", post(answer))
@@ -110,6 +129,16 @@ impl SlackEmulator {
         &self.base
     }
 
+    /// The messages posted successfully (answered `ok`), in answer order:
+    /// what a Slack channel would show.
+    pub fn posted(&self) -> Vec<Value> {
+        self.shared
+            .posted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.requests().clone()
@@ -124,6 +153,8 @@ async fn answer(
 ) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let channel = body.get("channel").cloned().unwrap_or(Value::Null);
+    let is_post = uri.path().ends_with("chat.postMessage");
+    let posted_body = body.clone();
     let call = {
         let mut requests = shared.requests();
         requests.push(Recorded {
@@ -134,24 +165,50 @@ async fn answer(
         });
         requests.len()
     };
-    let ok = || axum::Json(json!({ "ok": true, "channel": channel, "ts": TS })).into_response();
+    let ok = || {
+        if is_post {
+            shared
+                .posted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(posted_body.clone());
+        }
+        axum::Json(json!({ "ok": true, "channel": channel, "ts": TS })).into_response()
+    };
     match &shared.mode {
         Mode::Ok => ok(),
         Mode::SlackError(code) => axum::Json(json!({ "ok": false, "error": code })).into_response(),
-        Mode::RateLimitedOnce { retry_after_secs } if call == 1 => (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, retry_after_secs.to_string())],
-            axum::Json(json!({ "ok": false, "error": "ratelimited" })),
-        )
-            .into_response(),
+        Mode::RateLimitedOnce { retry_after_secs } if call == 1 => rate_limited(*retry_after_secs),
         Mode::ServerErrorOnce if call == 1 => server_error(),
         Mode::AlwaysServerError => server_error(),
         Mode::AlwaysHang => {
             tokio::time::sleep(HANG).await;
             server_error()
         }
+        Mode::Slow(delay) => {
+            tokio::time::sleep(*delay).await;
+            ok()
+        }
+        Mode::Scripted(script) => match script.get(call - 1) {
+            None => ok(),
+            Some(Fault::ServerError) => server_error(),
+            Some(Fault::RateLimited(secs)) => rate_limited(*secs),
+            Some(Fault::Hang(d)) => {
+                tokio::time::sleep(*d).await;
+                server_error()
+            }
+        },
         Mode::RateLimitedOnce { .. } | Mode::ServerErrorOnce => ok(),
     }
+}
+
+fn rate_limited(retry_after_secs: u64) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, retry_after_secs.to_string())],
+        axum::Json(json!({ "ok": false, "error": "ratelimited" })),
+    )
+        .into_response()
 }
 
 fn server_error() -> Response {

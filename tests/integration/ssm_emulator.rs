@@ -55,6 +55,8 @@ struct Shared {
     calls: Mutex<Vec<Call>>,
     attempts: Mutex<Vec<Attempt>>,
     failing: Mutex<Failing>,
+    /// Successful calls still to answer late, and how late.
+    slow: Mutex<(usize, std::time::Duration)>,
 }
 
 /// A running emulator.
@@ -91,6 +93,14 @@ impl SsmEmulator {
                 left: n,
                 how: Some(how),
             };
+        }
+    }
+
+    /// Answers the next `n` successful calls only after `delay`; they are
+    /// recorded (and count as started, as AWS would) when they arrive.
+    pub fn slow_next(&self, n: usize, delay: std::time::Duration) {
+        if let Ok(mut s) = self.shared.slow.lock() {
+            *s = (n, delay);
         }
     }
 
@@ -198,6 +208,15 @@ async fn start_incident(
     let token = body["clientToken"].as_str().unwrap_or_default().to_string();
     if let Ok(mut c) = shared.calls.lock() {
         c.push(Call { body, at });
+    }
+    let delay = shared.slow.lock().ok().and_then(|mut s| {
+        (s.0 > 0).then(|| {
+            s.0 -= 1;
+            s.1
+        })
+    });
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
     }
     axum::Json(json!({ "incidentRecordArn": format!("arn:aws:ssm-incidents::111122223333:incident-record/plan/{token}") }))
         .into_response()

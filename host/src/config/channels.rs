@@ -85,6 +85,9 @@ impl Config {
             limits.http_max_body_bytes = entry
                 .http_max_body_bytes
                 .unwrap_or(limits.http_max_body_bytes);
+            limits.allow_private_networks = entry
+                .allow_private_networks
+                .unwrap_or(limits.allow_private_networks);
             limits.allowed_hosts = entry.allowed_hosts.clone();
             out.push(spec(
                 &entry.name,

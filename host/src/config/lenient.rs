@@ -160,6 +160,11 @@ pub fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error>
     optional(d, u32)
 }
 
+/// An optional boolean: empty gives `None`.
+pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    optional(d, bool)
+}
+
 /// An optional `usize`: empty gives `None`.
 pub fn opt_usize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
     optional(d, usize)

@@ -17,6 +17,7 @@
 mod aws;
 mod channels;
 mod env;
+mod ingest;
 pub mod lenient;
 mod plugins;
 mod schema;
@@ -27,6 +28,8 @@ mod validate;
 mod channel_tests;
 #[cfg(test)]
 mod error_tests;
+#[cfg(test)]
+mod fuzz;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +43,10 @@ pub use aws::{
 };
 pub use channels::ChannelSpec;
 pub use env::{apply_env_overrides, expand_env, expand_with, process_env};
+pub use ingest::{
+    DEFAULT_MAX_ALERTS, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_JSON_DEPTH, IngestConfig,
+    IngestSource, OVERRIDE_KEYS, Secret,
+};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use sections::{
     AWS_INCIDENT_MANAGER, AlertConfig, ConsoleConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
@@ -120,6 +127,8 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// Log output (our `log:` section).
     pub log: crate::logging::LogConfig,
+    /// Who may post alerts, and request limits (our `ingest:` section).
+    pub ingest: IngestConfig,
     /// Channels delivered by custom channel plugins (our `channels:` list).
     #[serde(rename = "channels")]
     pub custom_channels: Vec<CustomChannelConfig>,
@@ -142,6 +151,7 @@ impl Default for Config {
             redis: RedisConfig::default(),
             plugins: PluginsConfig::default(),
             log: crate::logging::LogConfig::default(),
+            ingest: IngestConfig::default(),
             custom_channels: Vec::new(),
             source: None,
         }

@@ -74,6 +74,11 @@ pub struct PluginLimits {
     /// Largest outbound HTTP response body accepted, in bytes.
     #[serde(deserialize_with = "lenient::usize")]
     pub http_max_body_bytes: usize,
+    /// Let outbound HTTP reach loopback, private and link-local addresses
+    /// (after DNS resolution). Off: only an allowed host written as that
+    /// exact IP address may be private.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub allow_private_networks: bool,
 }
 
 impl Default for PluginLimits {
@@ -89,6 +94,7 @@ impl Default for PluginLimits {
             allowed_hosts: Vec::new(),
             http_timeout: Duration::from_secs(10),
             http_max_body_bytes: 1024 * 1024,
+            allow_private_networks: false,
         }
     }
 }
@@ -115,6 +121,9 @@ pub struct PluginOverride {
     /// See [`PluginLimits::http_max_body_bytes`].
     #[serde(deserialize_with = "lenient::opt_usize")]
     pub http_max_body_bytes: Option<usize>,
+    /// See [`PluginLimits::allow_private_networks`].
+    #[serde(deserialize_with = "lenient::opt_bool")]
+    pub allow_private_networks: Option<bool>,
 }
 
 impl PluginOverride {
@@ -130,6 +139,9 @@ impl PluginOverride {
         limits.http_max_body_bytes = self
             .http_max_body_bytes
             .unwrap_or(limits.http_max_body_bytes);
+        limits.allow_private_networks = self
+            .allow_private_networks
+            .unwrap_or(limits.allow_private_networks);
     }
 }
 

@@ -54,6 +54,7 @@ const LIMITS: &[(&str, Node)] = &[
     ("allowed_hosts", List(&Text)),
     ("http_timeout", Scalar(Duration)),
     ("http_max_body_bytes", Scalar(Usize)),
+    ("allow_private_networks", Scalar(Bool)),
 ];
 
 const SLACK: Node = Map(&[
@@ -176,6 +177,22 @@ const CHANNEL: Node = Map(&[
     ("max_output_bytes", Scalar(Usize)),
     ("http_timeout", Scalar(Duration)),
     ("http_max_body_bytes", Scalar(Usize)),
+    ("allow_private_networks", Scalar(Bool)),
+]);
+
+const INGEST: Node = Map(&[
+    (
+        "sources",
+        List(&Map(&[
+            ("name", Text),
+            ("token", Text),
+            ("hmac_secret", Text),
+            ("allowed_overrides", List(&Text)),
+        ])),
+    ),
+    ("max_json_depth", Scalar(Usize)),
+    ("max_alerts", Scalar(Usize)),
+    ("max_concurrent_requests", Scalar(Usize)),
 ]);
 
 /// The whole file.
@@ -190,6 +207,7 @@ pub(super) const ROOT: Node = Map(&[
     ("plugins", PLUGINS),
     ("channels", List(&CHANNEL)),
     ("log", Map(&[("format", Text)])),
+    ("ingest", INGEST),
     (
         "gateway_secret",
         Unimplemented("the admin API it protects is not implemented yet"),

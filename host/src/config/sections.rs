@@ -317,6 +317,9 @@ pub struct CustomChannelConfig {
     /// See [`super::PluginLimits::http_max_body_bytes`].
     #[serde(deserialize_with = "lenient::opt_usize")]
     pub http_max_body_bytes: Option<usize>,
+    /// See [`super::PluginLimits::allow_private_networks`].
+    #[serde(deserialize_with = "lenient::opt_bool")]
+    pub allow_private_networks: Option<bool>,
 }
 
 impl Default for CustomChannelConfig {
@@ -333,6 +336,7 @@ impl Default for CustomChannelConfig {
             max_output_bytes: None,
             http_timeout: None,
             http_max_body_bytes: None,
+            allow_private_networks: None,
         }
     }
 }

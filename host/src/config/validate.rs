@@ -21,6 +21,7 @@ impl Config {
         self.validate_alert()?;
         self.validate_oncall()?;
         self.validate_plugins()?;
+        super::ingest::validate(&self.ingest)?;
         self.validate_custom_channels()
     }
 

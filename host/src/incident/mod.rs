@@ -1,6 +1,8 @@
 //! Incidents: what one alert becomes inside the gateway, and how it travels
 //! through the pipeline (transforms, then every channel concurrently).
 
+#[cfg(test)]
+mod fuzz;
 mod process;
 mod retry;
 

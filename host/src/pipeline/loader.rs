@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::cache::ComponentCache;
 use super::engine::PluginEngine;
-use super::outbound::{HostPattern, HttpPolicy, PatternError, shared_client};
+use super::outbound::{Clients, HostPattern, HttpPolicy, PatternError};
 use super::plugin::{ChannelPlugin, PluginParts, PluginSource, RendererPlugin, TransformerPlugin};
 use super::{ChannelRuntime, Pipeline, builtin};
 use crate::config::{Config, ConfigError, PluginsConfig};
@@ -95,7 +95,7 @@ pub enum LoadError {
 pub struct Loader {
     engine: PluginEngine,
     cache: Arc<ComponentCache>,
-    client: reqwest::Client,
+    clients: Clients,
 }
 
 impl Loader {
@@ -106,7 +106,7 @@ impl Loader {
         Ok(Self {
             engine,
             cache,
-            client: shared_client(),
+            clients: Clients::new(),
         })
     }
 
@@ -224,7 +224,8 @@ impl Loader {
             allowed,
             limits.http_timeout,
             limits.http_max_body_bytes,
-            self.client.clone(),
+            limits.allow_private_networks,
+            &self.clients,
         ));
         let (cache, engine, owned_name) =
             (self.cache.clone(), self.engine.clone(), name.to_string());

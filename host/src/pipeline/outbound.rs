@@ -1,5 +1,7 @@
 //! Outbound HTTP for plugins: the host side of the `http` import. Owns the
-//! per-plugin allow-list, timeouts, body caps and redirect checks.
+//! per-plugin allow-list, timeouts, body caps and redirect checks. Every
+//! redirect hop is checked against the allow-list again, and every
+//! connection against the address policy in `ssrf`.
 
 use std::time::Duration;
 
@@ -105,6 +107,46 @@ impl HostPattern {
                 HostMatch::Suffix(s) => host.ends_with(s.as_str()),
             }
     }
+
+    /// Whether this entry names one host exactly (no `*` in the host).
+    fn is_exact(&self) -> bool {
+        matches!(self.host, HostMatch::Exact(_))
+    }
+}
+
+/// The two shared clients: one whose resolver refuses non-public addresses,
+/// for every plugin unless its policy allows private networks.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// Resolves to public addresses only.
+    pub public_only: reqwest::Client,
+    /// Resolves to any address (`allow_private_networks`).
+    pub any: reqwest::Client,
+}
+
+impl Clients {
+    /// Builds both clients.
+    pub fn new() -> Self {
+        Self {
+            public_only: shared_client(Some(super::ssrf::public_only())),
+            any: shared_client(None),
+        }
+    }
+
+    /// The client for a policy.
+    pub fn for_policy(&self, allow_private: bool) -> reqwest::Client {
+        if allow_private {
+            self.any.clone()
+        } else {
+            self.public_only.clone()
+        }
+    }
+}
+
+impl Default for Clients {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// What one plugin may do over HTTP.
@@ -113,24 +155,48 @@ pub struct HttpPolicy {
     allowed: Vec<HostPattern>,
     timeout: Duration,
     max_body: usize,
+    allow_private: bool,
     client: reqwest::Client,
 }
 
 impl HttpPolicy {
-    /// A policy from parsed patterns. `client` is shared by every plugin so
-    /// connections are pooled; it must not follow redirects by itself.
+    /// A policy from parsed patterns. The clients are shared by every
+    /// plugin so connections are pooled.
     pub fn new(
         allowed: Vec<HostPattern>,
         timeout: Duration,
         max_body: usize,
-        client: reqwest::Client,
+        allow_private: bool,
+        clients: &Clients,
     ) -> Self {
         Self {
             allowed,
             timeout,
             max_body,
-            client,
+            allow_private,
+            client: clients.for_policy(allow_private),
         }
+    }
+
+    /// Refuses a URL whose host is a non-public IP address, unless private
+    /// networks are allowed or an exact allow-list entry names that address.
+    /// Host names are checked after resolution, by the client's resolver.
+    fn check_address(&self, url: &Url) -> Result<(), http::Error> {
+        let host = url.host_str().unwrap_or("");
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        let Ok(ip) = literal.parse::<std::net::IpAddr>() else {
+            return Ok(());
+        };
+        if self.allow_private
+            || super::ssrf::is_public(ip)
+            || self.allowed.iter().any(|p| p.is_exact() && p.allows(url))
+        {
+            return Ok(());
+        }
+        Err(http::Error::Denied(format!(
+            "{ip} is not a public address: allow it by its exact address in allowed_hosts, \
+             or set allow_private_networks"
+        )))
     }
 
     /// Whether any entry allows `url`.
@@ -166,6 +232,7 @@ impl HttpPolicy {
                     url.host_str().unwrap_or("")
                 )));
             }
+            self.check_address(&url)?;
             let mut builder = self.client.request(method.clone(), url.clone());
             for (name, value) in &req.headers {
                 builder = builder.header(name.as_str(), value.as_str());
@@ -241,7 +308,9 @@ fn too_large(max: usize) -> http::Error {
 }
 
 fn transport_error(e: reqwest::Error) -> http::Error {
-    if e.is_timeout() {
+    if let Some(denied) = super::ssrf::private_address_cause(&e) {
+        http::Error::Denied(denied)
+    } else if e.is_timeout() {
         http::Error::Timeout(e.to_string())
     } else if e.is_builder() {
         http::Error::InvalidRequest(e.to_string())
@@ -250,10 +319,16 @@ fn transport_error(e: reqwest::Error) -> http::Error {
     }
 }
 
-/// The shared client: pooled connections, a connect timeout, no automatic
-/// redirects (we follow them ourselves, checking each hop).
-pub fn shared_client() -> reqwest::Client {
-    reqwest::Client::builder()
+/// A shared client: pooled connections, a connect timeout, no automatic
+/// redirects (we follow them ourselves, checking each hop), and `resolver`
+/// when given.
+fn shared_client(resolver: Option<std::sync::Arc<super::ssrf::PublicOnly>>) -> reqwest::Client {
+    let builder = reqwest::Client::builder();
+    let builder = match resolver {
+        Some(r) => builder.dns_resolver(r),
+        None => builder,
+    };
+    builder
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5))
         .pool_idle_timeout(Duration::from_secs(90))

@@ -2,7 +2,7 @@
 //! with a clear message. Details beyond that go to the log, not the client.
 
 use axum::Json;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -22,6 +22,34 @@ pub enum ApiError {
     /// Not JSON at all, by its content type.
     #[error("content type `{0}` is not supported: send application/json")]
     UnsupportedMediaType(String),
+    /// Ingest authentication failed (see `server::auth`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated, but not allowed to do this (a query override).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many requests in flight: shed, to be retried.
+    #[error(
+        "the gateway is busy ({max} requests in flight, ingest.max_concurrent_requests): \
+         nothing was sent; retry after {retry_after_secs} s"
+    )]
+    Overloaded {
+        /// The configured limit.
+        max: usize,
+        /// The wait suggested in `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// An array with more alerts than `ingest.max_alerts`.
+    #[error("the array holds {count} alerts, more than the {max} allowed (ingest.max_alerts)")]
+    TooManyAlerts {
+        /// Alerts sent.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A bug on our side; the details are in the log.
+    #[error("internal error; the gateway log has the details")]
+    Internal,
     /// No route has this path.
     #[error("no route for `{0}`: the routes are listed in the README's HTTP API section")]
     NotFound(String),
@@ -39,17 +67,37 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooLarge(_) | Self::TooManyAlerts { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         };
-        (
+        let mut response = (
             status,
             Json(json!({ "status": "error", "error": self.to_string() })),
         )
-            .into_response()
+            .into_response();
+        let headers = response.headers_mut();
+        match &self {
+            Self::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"versus\""),
+                );
+            }
+            Self::Overloaded {
+                retry_after_secs, ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
     }
 }
 

@@ -5,14 +5,14 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use futures::future::join_all;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::error::ApiError;
+use super::{AppState, auth, limits};
 use tracing::Instrument;
 
 use crate::incident::{Incident, Outcome, Overrides, Transformed, deliver, transform};
@@ -23,13 +23,16 @@ use crate::pipeline::bindings::types::StatusChange;
 pub async fn create(
     State(state): State<AppState>,
     query: Result<Query<Overrides>, QueryRejection>,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let config = state.reloader.config();
+    let ingest = &config.ingest;
+    let pending = auth::check_headers(ingest, &headers)?;
     let Query(overrides) =
         query.map_err(|e| ApiError::BadRequest(format!("bad query string: {}", e.body_text())))?;
     check_content_type(&headers)?;
-    let config = state.reloader.config();
     let limit = config.alert.max_body_bytes;
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -42,6 +45,8 @@ pub async fn create(
             )));
         }
     };
+    pending.finish(ingest, &headers, &bytes, &uri, unix_now())?;
+    limits::check_depth(&bytes, ingest.max_json_depth)?;
     if config.alert.debug_body {
         tracing::info!(body = %String::from_utf8_lossy(&bytes), "incoming alert body");
     }
@@ -55,6 +60,7 @@ pub async fn create(
             Ok(single_response(&id, outcome))
         }
         Alerts::Many(payloads) => {
+            limits::check_count(payloads.len(), ingest.max_alerts)?;
             let incidents: Vec<Incident> = payloads
                 .into_iter()
                 .map(|p| Incident::new(p, overrides.clone()))
@@ -175,6 +181,12 @@ async fn run(
         .map(|(i, _, _)| i.id.clone())
         .zip(outcomes)
         .collect())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn unavailable(e: crate::oncall::StoreError) -> ApiError {

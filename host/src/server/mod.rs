@@ -1,8 +1,12 @@
 //! HTTP server: the router and one file per route group.
 
+pub mod auth;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod health;
 mod incidents;
+pub mod limits;
 mod oncall;
 #[cfg(test)]
 mod tests;
@@ -27,6 +31,8 @@ pub struct AppState {
     pub retry: Arc<RetryPolicy>,
     /// On-call, when configured.
     pub oncall: Option<Arc<OnCall>>,
+    /// Requests in flight on the alert endpoint, for load shedding.
+    pub gate: Arc<limits::Gate>,
 }
 
 impl AppState {
@@ -36,6 +42,7 @@ impl AppState {
             reloader,
             retry: Arc::default(),
             oncall: None,
+            gate: Arc::default(),
         }
     }
 }
@@ -46,7 +53,13 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/api/incidents", post(incidents::create))
+        .route(
+            "/api/incidents",
+            post(incidents::create).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                limits::shed,
+            )),
+        )
         .route("/api/incidents/{id}", get(oncall::show))
         .route("/api/ack/{id}", get(oncall::ack).post(oncall::ack))
         .route(

@@ -143,7 +143,7 @@ async fn bad_input_gets_a_clear_error_and_the_router_keeps_serving() {
             "deep nesting",
             post_json(nested),
             StatusCode::BAD_REQUEST,
-            "recursion limit exceeded",
+            "nested more than 64 levels deep (ingest.max_json_depth)",
         ),
         (
             "invalid UTF-8",
