@@ -130,7 +130,7 @@ async fn run() -> anyhow::Result<()> {
         .find(|c| c.name == "slack")
         .ok_or_else(|| anyhow::anyhow!("slack is not enabled"))?;
     let message = pipeline.renderer.render(&slack.template, &payload).await?;
-    let client = versus::pipeline::outbound::shared_client();
+    let client = versus::pipeline::outbound::Clients::new().any;
     let mut native = Vec::with_capacity(DELIVER_ITERS);
     for _ in 0..DELIVER_ITERS {
         let t = Instant::now();

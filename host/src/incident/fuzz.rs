@@ -42,10 +42,10 @@ proptest! {
             .collect();
         let uri = format!("/api/incidents?{}", query.join("&"));
         let Ok(uri) = uri.parse::<axum::http::Uri>() else { return Ok(()) };
-        if let Ok(q) = axum::extract::Query::<Overrides>::try_from_uri(&uri) {
-            if let Some(m) = q.0.oncall_wait_minutes {
-                prop_assert!(m.is_finite() && m >= 0.0);
-            }
+        if let Ok(q) = axum::extract::Query::<Overrides>::try_from_uri(&uri)
+            && let Some(m) = q.0.oncall_wait_minutes
+        {
+            prop_assert!(m.is_finite() && m >= 0.0);
         }
     }
 }
