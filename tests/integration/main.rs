@@ -13,6 +13,7 @@ mod oncall;
 mod oncall_more;
 mod oncall_race;
 mod oncall_rig;
+mod polyglot;
 mod redis_tls;
 mod reload;
 mod sandbox;
