@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use versus::pipeline::bindings::types::Event;
+use versus::pipeline::bindings::types::{Event, Receipt, StatusChange};
 use versus::pipeline::{Loader, PluginError};
 
 use super::build::{polyglot_plugin, shared_cache_dir};
@@ -380,4 +380,82 @@ async fn js_and_python_channels_report_errors_by_case() {
         );
     }
     assert!(rx.hits().is_empty(), "{:?}", rx.hits());
+}
+
+/// `update` shows a status change: the webhook gets the body with `status`,
+/// Telegram gets `editMessageText` on the message `deliver` returned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_and_python_channels_update_delivered_messages() {
+    let rx = Receiver::start().await;
+    let origin = rx.origin();
+    let plugins = plugins_allowing(&[&origin]);
+    let loader = Loader::new(Some(shared_cache_dir())).expect("engine");
+    let js = loader
+        .channel_file(&plugins, &polyglot_plugin("js_webhook"))
+        .await
+        .expect("load js");
+    let py = loader
+        .channel_file(&plugins, &polyglot_plugin("py_telegram"))
+        .await
+        .expect("load py");
+    let js_config = json!({ "url": format!("{origin}/hook/up") }).to_string();
+    let py_config = json!({ "token": TOKEN, "chat_id": -100, "api_url": origin }).to_string();
+
+    let receipt = js
+        .deliver("disk full", &event(1), &js_config)
+        .await
+        .expect("js deliver");
+    assert_eq!(receipt.message_id, "bench-1");
+    js.update(
+        &receipt,
+        StatusChange::Acknowledged,
+        "disk full",
+        &event(1),
+        &js_config,
+    )
+    .await
+    .expect("js update");
+    let receipt = py
+        .deliver("disk full", &event(1), &py_config)
+        .await
+        .expect("py deliver");
+    assert_eq!(
+        (receipt.destination.as_str(), receipt.message_id.as_str()),
+        ("-100", "4242")
+    );
+    py.update(
+        &receipt,
+        StatusChange::Resolved,
+        "disk full",
+        &event(1),
+        &py_config,
+    )
+    .await
+    .expect("py update");
+    let bad = Receipt {
+        destination: "-100".into(),
+        message_id: "not-a-number".into(),
+    };
+    let err = py
+        .update(
+            &bad,
+            StatusChange::Resolved,
+            "disk full",
+            &event(1),
+            &py_config,
+        )
+        .await;
+    assert!(matches!(err, Err(PluginError::InvalidInput(_))), "{err:?}");
+
+    let hits = rx.wait_for(4).await;
+    assert_eq!(
+        hits[1].body,
+        json!({ "text": "disk full", "id": "bench-1", "resolved": false, "status": "acknowledged" })
+    );
+    assert_eq!(hits[3].path, format!("/bot{TOKEN}/editMessageText"));
+    assert_eq!(
+        hits[3].body,
+        json!({ "chat_id": "-100", "message_id": 4242, "text": "disk full\n\nResolved" })
+    );
+    assert_eq!(hits.len(), 4, "{hits:?}");
 }
