@@ -25,6 +25,11 @@ const PLUGINS: &[(&str, &str, &str)] = &[
     ("versus-plugin-alertmanager", "alertmanager", "alertmanager"),
     ("versus-plugin-slack", "slack", "slack"),
     ("versus-plugin-console", "console", "console"),
+    ("versus-plugin-telegram", "telegram", "telegram"),
+    ("versus-plugin-webhook", "webhook", "webhook"),
+    ("versus-plugin-msteams", "msteams", "msteams"),
+    ("versus-plugin-lark", "lark", "lark"),
+    ("versus-plugin-viber", "viber", "viber"),
     (
         "versus-plugin-test-renderer",
         "test_renderer",

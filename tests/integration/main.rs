@@ -3,6 +3,9 @@
 
 mod alertmanager;
 mod api_more;
+mod chat_channels;
+mod chat_emulator;
+mod chat_rig;
 mod cli;
 mod common;
 mod escalation;
@@ -18,3 +21,4 @@ mod reload;
 mod sandbox;
 mod slack_emulator;
 mod ssm_emulator;
+mod telegram;

@@ -30,8 +30,9 @@ pub struct ChannelSpec {
 
 impl Config {
     /// The channels that are switched on, in a stable order: Slack (when
-    /// [effective](super::SlackConfig::is_effective)), console, then each
-    /// enabled entry of `channels:` in file order.
+    /// [effective](super::SlackConfig::is_effective)), the other upstream
+    /// chat channels (Telegram, …), console, then each enabled entry of
+    /// `channels:` in file order.
     pub fn channels(&self) -> Vec<ChannelSpec> {
         let mut out = Vec::new();
         let slack = &self.alert.slack;
@@ -64,6 +65,7 @@ impl Config {
                 limits,
             ));
         }
+        out.extend(self.chat_channels());
         let console = &self.alert.console;
         if console.enable {
             let limits = self.plugins.limits_for("console");
@@ -98,7 +100,7 @@ impl Config {
     }
 }
 
-fn spec(
+pub(super) fn spec(
     name: &str,
     plugin: &str,
     template_path: &std::path::Path,

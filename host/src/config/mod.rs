@@ -16,6 +16,7 @@
 
 mod aws;
 mod channels;
+mod chat;
 mod env;
 pub mod lenient;
 mod plugins;
@@ -25,6 +26,8 @@ mod validate;
 
 #[cfg(test)]
 mod channel_tests;
+#[cfg(test)]
+mod chat_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]
@@ -39,6 +42,10 @@ pub use aws::{
     DEFAULT_ESCALATION_MAX_BACKOFF, default_impact,
 };
 pub use channels::ChannelSpec;
+pub use chat::{
+    DEFAULT_TELEGRAM_API_URL, DEFAULT_VIBER_API_URL, LarkConfig, MsTeamsConfig, TelegramConfig,
+    ViberConfig,
+};
 pub use env::{apply_env_overrides, expand_env, expand_with, process_env};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use sections::{
@@ -234,6 +241,7 @@ impl Config {
                     .into(),
             );
         }
+        self.settle_chat(warnings);
         let oncall = &mut self.oncall;
         let on = oncall.enable || oncall.initialized_only;
         if oncall.provider != AWS_INCIDENT_MANAGER {

@@ -1,6 +1,7 @@
 //! Incidents: what one alert becomes inside the gateway, and how it travels
 //! through the pipeline (transforms, then every channel concurrently).
 
+mod overrides;
 mod process;
 mod retry;
 
@@ -22,6 +23,18 @@ pub struct Overrides {
     pub oncall_wait_minutes: Option<f64>,
     /// Response plan to start instead of the configured one.
     pub awsim_response_plan_arn: Option<String>,
+    /// Post to this Telegram chat instead of the configured one.
+    pub telegram_chat_id: Option<String>,
+    /// Send to this Viber user (bot API) instead of the configured one.
+    pub viber_user_id: Option<String>,
+    /// Post to this Viber channel (channel API) instead of the configured one.
+    pub viber_channel_id: Option<String>,
+    /// Name of an `alert.msteams.other_power_urls` entry to use instead of
+    /// `power_automate_url`.
+    pub msteams_other_power_url: Option<String>,
+    /// Name of an `alert.lark.other_webhook_urls` entry to use instead of
+    /// `webhook_url`.
+    pub lark_other_webhook_url: Option<String>,
 }
 
 fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
