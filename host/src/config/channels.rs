@@ -26,6 +26,9 @@ pub struct ChannelSpec {
     /// The plugin's limits for this channel: `plugins.defaults`, then
     /// `plugins.overrides.<plugin>`, then the channel entry's own fields.
     pub limits: PluginLimits,
+    /// The SMTP server the plugin may send through (the email channel only;
+    /// its plugin then implements `versus:mail/email-channel`).
+    pub smtp: Option<super::SmtpServer>,
 }
 
 impl Config {
@@ -114,6 +117,7 @@ pub(super) fn spec(
         config_json: config.to_string(),
         allowed_hosts: limits.allowed_hosts.clone(),
         limits,
+        smtp: None,
     }
 }
 

@@ -58,6 +58,15 @@ pub fn expand_with(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Strin
 /// | `TELEGRAM_CHAT_ID`                       | `alert.telegram.chat_id`                     |
 /// | `TELEGRAM_USE_PROXY`                     | `alert.telegram.use_proxy`                   |
 /// | `TELEGRAM_API_URL` (ours)                | `alert.telegram.api_url`                     |
+/// | `EMAIL_ENABLE`                           | `alert.email.enable`                         |
+/// | `SMTP_HOST`                              | `alert.email.smtp_host`                      |
+/// | `SMTP_PORT`                              | `alert.email.smtp_port`                      |
+/// | `SMTP_USERNAME`                          | `alert.email.username`                       |
+/// | `SMTP_PASSWORD`                          | `alert.email.password`                       |
+/// | `EMAIL_TO`                               | `alert.email.to`                             |
+/// | `EMAIL_SUBJECT`                          | `alert.email.subject`                        |
+/// | `EMAIL_FROM` (ours)                      | `alert.email.from`                           |
+/// | `SMTP_TLS` (ours)                        | `alert.email.tls`                            |
 /// | `VIBER_ENABLE`                           | `alert.viber.enable`                         |
 /// | `VIBER_API_TYPE`                         | `alert.viber.api_type`                       |
 /// | `VIBER_BOT_TOKEN`                        | `alert.viber.bot_token`                      |
@@ -107,6 +116,16 @@ pub fn apply_env_overrides(
     o.text("TELEGRAM_CHAT_ID", &mut alert.telegram.chat_id);
     o.flag("TELEGRAM_USE_PROXY", &mut alert.telegram.use_proxy)?;
     o.text("TELEGRAM_API_URL", &mut alert.telegram.api_url);
+    let email = &mut alert.email;
+    o.flag("EMAIL_ENABLE", &mut email.enable)?;
+    o.text("SMTP_HOST", &mut email.smtp_host);
+    o.parsed("SMTP_PORT", &mut email.smtp_port, "a port number (1-65535)")?;
+    o.text("SMTP_USERNAME", &mut email.username);
+    o.text("SMTP_PASSWORD", &mut email.password);
+    o.text("EMAIL_TO", &mut email.to);
+    o.text("EMAIL_SUBJECT", &mut email.subject);
+    o.text("EMAIL_FROM", &mut email.from);
+    o.text("SMTP_TLS", &mut email.tls);
     let viber = &mut alert.viber;
     o.flag("VIBER_ENABLE", &mut viber.enable)?;
     o.text("VIBER_API_TYPE", &mut viber.api_type);

@@ -43,8 +43,8 @@ pub use aws::{
 };
 pub use channels::ChannelSpec;
 pub use chat::{
-    DEFAULT_TELEGRAM_API_URL, DEFAULT_VIBER_API_URL, LarkConfig, MsTeamsConfig, TelegramConfig,
-    ViberConfig,
+    DEFAULT_SMTP_TIMEOUT, DEFAULT_TELEGRAM_API_URL, DEFAULT_VIBER_API_URL, EmailConfig, LarkConfig,
+    MsTeamsConfig, SmtpSecurity, SmtpServer, TelegramConfig, ViberConfig,
 };
 pub use env::{apply_env_overrides, expand_env, expand_with, process_env};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};

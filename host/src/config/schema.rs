@@ -114,7 +114,19 @@ const ALERT: Node = Map(&[
     ),
     (
         "email",
-        Unimplemented("the email channel is not implemented yet"),
+        Map(&[
+            ("enable", Scalar(Bool)),
+            ("smtp_host", Text),
+            ("smtp_port", Scalar(U16)),
+            ("username", Text),
+            ("password", Text),
+            ("to", Text),
+            ("subject", Text),
+            ("template_path", Text),
+            ("from", Text),
+            ("tls", Text),
+            ("timeout", Scalar(Duration)),
+        ]),
     ),
     (
         "msteams",

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::aws::AwsIncidentManagerConfig;
-use super::chat::{LarkConfig, MsTeamsConfig, TelegramConfig, ViberConfig};
+use super::chat::{EmailConfig, LarkConfig, MsTeamsConfig, TelegramConfig, ViberConfig};
 use super::lenient;
 
 /// Largest request body accepted by default. Alertmanager groups are rarely
@@ -55,6 +55,8 @@ pub struct AlertConfig {
     pub msteams: MsTeamsConfig,
     /// Lark channel.
     pub lark: LarkConfig,
+    /// Email channel.
+    pub email: EmailConfig,
 }
 
 impl Default for AlertConfig {
@@ -69,6 +71,7 @@ impl Default for AlertConfig {
             viber: ViberConfig::default(),
             msteams: MsTeamsConfig::default(),
             lark: LarkConfig::default(),
+            email: EmailConfig::default(),
         }
     }
 }

@@ -58,7 +58,6 @@ pub(super) fn strings(items: &[&str]) -> Vec<String> {
 
 /// What v1.2.0 has that we do not implement.
 const V1_2_0_UNIMPLEMENTED: &[&str] = &[
-    "alert.email: the email channel is not implemented yet; ignored",
     "queue: message queues (SNS, SQS, Pub/Sub, Azure Service Bus) are not implemented yet; ignored",
 ];
 
@@ -66,7 +65,6 @@ const V1_2_0_UNIMPLEMENTED: &[&str] = &[
 pub(super) const V1_4_23_UNIMPLEMENTED: &[&str] = &[
     "gateway_secret: the admin API it protects is not implemented yet; ignored",
     "proxy: the outbound proxy is not implemented yet; ignored",
-    "alert.email: the email channel is not implemented yet; ignored",
     "queue: message queues (SNS, SQS, Pub/Sub, Azure Service Bus) are not implemented yet; ignored",
     "oncall.pagerduty: the pagerduty on-call provider is not implemented yet; ignored",
     "oncall.servicenow: the servicenow on-call provider is not implemented yet; ignored",

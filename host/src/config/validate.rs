@@ -11,6 +11,7 @@ const BUILT_IN_CHANNELS: &[(&str, &str)] = &[
     ("slack", "alert.slack"),
     ("console", "alert.console"),
     ("telegram", "alert.telegram"),
+    ("email", "alert.email"),
     ("viber", "alert.viber"),
     ("msteams", "alert.msteams"),
     ("lark", "alert.lark"),

@@ -25,6 +25,10 @@ pub struct Overrides {
     pub awsim_response_plan_arn: Option<String>,
     /// Post to this Telegram chat instead of the configured one.
     pub telegram_chat_id: Option<String>,
+    /// Send mail to these addresses (comma-separated) instead of `alert.email.to`.
+    pub email_to: Option<String>,
+    /// Use this mail subject instead of `alert.email.subject`.
+    pub email_subject: Option<String>,
     /// Send to this Viber user (bot API) instead of the configured one.
     pub viber_user_id: Option<String>,
     /// Post to this Viber channel (channel API) instead of the configured one.

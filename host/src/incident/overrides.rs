@@ -1,5 +1,6 @@
 //! Query overrides that change where a channel delivers, as upstream Versus
-//! accepts them: `slack_channel_id`, `telegram_chat_id`, `viber_user_id`,
+//! accepts them: `slack_channel_id`, `telegram_chat_id`, `email_to`,
+//! `email_subject`, `viber_user_id`,
 //! `viber_channel_id`, and the named alternatives `msteams_other_power_url`
 //! and `lark_other_webhook_url`. Each one rewrites keys of its channel's
 //! JSON settings for this request only.
@@ -17,6 +18,10 @@ pub(super) fn channel_config(name: &str, config_json: &str, overrides: &Override
     let patches: Vec<(&str, Patch<'_>)> = match name {
         "slack" => vec![("channel_id", Patch::Value(wanted(&o.slack_channel_id)))],
         "telegram" => vec![("chat_id", Patch::Value(wanted(&o.telegram_chat_id)))],
+        "email" => vec![
+            ("to", Patch::Value(wanted(&o.email_to))),
+            ("subject", Patch::Value(wanted(&o.email_subject))),
+        ],
         "viber" => vec![
             ("user_id", Patch::Value(wanted(&o.viber_user_id))),
             ("channel_id", Patch::Value(wanted(&o.viber_channel_id))),

@@ -12,6 +12,7 @@ pub const NAMES: &[&str] = &[
     "msteams",
     "lark",
     "viber",
+    "email",
 ];
 
 /// The wasm of built-in plugin `name`, if there is one.
@@ -28,6 +29,7 @@ pub fn wasm(name: &str) -> Option<&'static [u8]> {
         "msteams" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/msteams.wasm")),
         "lark" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/lark.wasm")),
         "viber" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/viber.wasm")),
+        "email" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/email.wasm")),
         _ => return None,
     })
 }

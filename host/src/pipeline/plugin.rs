@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use wasmtime::component::Component;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
-use super::bindings::{ChannelPre, RendererPre, TransformerPre, types};
+use super::bindings::{ChannelPre, EmailChannelPre, RendererPre, TransformerPre, types};
 use super::ctx::PluginCtx;
 use super::engine::PluginEngine;
 use super::outbound::HttpPolicy;
+use super::smtp::SmtpSender;
 use crate::config::PluginLimits;
 
 /// Why a plugin call failed.
@@ -115,6 +116,7 @@ pub struct PluginBase {
     /// Its limits.
     pub limits: PluginLimits,
     http: Arc<HttpPolicy>,
+    smtp: Option<Arc<SmtpSender>>,
     engine: PluginEngine,
 }
 
@@ -128,6 +130,7 @@ impl PluginBase {
             self.name.clone(),
             max_memory,
             self.http.clone(),
+            self.smtp.clone(),
             self.engine.busy(),
         );
         let mut store = Store::new(self.engine.engine(), ctx);
@@ -213,6 +216,8 @@ pub struct PluginParts {
     pub limits: PluginLimits,
     /// Its HTTP policy.
     pub http: Arc<HttpPolicy>,
+    /// The SMTP server it may send through (the email channel only).
+    pub smtp: Option<Arc<SmtpSender>>,
     /// The compiled component.
     pub component: Component,
 }
@@ -224,6 +229,7 @@ impl PluginParts {
             source: self.source,
             limits: self.limits,
             http: self.http,
+            smtp: self.smtp,
             engine: engine.clone(),
         };
         (base, self.component)
@@ -305,11 +311,18 @@ impl TransformerPlugin {
     }
 }
 
-/// A `channel` plugin.
+/// A `channel` plugin: the `channel` world, or `versus:mail/email-channel`
+/// for a channel that sends mail.
 pub struct ChannelPlugin {
     /// Shared plugin data.
     pub base: PluginBase,
-    pre: ChannelPre<PluginCtx>,
+    pre: ChannelWorld,
+}
+
+/// The world a channel plugin was linked against.
+enum ChannelWorld {
+    Chat(ChannelPre<PluginCtx>),
+    Email(EmailChannelPre<PluginCtx>),
 }
 
 impl ChannelPlugin {
@@ -317,7 +330,21 @@ impl ChannelPlugin {
     pub fn new(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
         let (base, component) = parts.into_base(engine);
         let pre = ChannelPre::new(engine.channel_linker().instantiate_pre(&component)?)?;
-        Ok(Self { base, pre })
+        Ok(Self {
+            base,
+            pre: ChannelWorld::Chat(pre),
+        })
+    }
+
+    /// Links `parts` against `versus:mail/email-channel`, which adds the
+    /// `smtp` import to the channel world.
+    pub fn new_email(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
+        let (base, component) = parts.into_base(engine);
+        let pre = EmailChannelPre::new(engine.email_channel_linker().instantiate_pre(&component)?)?;
+        Ok(Self {
+            base,
+            pre: ChannelWorld::Email(pre),
+        })
     }
 
     /// Delivers `message` for `event`.
@@ -329,10 +356,20 @@ impl ChannelPlugin {
     ) -> Result<types::Receipt, PluginError> {
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            instance
-                .call_deliver(&mut store, message, event, config_json)
-                .await
+            match &self.pre {
+                ChannelWorld::Chat(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .call_deliver(&mut store, message, event, config_json)
+                        .await
+                }
+                ChannelWorld::Email(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .call_deliver(&mut store, message, event, config_json)
+                        .await
+                }
+            }
         })
         .await;
         let receipt = self.base.finish("deliver", result, &store)?;
@@ -352,10 +389,20 @@ impl ChannelPlugin {
     ) -> Result<(), PluginError> {
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            instance
-                .call_update(&mut store, receipt, change, message, event, config_json)
-                .await
+            match &self.pre {
+                ChannelWorld::Chat(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .call_update(&mut store, receipt, change, message, event, config_json)
+                        .await
+                }
+                ChannelWorld::Email(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .call_update(&mut store, receipt, change, message, event, config_json)
+                        .await
+                }
+            }
         })
         .await;
         self.base.finish("update", result, &store)

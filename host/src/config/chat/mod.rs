@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 pub use sections::{
-    DEFAULT_TELEGRAM_API_URL, DEFAULT_VIBER_API_URL, LarkConfig, MsTeamsConfig, TelegramConfig,
-    ViberConfig,
+    DEFAULT_SMTP_TIMEOUT, DEFAULT_TELEGRAM_API_URL, DEFAULT_VIBER_API_URL, EmailConfig, LarkConfig,
+    MsTeamsConfig, SmtpSecurity, SmtpServer, TelegramConfig, ViberConfig,
 };
 
 use super::channels::{ChannelSpec, origin_of, spec};
@@ -34,6 +34,15 @@ impl Config {
                 &config,
                 &[&telegram.api_url],
             ));
+        }
+        let email = &self.alert.email;
+        if email.is_effective()
+            && let Some(server) = email.server()
+        {
+            let config = json!({ "to": email.to.trim(), "subject": email.subject.trim() });
+            let mut spec = self.chat_spec("email", &email.template_path, &config, &[]);
+            spec.smtp = Some(server);
+            out.push(spec);
         }
         let viber = &self.alert.viber;
         if viber.is_effective() {
@@ -102,6 +111,14 @@ impl Config {
                     .into(),
             );
         }
+        let email = &self.alert.email;
+        if email.enable && !email.is_effective() {
+            warnings.push(
+                "alert.email.enable is true but alert.email.smtp_host, to or username is empty: \
+                 email is disabled; set SMTP_HOST, EMAIL_TO and SMTP_USERNAME"
+                    .into(),
+            );
+        }
         let viber = &self.alert.viber;
         if viber.enable && !viber.is_effective() {
             let (key, var) = if viber.is_channel() {
@@ -150,6 +167,28 @@ impl Config {
                 &telegram.api_url,
                 "https://api.telegram.org/ (or set TELEGRAM_API_URL)",
             )?;
+        }
+        let email = &self.alert.email;
+        if email.is_effective() {
+            if email.security().is_none() {
+                return Err(ConfigError::Invalid {
+                    key: "alert.email.tls".into(),
+                    message: format!(
+                        "`{}` is not a TLS mode: use starttls, implicit or none (or leave it \
+                         empty: implicit on port 465, STARTTLS elsewhere)",
+                        email.tls.trim()
+                    ),
+                });
+            }
+            if !email.sender().contains('@') {
+                return Err(ConfigError::Invalid {
+                    key: "alert.email.from".into(),
+                    message: format!(
+                        "`{}` is not a mail address: set from (or a username that is one)",
+                        email.sender()
+                    ),
+                });
+            }
         }
         let viber = &self.alert.viber;
         if viber.is_effective() {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -181,5 +182,149 @@ impl ViberConfig {
             &self.user_id
         };
         self.enable && !self.bot_token.trim().is_empty() && !receiver.trim().is_empty()
+    }
+}
+
+/// The upstream `alert.email` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct EmailConfig {
+    /// Whether mail is wanted; see [`EmailConfig::is_effective`].
+    #[serde(deserialize_with = "lenient::bool")]
+    pub enable: bool,
+    /// SMTP server host.
+    #[serde(deserialize_with = "lenient::string")]
+    pub smtp_host: String,
+    /// SMTP server port; 0 (unset) means 465 for implicit TLS, else 587.
+    #[serde(deserialize_with = "lenient::u16")]
+    pub smtp_port: u16,
+    /// Login (upstream also sends from this address).
+    #[serde(deserialize_with = "lenient::string")]
+    pub username: String,
+    /// Password.
+    #[serde(deserialize_with = "lenient::string")]
+    pub password: String,
+    /// Recipients, comma-separated.
+    #[serde(deserialize_with = "lenient::string")]
+    pub to: String,
+    /// Subject line; empty takes the message's first line.
+    #[serde(deserialize_with = "lenient::string")]
+    pub subject: String,
+    /// Message template file (HTML).
+    #[serde(deserialize_with = "lenient::path")]
+    pub template_path: PathBuf,
+    /// The `From` address (ours); defaults to `username`, as upstream.
+    #[serde(deserialize_with = "lenient::string")]
+    pub from: String,
+    /// `starttls`, `implicit` or `none` (ours); by default implicit TLS on
+    /// port 465 and STARTTLS elsewhere.
+    #[serde(deserialize_with = "lenient::string")]
+    pub tls: String,
+    /// Bound on connecting and on each SMTP reply (ours).
+    #[serde(deserialize_with = "lenient::duration")]
+    pub timeout: Duration,
+}
+
+/// Default [`EmailConfig::timeout`]: a healthy server answers in well under
+/// a second; 10 s leaves room for a slow TLS handshake and stays inside the
+/// default 30 s retry budget.
+pub const DEFAULT_SMTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            enable: false,
+            smtp_host: String::new(),
+            smtp_port: 0,
+            username: String::new(),
+            password: String::new(),
+            to: String::new(),
+            subject: String::new(),
+            template_path: PathBuf::from("config/email_message.tmpl"),
+            from: String::new(),
+            tls: String::new(),
+            timeout: DEFAULT_SMTP_TIMEOUT,
+        }
+    }
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with `STARTTLS`, which the server must offer.
+    StartTls,
+    /// TLS from the first byte ("SMTPS", usually port 465).
+    Implicit,
+    /// No TLS at all: only for a relay on the same host or network.
+    None,
+}
+
+/// The server the email channel sends through, as the host uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpServer {
+    /// Host name (also the name its certificate must carry).
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Login; empty for a server without authentication.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// The `From` address.
+    pub from: String,
+    /// TLS mode.
+    pub security: SmtpSecurity,
+    /// Bound on connecting and on each SMTP reply.
+    pub timeout: Duration,
+}
+
+impl EmailConfig {
+    /// The sender address: `from`, else `username`.
+    pub fn sender(&self) -> &str {
+        let from = self.from.trim();
+        if from.is_empty() {
+            self.username.trim()
+        } else {
+            from
+        }
+    }
+
+    /// Email is used only when enabled with a server, a recipient and a
+    /// sender.
+    pub fn is_effective(&self) -> bool {
+        self.enable
+            && !self.smtp_host.trim().is_empty()
+            && !self.to.trim().is_empty()
+            && !self.sender().is_empty()
+    }
+
+    /// The TLS mode, or `None` when `tls` is not a known mode.
+    pub fn security(&self) -> Option<SmtpSecurity> {
+        match self.tls.trim().to_ascii_lowercase().as_str() {
+            "" if self.smtp_port == 465 => Some(SmtpSecurity::Implicit),
+            "" | "starttls" => Some(SmtpSecurity::StartTls),
+            "implicit" | "tls" | "ssl" => Some(SmtpSecurity::Implicit),
+            "none" => Some(SmtpSecurity::None),
+            _ => None,
+        }
+    }
+
+    /// The server as the host uses it (`None` for an unknown `tls`).
+    pub fn server(&self) -> Option<SmtpServer> {
+        let security = self.security()?;
+        let port = match (self.smtp_port, security) {
+            (0, SmtpSecurity::Implicit) => 465,
+            (0, _) => 587,
+            (p, _) => p,
+        };
+        Some(SmtpServer {
+            host: self.smtp_host.trim().to_string(),
+            port,
+            username: self.username.trim().to_string(),
+            password: self.password.clone(),
+            from: self.sender().to_string(),
+            security,
+            timeout: self.timeout,
+        })
     }
 }
