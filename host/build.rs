@@ -25,6 +25,12 @@ const PLUGINS: &[(&str, &str, &str)] = &[
     ("versus-plugin-alertmanager", "alertmanager", "alertmanager"),
     ("versus-plugin-slack", "slack", "slack"),
     ("versus-plugin-console", "console", "console"),
+    ("versus-plugin-telegram", "telegram", "telegram"),
+    ("versus-plugin-webhook", "webhook", "webhook"),
+    ("versus-plugin-msteams", "msteams", "msteams"),
+    ("versus-plugin-lark", "lark", "lark"),
+    ("versus-plugin-viber", "viber", "viber"),
+    ("versus-plugin-email", "email", "email"),
     (
         "versus-plugin-test-renderer",
         "test_renderer",
@@ -47,7 +53,7 @@ fn main() {
         .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
 
-    for watched in ["wit", "plugins", "Cargo.lock", "Cargo.toml"] {
+    for watched in ["wit", "wit-mail", "plugins", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=VERSUS_WASM_TARGET_DIR");

@@ -3,10 +3,14 @@
 
 mod alertmanager;
 mod api_more;
+mod chat_channels;
+mod chat_emulator;
+mod chat_rig;
 mod cli;
 mod common;
 mod deploy;
 mod docs;
+mod email;
 mod escalation;
 mod faults;
 mod gateway;
@@ -29,5 +33,7 @@ mod reload;
 mod sandbox;
 mod shutdown;
 mod slack_emulator;
+mod smtp_server;
 mod ssm_emulator;
 mod ssrf;
+mod telegram;

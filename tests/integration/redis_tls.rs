@@ -51,7 +51,7 @@ impl TlsRedis {
 /// `<name>.key` in `dir`. It is a leaf (`CA:FALSE`): TLS clients refuse a
 /// CA certificate as a server's own, and `openssl req -x509` makes a CA one
 /// unless told otherwise.
-fn self_signed(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn self_signed(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let (cert, key, conf) = (
         dir.join(format!("{name}.crt")),
         dir.join(format!("{name}.key")),

@@ -107,7 +107,8 @@ oncall:
         strings(&[
             "colour: unknown key; ignored (check the spelling)",
             "alert.slack.colour: unknown key; ignored (check the spelling)",
-            "alert.telegram: the telegram channel is not implemented yet; ignored",
+            "alert.telegram.enable is true but alert.telegram.bot_token or chat_id is empty: \
+             Telegram is disabled; set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID",
             "plugins.overrides.slack.memory: unknown key; ignored (check the spelling)",
             "channels[0].extra: unknown key; ignored (check the spelling)",
             "oncall.provider: `pagerduty` is not implemented yet (only aws_incident_manager is); \

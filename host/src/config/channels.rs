@@ -26,12 +26,16 @@ pub struct ChannelSpec {
     /// The plugin's limits for this channel: `plugins.defaults`, then
     /// `plugins.overrides.<plugin>`, then the channel entry's own fields.
     pub limits: PluginLimits,
+    /// The SMTP server the plugin may send through (the email channel only;
+    /// its plugin then implements `versus:mail/email-channel`).
+    pub smtp: Option<super::SmtpServer>,
 }
 
 impl Config {
     /// The channels that are switched on, in a stable order: Slack (when
-    /// [effective](super::SlackConfig::is_effective)), console, then each
-    /// enabled entry of `channels:` in file order.
+    /// [effective](super::SlackConfig::is_effective)), the other upstream
+    /// chat channels (Telegram, …), console, then each enabled entry of
+    /// `channels:` in file order.
     pub fn channels(&self) -> Vec<ChannelSpec> {
         let mut out = Vec::new();
         let slack = &self.alert.slack;
@@ -64,6 +68,7 @@ impl Config {
                 limits,
             ));
         }
+        out.extend(self.chat_channels());
         let console = &self.alert.console;
         if console.enable {
             let limits = self.plugins.limits_for("console");
@@ -101,7 +106,7 @@ impl Config {
     }
 }
 
-fn spec(
+pub(super) fn spec(
     name: &str,
     plugin: &str,
     template_path: &std::path::Path,
@@ -115,6 +120,7 @@ fn spec(
         config_json: config.to_string(),
         allowed_hosts: limits.allowed_hosts.clone(),
         limits,
+        smtp: None,
     }
 }
 

@@ -53,6 +53,32 @@ pub fn expand_with(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Strin
 /// | `SLACK_TOKEN`                            | `alert.slack.token`                          |
 /// | `SLACK_CHANNEL_ID`                       | `alert.slack.channel_id`                     |
 /// | `SLACK_API_URL` (ours)                   | `alert.slack.api_url`                        |
+/// | `TELEGRAM_ENABLE`                        | `alert.telegram.enable`                      |
+/// | `TELEGRAM_BOT_TOKEN`                     | `alert.telegram.bot_token`                   |
+/// | `TELEGRAM_CHAT_ID`                       | `alert.telegram.chat_id`                     |
+/// | `TELEGRAM_USE_PROXY`                     | `alert.telegram.use_proxy`                   |
+/// | `TELEGRAM_API_URL` (ours)                | `alert.telegram.api_url`                     |
+/// | `EMAIL_ENABLE`                           | `alert.email.enable`                         |
+/// | `SMTP_HOST`                              | `alert.email.smtp_host`                      |
+/// | `SMTP_PORT`                              | `alert.email.smtp_port`                      |
+/// | `SMTP_USERNAME`                          | `alert.email.username`                       |
+/// | `SMTP_PASSWORD`                          | `alert.email.password`                       |
+/// | `EMAIL_TO`                               | `alert.email.to`                             |
+/// | `EMAIL_SUBJECT`                          | `alert.email.subject`                        |
+/// | `EMAIL_FROM` (ours)                      | `alert.email.from`                           |
+/// | `SMTP_TLS` (ours)                        | `alert.email.tls`                            |
+/// | `VIBER_ENABLE`                           | `alert.viber.enable`                         |
+/// | `VIBER_API_TYPE`                         | `alert.viber.api_type`                       |
+/// | `VIBER_BOT_TOKEN`                        | `alert.viber.bot_token`                      |
+/// | `VIBER_USER_ID`                          | `alert.viber.user_id`                        |
+/// | `VIBER_CHANNEL_ID`                       | `alert.viber.channel_id`                     |
+/// | `VIBER_USE_PROXY`                        | `alert.viber.use_proxy`                      |
+/// | `VIBER_API_URL` (ours)                   | `alert.viber.api_url`                        |
+/// | `MSTEAMS_ENABLE`                         | `alert.msteams.enable`                       |
+/// | `MSTEAMS_POWER_AUTOMATE_URL`             | `alert.msteams.power_automate_url`           |
+/// | `LARK_ENABLE`                            | `alert.lark.enable`                          |
+/// | `LARK_WEBHOOK_URL`                       | `alert.lark.webhook_url`                     |
+/// | `LARK_USE_PROXY`                         | `alert.lark.use_proxy`                       |
 /// | `ONCALL_ENABLE`                          | `oncall.enable`                              |
 /// | `ONCALL_INITIALIZED_ONLY`                | `oncall.initialized_only`                    |
 /// | `ONCALL_WAIT_MINUTES`                    | `oncall.wait_minutes`                        |
@@ -85,6 +111,37 @@ pub fn apply_env_overrides(
     o.text("SLACK_TOKEN", &mut alert.slack.token);
     o.text("SLACK_CHANNEL_ID", &mut alert.slack.channel_id);
     o.text("SLACK_API_URL", &mut alert.slack.api_url);
+    o.flag("TELEGRAM_ENABLE", &mut alert.telegram.enable)?;
+    o.text("TELEGRAM_BOT_TOKEN", &mut alert.telegram.bot_token);
+    o.text("TELEGRAM_CHAT_ID", &mut alert.telegram.chat_id);
+    o.flag("TELEGRAM_USE_PROXY", &mut alert.telegram.use_proxy)?;
+    o.text("TELEGRAM_API_URL", &mut alert.telegram.api_url);
+    let email = &mut alert.email;
+    o.flag("EMAIL_ENABLE", &mut email.enable)?;
+    o.text("SMTP_HOST", &mut email.smtp_host);
+    o.parsed("SMTP_PORT", &mut email.smtp_port, "a port number (1-65535)")?;
+    o.text("SMTP_USERNAME", &mut email.username);
+    o.text("SMTP_PASSWORD", &mut email.password);
+    o.text("EMAIL_TO", &mut email.to);
+    o.text("EMAIL_SUBJECT", &mut email.subject);
+    o.text("EMAIL_FROM", &mut email.from);
+    o.text("SMTP_TLS", &mut email.tls);
+    let viber = &mut alert.viber;
+    o.flag("VIBER_ENABLE", &mut viber.enable)?;
+    o.text("VIBER_API_TYPE", &mut viber.api_type);
+    o.text("VIBER_BOT_TOKEN", &mut viber.bot_token);
+    o.text("VIBER_USER_ID", &mut viber.user_id);
+    o.text("VIBER_CHANNEL_ID", &mut viber.channel_id);
+    o.flag("VIBER_USE_PROXY", &mut viber.use_proxy)?;
+    o.text("VIBER_API_URL", &mut viber.api_url);
+    o.flag("MSTEAMS_ENABLE", &mut alert.msteams.enable)?;
+    o.text(
+        "MSTEAMS_POWER_AUTOMATE_URL",
+        &mut alert.msteams.power_automate_url,
+    );
+    o.flag("LARK_ENABLE", &mut alert.lark.enable)?;
+    o.text("LARK_WEBHOOK_URL", &mut alert.lark.webhook_url);
+    o.flag("LARK_USE_PROXY", &mut alert.lark.use_proxy)?;
 
     let oncall = &mut config.oncall;
     o.flag("ONCALL_ENABLE", &mut oncall.enable)?;

@@ -16,6 +16,7 @@
 
 mod aws;
 mod channels;
+mod chat;
 mod env;
 mod ingest;
 pub mod lenient;
@@ -26,6 +27,8 @@ mod validate;
 
 #[cfg(test)]
 mod channel_tests;
+#[cfg(test)]
+mod chat_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]
@@ -42,6 +45,10 @@ pub use aws::{
     DEFAULT_ESCALATION_MAX_BACKOFF, default_impact,
 };
 pub use channels::ChannelSpec;
+pub use chat::{
+    DEFAULT_SMTP_TIMEOUT, DEFAULT_TELEGRAM_API_URL, DEFAULT_VIBER_API_URL, EmailConfig, LarkConfig,
+    MsTeamsConfig, SmtpSecurity, SmtpServer, TelegramConfig, ViberConfig,
+};
 pub use env::{apply_env_overrides, expand_env, expand_with, process_env};
 pub use ingest::{
     DEFAULT_MAX_ALERTS, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_JSON_DEPTH, IngestConfig,
@@ -248,6 +255,7 @@ impl Config {
                     .into(),
             );
         }
+        self.settle_chat(warnings);
         let oncall = &mut self.oncall;
         let on = oncall.enable || oncall.initialized_only;
         if oncall.provider != AWS_INCIDENT_MANAGER {

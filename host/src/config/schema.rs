@@ -91,23 +91,64 @@ const ALERT: Node = Map(&[
     ),
     (
         "telegram",
-        Unimplemented("the telegram channel is not implemented yet"),
+        Map(&[
+            ("enable", Scalar(Bool)),
+            ("bot_token", Text),
+            ("chat_id", Text),
+            ("template_path", Text),
+            ("api_url", Text),
+            ("use_proxy", Scalar(Bool)),
+        ]),
     ),
     (
         "viber",
-        Unimplemented("the viber channel is not implemented yet"),
+        Map(&[
+            ("enable", Scalar(Bool)),
+            ("api_type", Text),
+            ("bot_token", Text),
+            ("user_id", Text),
+            ("channel_id", Text),
+            ("template_path", Text),
+            ("api_url", Text),
+            ("use_proxy", Scalar(Bool)),
+        ]),
     ),
     (
         "email",
-        Unimplemented("the email channel is not implemented yet"),
+        Map(&[
+            ("enable", Scalar(Bool)),
+            ("smtp_host", Text),
+            ("smtp_port", Scalar(U16)),
+            ("username", Text),
+            ("password", Text),
+            ("to", Text),
+            ("subject", Text),
+            ("template_path", Text),
+            ("from", Text),
+            ("tls", Text),
+            ("timeout", Scalar(Duration)),
+        ]),
     ),
     (
         "msteams",
-        Unimplemented("the msteams channel is not implemented yet"),
+        Map(&[
+            ("enable", Scalar(Bool)),
+            ("power_automate_url", Text),
+            ("template_path", Text),
+            ("other_power_urls", Named(&Text)),
+            // upstream v1.2.0 spelling
+            ("other_power_url", Named(&Text)),
+        ]),
     ),
     (
         "lark",
-        Unimplemented("the lark channel is not implemented yet"),
+        Map(&[
+            ("enable", Scalar(Bool)),
+            ("webhook_url", Text),
+            ("template_path", Text),
+            ("other_webhook_urls", Named(&Text)),
+            ("use_proxy", Scalar(Bool)),
+        ]),
     ),
 ]);
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::aws::AwsIncidentManagerConfig;
+use super::chat::{EmailConfig, LarkConfig, MsTeamsConfig, TelegramConfig, ViberConfig};
 use super::lenient;
 
 /// Largest request body accepted by default. Alertmanager groups are rarely
@@ -46,6 +47,16 @@ pub struct AlertConfig {
     pub slack: SlackConfig,
     /// Our built-in console channel: writes messages to the log.
     pub console: ConsoleConfig,
+    /// Telegram channel.
+    pub telegram: TelegramConfig,
+    /// Viber channel.
+    pub viber: ViberConfig,
+    /// Microsoft Teams channel.
+    pub msteams: MsTeamsConfig,
+    /// Lark channel.
+    pub lark: LarkConfig,
+    /// Email channel.
+    pub email: EmailConfig,
 }
 
 impl Default for AlertConfig {
@@ -56,6 +67,11 @@ impl Default for AlertConfig {
             retry: RetryConfig::default(),
             slack: SlackConfig::default(),
             console: ConsoleConfig::default(),
+            telegram: TelegramConfig::default(),
+            viber: ViberConfig::default(),
+            msteams: MsTeamsConfig::default(),
+            lark: LarkConfig::default(),
+            email: EmailConfig::default(),
         }
     }
 }

@@ -12,7 +12,7 @@ const UPSTREAM_V1_2_0: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../tests/fixtures/configs/upstream-v1.2.0.yaml"
 );
-const UPSTREAM_V1_4_23: &str = concat!(
+pub(super) const UPSTREAM_V1_4_23: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../tests/fixtures/configs/upstream-v1.4.23.yaml"
 );
@@ -39,7 +39,7 @@ pub(super) fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> +
     move |name| map.get(name).cloned()
 }
 
-fn load(path: &str, env: impl Fn(&str) -> Option<String>) -> (Config, Vec<String>) {
+pub(super) fn load(path: &str, env: impl Fn(&str) -> Option<String>) -> (Config, Vec<String>) {
     Config::load_with_env(Path::new(path), env).expect("config loads")
 }
 
@@ -58,21 +58,13 @@ pub(super) fn strings(items: &[&str]) -> Vec<String> {
 
 /// What v1.2.0 has that we do not implement.
 const V1_2_0_UNIMPLEMENTED: &[&str] = &[
-    "alert.telegram: the telegram channel is not implemented yet; ignored",
-    "alert.email: the email channel is not implemented yet; ignored",
-    "alert.msteams: the msteams channel is not implemented yet; ignored",
     "queue: message queues (SNS, SQS, Pub/Sub, Azure Service Bus) are not implemented yet; ignored",
 ];
 
 /// What v1.4.23 has that we do not implement: one warning per part.
-const V1_4_23_UNIMPLEMENTED: &[&str] = &[
+pub(super) const V1_4_23_UNIMPLEMENTED: &[&str] = &[
     "gateway_secret: the admin API it protects is not implemented yet; ignored",
     "proxy: the outbound proxy is not implemented yet; ignored",
-    "alert.telegram: the telegram channel is not implemented yet; ignored",
-    "alert.viber: the viber channel is not implemented yet; ignored",
-    "alert.email: the email channel is not implemented yet; ignored",
-    "alert.msteams: the msteams channel is not implemented yet; ignored",
-    "alert.lark: the lark channel is not implemented yet; ignored",
     "queue: message queues (SNS, SQS, Pub/Sub, Azure Service Bus) are not implemented yet; ignored",
     "oncall.pagerduty: the pagerduty on-call provider is not implemented yet; ignored",
     "oncall.servicenow: the servicenow on-call provider is not implemented yet; ignored",

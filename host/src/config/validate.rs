@@ -7,8 +7,15 @@ use super::channels::origin_of;
 use super::{Config, ConfigError, PluginLimits, valid_plugin_name};
 
 /// Channel names taken by the built-in channels.
-const BUILT_IN_CHANNELS: &[(&str, &str)] =
-    &[("slack", "alert.slack"), ("console", "alert.console")];
+const BUILT_IN_CHANNELS: &[(&str, &str)] = &[
+    ("slack", "alert.slack"),
+    ("console", "alert.console"),
+    ("telegram", "alert.telegram"),
+    ("email", "alert.email"),
+    ("viber", "alert.viber"),
+    ("msteams", "alert.msteams"),
+    ("lark", "alert.lark"),
+];
 
 /// Plugin and channel names: what they may contain.
 const NAME_RULE: &str = "use letters, digits, `-` and `_`";
@@ -19,6 +26,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_server()?;
         self.validate_alert()?;
+        self.validate_chat()?;
         self.validate_oncall()?;
         self.validate_plugins()?;
         super::ingest::validate(&self.ingest)?;

@@ -3,6 +3,7 @@
 
 #[cfg(test)]
 mod fuzz;
+mod overrides;
 mod process;
 mod retry;
 
@@ -24,6 +25,22 @@ pub struct Overrides {
     pub oncall_wait_minutes: Option<f64>,
     /// Response plan to start instead of the configured one.
     pub awsim_response_plan_arn: Option<String>,
+    /// Post to this Telegram chat instead of the configured one.
+    pub telegram_chat_id: Option<String>,
+    /// Send mail to these addresses (comma-separated) instead of `alert.email.to`.
+    pub email_to: Option<String>,
+    /// Use this mail subject instead of `alert.email.subject`.
+    pub email_subject: Option<String>,
+    /// Send to this Viber user (bot API) instead of the configured one.
+    pub viber_user_id: Option<String>,
+    /// Post to this Viber channel (channel API) instead of the configured one.
+    pub viber_channel_id: Option<String>,
+    /// Name of an `alert.msteams.other_power_urls` entry to use instead of
+    /// `power_automate_url`.
+    pub msteams_other_power_url: Option<String>,
+    /// Name of an `alert.lark.other_webhook_urls` entry to use instead of
+    /// `webhook_url`.
+    pub lark_other_webhook_url: Option<String>,
 }
 
 fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {

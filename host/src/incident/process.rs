@@ -139,7 +139,8 @@ async fn deliver_one(
             return failed(0, e);
         }
     };
-    let config = channel_config(channel, incident);
+    let config =
+        super::overrides::channel_config(&channel.name, &channel.config_json, &incident.overrides);
     // Strategy: `retry.max_elapsed` bounds attempts as well as the waits
     // between them. Each attempt gets what is left of the budget, so an
     // attempt that hangs until the plugin's own `timeout` cannot carry the
@@ -229,28 +230,6 @@ fn template_data(event: &Event, with_ack: bool, repeat: bool) -> String {
             Value::Object(map).to_string()
         }
         _ => event.payload.clone(),
-    }
-}
-
-/// The channel's settings with this request's overrides applied.
-fn channel_config(channel: &ChannelRuntime, incident: &Incident) -> String {
-    let Some(id) = incident
-        .overrides
-        .slack_channel_id
-        .as_deref()
-        .filter(|id| !id.is_empty())
-    else {
-        return channel.config_json.to_string();
-    };
-    if channel.name != "slack" {
-        return channel.config_json.to_string();
-    }
-    match serde_json::from_str::<Value>(&channel.config_json) {
-        Ok(Value::Object(mut map)) => {
-            map.insert("channel_id".into(), Value::String(id.to_string()));
-            Value::Object(map).to_string()
-        }
-        _ => channel.config_json.to_string(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The only `bindgen!` calls: host-side bindings for the three plugin worlds
-//! of `versus:gateway@0.1.0`. The `channel` world generates the shared
+//! of `versus:gateway@0.1.0` and the `email-channel` world of
+//! `versus:mail@0.1.0`. The `channel` world generates the shared
 //! interfaces; the other worlds reuse them through `with`, so one Rust type
 //! serves every world.
 
@@ -42,7 +43,26 @@ pub mod transformer {
     });
 }
 
+/// Bindings for `versus:mail/email-channel`: the channel world plus the
+/// `smtp` import (a package of its own, so `versus:gateway@0.1.0` keeps its
+/// shape).
+pub mod email_channel {
+    wasmtime::component::bindgen!({
+        path: ["../wit", "../wit-mail"],
+        world: "versus:mail/email-channel",
+        imports: { default: async },
+        exports: { default: async },
+        with: {
+            "versus:gateway/types": super::channel::versus::gateway::types,
+            "versus:gateway/log": super::channel::versus::gateway::log,
+            "versus:gateway/http": super::channel::versus::gateway::http,
+        },
+    });
+}
+
 pub use channel::versus::gateway::{http, log, types};
 pub use channel::{Channel, ChannelPre};
+pub use email_channel::versus::mail::smtp;
+pub use email_channel::{EmailChannel, EmailChannelPre};
 pub use renderer::{Renderer, RendererPre};
 pub use transformer::{Transformer, TransformerPre};

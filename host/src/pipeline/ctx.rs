@@ -10,6 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::bindings::{log, types};
 use super::engine::Busy;
 use super::outbound::HttpPolicy;
+use super::smtp::SmtpSender;
 
 /// Per-call store state. A fresh one is built for every call.
 pub struct PluginCtx {
@@ -22,13 +23,21 @@ pub struct PluginCtx {
     pub limiter: MemoryCap,
     /// What the plugin may reach over HTTP.
     pub http: Arc<HttpPolicy>,
+    /// The SMTP server it may send through (the email channel only).
+    pub smtp: Option<Arc<SmtpSender>>,
     /// Keeps the epoch ticking while this call's store lives.
     _busy: Busy,
 }
 
 impl PluginCtx {
     /// A context for one call of `plugin`.
-    pub fn new(plugin: Arc<str>, max_memory: usize, http: Arc<HttpPolicy>, busy: Busy) -> Self {
+    pub fn new(
+        plugin: Arc<str>,
+        max_memory: usize,
+        http: Arc<HttpPolicy>,
+        smtp: Option<Arc<SmtpSender>>,
+        busy: Busy,
+    ) -> Self {
         Self {
             plugin,
             // Built with no grants: the guest sees an empty environment, no
@@ -38,6 +47,7 @@ impl PluginCtx {
             table: ResourceTable::new(),
             limiter: MemoryCap::new(max_memory),
             http,
+            smtp,
             _busy: busy,
         }
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::{Channel, Renderer, Transformer};
+use super::bindings::{Channel, EmailChannel, Renderer, Transformer};
 use super::ctx::PluginCtx;
 
 /// How often the epoch advances while a plugin call runs. Deadlines are
@@ -40,6 +40,7 @@ struct Inner {
     renderer: Linker<PluginCtx>,
     transformer: Linker<PluginCtx>,
     channel: Linker<PluginCtx>,
+    email_channel: Linker<PluginCtx>,
 }
 
 impl PluginEngine {
@@ -53,6 +54,7 @@ impl PluginEngine {
                 renderer: renderer_linker(&engine)?,
                 transformer: transformer_linker(&engine)?,
                 channel: channel_linker(&engine)?,
+                email_channel: email_channel_linker(&engine)?,
                 engine,
             }),
         })
@@ -89,6 +91,11 @@ impl PluginEngine {
     /// Linker for the `channel` world.
     pub fn channel_linker(&self) -> &Linker<PluginCtx> {
         &self.inner.channel
+    }
+
+    /// Linker for `versus:mail/email-channel`: the channel imports plus `smtp`.
+    pub fn email_channel_linker(&self) -> &Linker<PluginCtx> {
+        &self.inner.email_channel
     }
 }
 
@@ -193,5 +200,11 @@ fn transformer_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {
 fn channel_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {
     let mut linker = base_linker(engine)?;
     Channel::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |c| c)?;
+    Ok(linker)
+}
+
+fn email_channel_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {
+    let mut linker = base_linker(engine)?;
+    EmailChannel::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |c| c)?;
     Ok(linker)
 }

@@ -9,6 +9,7 @@ use super::cache::ComponentCache;
 use super::engine::PluginEngine;
 use super::outbound::{Clients, HostPattern, HttpPolicy, PatternError};
 use super::plugin::{ChannelPlugin, PluginParts, PluginSource, RendererPlugin, TransformerPlugin};
+use super::smtp::SmtpSender;
 use super::{ChannelRuntime, Pipeline, builtin};
 use crate::config::{Config, ConfigError, PluginsConfig};
 
@@ -49,9 +50,7 @@ pub enum LoadError {
         cause: String,
     },
     /// The component does not implement the world it is used as.
-    #[error(
-        "plugin `{name}` ({source_desc}) does not implement the `{world}` world of versus:gateway@0.1.0: {cause}"
-    )]
+    #[error("plugin `{name}` ({source_desc}) does not implement the `{world}` world: {cause}")]
     World {
         /// Plugin name.
         name: String,
@@ -129,12 +128,25 @@ impl Loader {
         }
         let mut channels = Vec::new();
         for spec in config.channels() {
-            let parts = self
+            let mut parts = self
                 .parts_with(plugins, &spec.plugin, None, spec.limits.clone())
                 .await?;
             let desc = parts.source.to_string();
-            let plugin = ChannelPlugin::new(&self.engine, parts)
-                .map_err(|e| world_error(&spec.plugin, desc, "channel", e))?;
+            let plugin = match &spec.smtp {
+                None => ChannelPlugin::new(&self.engine, parts)
+                    .map_err(|e| world_error(&spec.plugin, desc, "channel", e))?,
+                Some(server) => {
+                    parts.smtp =
+                        Some(
+                            SmtpSender::new(server).map_err(|message| ConfigError::Invalid {
+                                key: "alert.email".into(),
+                                message,
+                            })?,
+                        );
+                    ChannelPlugin::new_email(&self.engine, parts)
+                        .map_err(|e| world_error(&spec.plugin, desc, "email-channel", e))?
+                }
+            };
             let template = read_template(&renderer, &spec.template_path).await?;
             channels.push(ChannelRuntime {
                 name: spec.name.clone(),
@@ -243,6 +255,7 @@ impl Loader {
             source,
             limits,
             http,
+            smtp: None,
             component,
         })
     }

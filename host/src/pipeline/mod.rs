@@ -12,6 +12,7 @@ pub mod loader;
 pub mod outbound;
 pub mod plugin;
 pub mod reload;
+pub mod smtp;
 pub mod ssrf;
 
 use std::path::PathBuf;

@@ -308,6 +308,9 @@ fn too_large(max: usize) -> http::Error {
 }
 
 fn transport_error(e: reqwest::Error) -> http::Error {
+    // The URL may hold a secret (a Telegram bot token, a webhook key), and
+    // the plugin knows which URL it asked for anyway.
+    let e = e.without_url();
     if let Some(denied) = super::ssrf::private_address_cause(&e) {
         http::Error::Denied(denied)
     } else if e.is_timeout() {
@@ -355,9 +358,16 @@ impl http::Host for PluginCtx {
     }
 }
 
-/// Drops the query string: tokens sometimes travel there.
-fn redact(url: &str) -> &str {
-    url.split_once('?').map_or(url, |(base, _)| base)
+/// Keeps only the origin: tokens travel in the path (Telegram's
+/// `/bot<token>/`, webhook keys) as well as in the query.
+fn redact(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(u) => {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{}{port}/…", u.scheme(), u.host_str().unwrap_or(""))
+        }
+        Err(_) => "<unparsable url>".into(),
+    }
 }
 
 #[cfg(test)]
@@ -366,6 +376,19 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).expect("valid url")
+    }
+
+    #[test]
+    fn logged_urls_keep_only_the_origin() {
+        assert_eq!(
+            redact("https://api.telegram.org/bot123:abc/sendMessage?x=1"),
+            "https://api.telegram.org/…"
+        );
+        assert_eq!(
+            redact("http://127.0.0.1:8080/hook/KEY"),
+            "http://127.0.0.1:8080/…"
+        );
+        assert_eq!(redact("not a url"), "<unparsable url>");
     }
 
     #[test]

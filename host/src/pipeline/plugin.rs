@@ -10,10 +10,11 @@ use tracing::Instrument;
 use wasmtime::component::Component;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
-use super::bindings::{ChannelPre, RendererPre, TransformerPre, types};
+use super::bindings::{ChannelPre, EmailChannelPre, RendererPre, TransformerPre, types};
 use super::ctx::PluginCtx;
 use super::engine::PluginEngine;
 use super::outbound::HttpPolicy;
+use super::smtp::SmtpSender;
 use crate::config::PluginLimits;
 
 /// Why a plugin call failed.
@@ -116,6 +117,7 @@ pub struct PluginBase {
     /// Its limits.
     pub limits: PluginLimits,
     http: Arc<HttpPolicy>,
+    smtp: Option<Arc<SmtpSender>>,
     engine: PluginEngine,
 }
 
@@ -129,6 +131,7 @@ impl PluginBase {
             self.name.clone(),
             max_memory,
             self.http.clone(),
+            self.smtp.clone(),
             self.engine.busy(),
         );
         let mut store = Store::new(self.engine.engine(), ctx);
@@ -224,6 +227,8 @@ pub struct PluginParts {
     pub limits: PluginLimits,
     /// Its HTTP policy.
     pub http: Arc<HttpPolicy>,
+    /// The SMTP server it may send through (the email channel only).
+    pub smtp: Option<Arc<SmtpSender>>,
     /// The compiled component.
     pub component: Component,
 }
@@ -235,6 +240,7 @@ impl PluginParts {
             source: self.source,
             limits: self.limits,
             http: self.http,
+            smtp: self.smtp,
             engine: engine.clone(),
         };
         (base, self.component)
@@ -322,11 +328,18 @@ impl TransformerPlugin {
     }
 }
 
-/// A `channel` plugin.
+/// A `channel` plugin: the `channel` world, or `versus:mail/email-channel`
+/// for a channel that sends mail.
 pub struct ChannelPlugin {
     /// Shared plugin data.
     pub base: PluginBase,
-    pre: ChannelPre<PluginCtx>,
+    pre: ChannelWorld,
+}
+
+/// The world a channel plugin was linked against.
+enum ChannelWorld {
+    Chat(ChannelPre<PluginCtx>),
+    Email(EmailChannelPre<PluginCtx>),
 }
 
 impl ChannelPlugin {
@@ -334,7 +347,21 @@ impl ChannelPlugin {
     pub fn new(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
         let (base, component) = parts.into_base(engine);
         let pre = ChannelPre::new(engine.channel_linker().instantiate_pre(&component)?)?;
-        Ok(Self { base, pre })
+        Ok(Self {
+            base,
+            pre: ChannelWorld::Chat(pre),
+        })
+    }
+
+    /// Links `parts` against `versus:mail/email-channel`, which adds the
+    /// `smtp` import to the channel world.
+    pub fn new_email(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
+        let (base, component) = parts.into_base(engine);
+        let pre = EmailChannelPre::new(engine.email_channel_linker().instantiate_pre(&component)?)?;
+        Ok(Self {
+            base,
+            pre: ChannelWorld::Email(pre),
+        })
     }
 
     /// Delivers `message` for `event`.
@@ -347,10 +374,20 @@ impl ChannelPlugin {
         let started = Instant::now();
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            instance
-                .call_deliver(&mut store, message, event, config_json)
-                .await
+            match &self.pre {
+                ChannelWorld::Chat(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .call_deliver(&mut store, message, event, config_json)
+                        .await
+                }
+                ChannelWorld::Email(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .call_deliver(&mut store, message, event, config_json)
+                        .await
+                }
+            }
         })
         .instrument(self.base.span("deliver"))
         .await;
@@ -372,10 +409,20 @@ impl ChannelPlugin {
         let started = Instant::now();
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            instance
-                .call_update(&mut store, receipt, change, message, event, config_json)
-                .await
+            match &self.pre {
+                ChannelWorld::Chat(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .call_update(&mut store, receipt, change, message, event, config_json)
+                        .await
+                }
+                ChannelWorld::Email(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .call_update(&mut store, receipt, change, message, event, config_json)
+                        .await
+                }
+            }
         })
         .instrument(self.base.span("update"))
         .await;

@@ -68,9 +68,11 @@
 //! | `add` | `a, b` | `int + int` is an int; with a float64 (any JSON number) the sum is a float64; anything else concatenates the two `%v` strings (`add "a" 1` → `a1`) |
 //! | `regexMatch` | `pattern, s` | whether `s` contains a match of the RE2 `pattern`; an invalid pattern gives `false`. Perl classes (`\d \w \s \b`) are ASCII, as in Go; `\p{…}` classes and Unicode case folding are not supported (the match is `false`) |
 //!
-//! Upstream also defines `env`, `now` and a stub `include`; they are left
-//! out (templates must be deterministic and must not read the gateway's
-//! environment), so templates that use them fail to parse.
+//! | `now` | | the current time in UTC as an RFC 3339 string with nanoseconds (Go returns a `time.Time`; `format` and `formatTime` read either), so `{{ now \| format "2006-01-02 15:04:05" }}` works as upstream |
+//! | `env` | `name` | the variable from the plugin's environment, which the gateway leaves empty: always `""`. Upstream reads the gateway's environment; here templates cannot, but upstream templates that call `env` still parse and render |
+//!
+//! Upstream's stub `include` is left out, so templates that use it fail to
+//! parse.
 //!
 //! ## Go's builtins
 //!

@@ -32,7 +32,7 @@ pub(crate) fn is_defined(name: &str) -> bool {
 type Func = fn(&[Value]) -> Result<Value, TemplateError>;
 
 /// The functions this crate adds to (or replaces in) gotmpl's builtins.
-const FUNCS: [(&str, Func); 29] = [
+const FUNCS: [(&str, Func); 31] = [
     ("upper", text::upper),
     ("lower", text::lower),
     ("title", text::title),
@@ -47,6 +47,8 @@ const FUNCS: [(&str, Func); 29] = [
     ("truncate", text::truncate),
     ("formatTime", time::format_time),
     ("format", time::format),
+    ("now", time::now),
+    ("env", data::env),
     ("toString", data::to_string),
     ("stringSlice", data::string_slice),
     ("escapeHTML", text::escape_html),

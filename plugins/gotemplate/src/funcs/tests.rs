@@ -380,12 +380,36 @@ fn go_comparison_and_logic_builtins() {
 }
 
 #[test]
-fn removed_upstream_functions_do_not_parse() {
-    for name in ["env", "now", "include"] {
-        let template = format!("{{{{ {name} }}}}");
-        match render(&template, DATA) {
-            Err(RenderError::Parse(msg)) => assert!(msg.contains("not defined"), "{msg}"),
-            other => panic!("{name}: {other:?}"),
-        }
+fn env_is_empty_and_now_is_a_time_format_reads() {
+    assert_eq!(
+        render(r#"[{{ env "VERSUS_TEST_SURELY_UNSET" }}]"#, DATA).expect("env"),
+        "[]"
+    );
+    let year: i64 = render(r#"{{ now | format "2006" }}"#, DATA)
+        .expect("now")
+        .parse()
+        .expect("a year");
+    assert!(year >= 2025, "{year}");
+    let stamp = render("{{ now }}", DATA).expect("now");
+    assert!(stamp.ends_with('Z') && stamp.len() >= 20, "{stamp}");
+    assert!(exec_err("{{ now 1 }}").contains("wrong number of args"));
+}
+
+#[test]
+fn unix_times_become_civil_utc() {
+    let at = |secs, nanos| {
+        crate::timefmt::Time::from_unix(secs, nanos).format("2006-01-02T15:04:05.999999999Z07:00")
+    };
+    assert_eq!(at(0, 0), "1970-01-01T00:00:00Z");
+    assert_eq!(at(951_782_400, 5_000_000), "2000-02-29T00:00:00.005Z");
+    assert_eq!(at(1_795_000_000, 0), "2026-11-18T11:06:40Z");
+    assert_eq!(at(-86_401, 0), "1969-12-30T23:59:59Z");
+}
+
+#[test]
+fn the_include_stub_does_not_parse() {
+    match render("{{ include }}", DATA) {
+        Err(RenderError::Parse(msg)) => assert!(msg.contains("not defined"), "{msg}"),
+        other => panic!("include: {other:?}"),
     }
 }

@@ -27,6 +27,20 @@ const FORMAT_LAYOUTS: [&str; 12] = [
     "01/02/2006",
 ];
 
+/// `now`: the current time (the plugin's WASI wall clock) in UTC, as an
+/// RFC 3339 string with nanoseconds, which `format` and `formatTime` read.
+pub(super) fn now(args: &[Value]) -> Result {
+    want_args("now", args, 0)?;
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+    let t = timefmt::Time::from_unix(secs, since.subsec_nanos());
+    Ok(Value::String(
+        t.format("2006-01-02T15:04:05.999999999Z07:00").into(),
+    ))
+}
+
 /// `formatTime s`: RFC 3339 in, `2006-01-02 15:04:05` out.
 pub(super) fn format_time(args: &[Value]) -> Result {
     want_args("formatTime", args, 1)?;

@@ -208,6 +208,35 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+impl Time {
+    /// The UTC time `secs` seconds and `nanos` after the Unix epoch.
+    pub(crate) fn from_unix(secs: i64, nanos: u32) -> Self {
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        // Inverse of `days_from_civil` (H. Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Self {
+            year,
+            month,
+            day,
+            hour: (rem / 3600) as u32,
+            min: (rem % 3600 / 60) as u32,
+            sec: (rem % 60) as u32,
+            nanos,
+            offset: 0,
+            zone: "UTC".into(),
+        }
+    }
+}
+
 /// Go's `appendInt`: decimal, zero-padded to `width`, sign first.
 fn push_int(out: &mut String, n: i64, width: usize) {
     if n < 0 {

@@ -1,0 +1,185 @@
+//! Shared pieces of the built-in HTTP chat channels (Telegram, Teams, Lark,
+//! Viber, webhook): reading the channel config, classifying the remote
+//! side's answer, and [`export_channel!`], the component glue.
+//!
+//! A channel implements [`Channel`] in plain Rust against a [`Send`]
+//! function, so every request it builds and every answer it reads is tested
+//! natively; `export_channel!` wires it to the `channel` world of
+//! `versus:gateway@0.1.0`, with HTTP going through the host import.
+
+mod glue;
+mod response;
+mod settings;
+
+use std::fmt;
+
+pub use response::{body_snippet, check_status, from_http_error, retry_after_ms};
+pub use settings::Settings;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origins_drop_path_query_and_credentials() {
+        assert_eq!(
+            super::origin("https://a.example:8443/hook/SECRET?sig=x"),
+            "https://a.example:8443"
+        );
+        assert_eq!(super::origin("http://u:p@h/x"), "http://h");
+        assert_eq!(super::origin("http://h"), "http://h");
+    }
+}
+
+/// Why a call failed; mirrors the WIT `plugin-error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The message cannot be sent; retrying will not help.
+    InvalidInput(String),
+    /// The channel configuration is wrong.
+    Config(String),
+    /// Temporary failure: the host retries, no sooner than `retry_after_ms`.
+    Transient {
+        /// What went wrong.
+        message: String,
+        /// How long the remote side asked us to wait, if it said.
+        retry_after_ms: Option<u64>,
+    },
+    /// The remote side refused for good.
+    Permanent(String),
+}
+
+impl Error {
+    /// A transient error without a requested wait.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self::Transient {
+            message: message.into(),
+            retry_after_ms: None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            Self::Config(m) => write!(f, "config: {m}"),
+            Self::Transient {
+                message,
+                retry_after_ms: Some(ms),
+            } => write!(f, "transient: {message} (retry after {ms} ms)"),
+            Self::Transient { message, .. } => write!(f, "transient: {message}"),
+            Self::Permanent(m) => write!(f, "permanent: {m}"),
+        }
+    }
+}
+
+/// The parts of the WIT `event` a channel uses.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventInfo {
+    /// Incident id.
+    pub id: String,
+    /// Whether the alert is resolved.
+    pub resolved: bool,
+    /// Severity, if known.
+    pub severity: Option<String>,
+    /// The signed ACK link while an escalation is pending.
+    pub ack_url: Option<String>,
+    /// The alert body as JSON text.
+    pub payload: String,
+}
+
+/// Where a delivered message lives; mirrors the WIT `receipt`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Receipt {
+    /// The destination as the remote side names it (a chat id, a URL host).
+    pub destination: String,
+    /// The remote side's id for the message; empty when it gives none.
+    pub message_id: String,
+}
+
+/// An HTTP request for the host to send; mirrors the WIT `http.request`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Method, e.g. `POST`.
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Header name/value pairs.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A `POST` of a JSON document.
+    pub fn post_json(url: impl Into<String>, body: &serde_json::Value) -> Self {
+        Self {
+            method: "POST".into(),
+            url: url.into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+}
+
+/// The host's answer; mirrors the WIT `http.response`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Header name/value pairs, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes (at most the host's cap).
+    pub body: Vec<u8>,
+}
+
+/// Why the host sent no response; mirrors the WIT `http.error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpError {
+    /// The URL is not on the plugin's allow-list.
+    Denied(String),
+    /// The URL, method or a header is malformed.
+    InvalidRequest(String),
+    /// No complete response in time.
+    Timeout(String),
+    /// The response body passed the host's cap.
+    TooLarge(String),
+    /// Connection or protocol failure.
+    Transport(String),
+}
+
+/// Sends one request: the host import in the component, a fake in tests.
+pub type Send<'a> = dyn FnMut(Request) -> Result<Response, HttpError> + 'a;
+
+/// One chat channel, in plain Rust.
+pub trait Channel {
+    /// Delivers `message` (the rendered text) for `event`, with the channel
+    /// config `config_json` (a JSON object).
+    fn deliver(
+        message: &str,
+        event: &EventInfo,
+        config_json: &str,
+        send: &mut Send<'_>,
+    ) -> Result<Receipt, Error>;
+}
+
+/// `scheme://host[:port]` of `url`, for receipts: webhook URLs carry their
+/// secret in the path or query, and receipts are stored and shown.
+pub fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // Credentials in the authority (`user:pass@host`) are dropped too.
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    format!("{scheme}://{host}")
+}
+
+/// Sends `request` and checks the status with [`check_status`]; `service`
+/// names the remote side in messages.
+pub fn send_checked(
+    send: &mut Send<'_>,
+    service: &str,
+    request: Request,
+) -> Result<Response, Error> {
+    let response = send(request).map_err(|e| from_http_error(service, e))?;
+    check_status(service, &response)?;
+    Ok(response)
+}

@@ -1,0 +1,159 @@
+//! Built-in Telegram channel: posts the rendered message with the Bot API's
+//! `sendMessage`, in HTML parse mode, as upstream Versus does
+//! (`{api_url}bot<token>/sendMessage` with `chat_id`, `text` and
+//! `parse_mode: "HTML"`).
+//!
+//! Telegram answers 429 with `parameters.retry_after` (seconds) and 5xx when
+//! it is in trouble: both are retried. Anything else that is not `ok`
+//! (a bad token, an unknown chat, HTML that does not parse) is permanent.
+//! The bot token is part of the URL, so it is masked in every error.
+
+use serde_json::{Value, json};
+use versus_plugin_chatkit::{
+    Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet, from_http_error,
+    retry_after_ms,
+};
+
+/// The Bot API base URL used when `api_url` is not set.
+pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
+
+/// Telegram's limit on a message's text, in characters (after entities are
+/// parsed; we count the raw text, which is never shorter).
+pub const TEXT_LIMIT: usize = 4096;
+
+/// Shown instead of the bot token in error messages.
+const TOKEN_MASK: &str = "<bot_token>";
+
+/// Validated Telegram settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Bot token (`123456:ABC…`).
+    pub bot_token: String,
+    /// Chat to post to: a numeric id or `@channelname`.
+    pub chat_id: String,
+    /// Bot API base URL, ending in `/`.
+    pub api_url: String,
+}
+
+impl Config {
+    /// Parses the channel config (`bot_token`, `chat_id`, `api_url`).
+    pub fn parse(config_json: &str) -> Result<Self, Error> {
+        let s = Settings::parse("telegram", config_json)?;
+        let bot_token = s.required("bot_token")?;
+        if bot_token.contains(['/', '?', '#']) || bot_token.contains(char::is_whitespace) {
+            return Err(Error::Config(
+                "telegram.bot_token must look like 123456:ABC-DEF… (no '/', '?', '#' or spaces)"
+                    .into(),
+            ));
+        }
+        let chat_id = s.required("chat_id")?;
+        let mut api_url = s.url("api_url", Some(DEFAULT_API_URL))?;
+        if !api_url.ends_with('/') {
+            api_url.push('/');
+        }
+        Ok(Self {
+            bot_token,
+            chat_id,
+            api_url,
+        })
+    }
+}
+
+/// The `sendMessage` request for `message`.
+pub fn build_send(message: &str, config: &Config) -> Result<Request, Error> {
+    if message.trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "the rendered message is empty; check the template".into(),
+        ));
+    }
+    let body = json!({
+        "chat_id": config.chat_id,
+        "text": message,
+        "parse_mode": "HTML",
+    });
+    Ok(Request::post_json(
+        format!("{}bot{}/sendMessage", config.api_url, config.bot_token),
+        &body,
+    ))
+}
+
+/// Reads Telegram's answer to `sendMessage`: the message id on success.
+pub fn interpret(status: u16, headers: &[(String, String)], body: &[u8]) -> Result<String, Error> {
+    let doc: Option<Value> = serde_json::from_slice(body).ok();
+    let ok = doc.as_ref().and_then(|d| d["ok"].as_bool());
+    if (200..=299).contains(&status) && ok != Some(false) {
+        let id = doc
+            .as_ref()
+            .map(|d| &d["result"]["message_id"])
+            .and_then(|v| v.as_i64().map(|n| n.to_string()))
+            .unwrap_or_default();
+        return Ok(id);
+    }
+    let description = doc
+        .as_ref()
+        .and_then(|d| d["description"].as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| body_snippet(body));
+    let message = if description.is_empty() {
+        format!("telegram http {status}")
+    } else {
+        format!("telegram http {status}: {description}")
+    };
+    let retry_after = retry_after_ms(headers).or_else(|| {
+        doc.as_ref()
+            .and_then(|d| d["parameters"]["retry_after"].as_u64())
+            .map(|s| s.saturating_mul(1000))
+    });
+    if status == 429 || (500..=599).contains(&status) {
+        return Err(Error::Transient {
+            message,
+            retry_after_ms: retry_after,
+        });
+    }
+    Err(Error::Permanent(message))
+}
+
+/// Replaces the bot token in an error's text.
+fn mask(err: Error, token: &str) -> Error {
+    let m = |s: String| s.replace(token, TOKEN_MASK);
+    match err {
+        Error::InvalidInput(s) => Error::InvalidInput(m(s)),
+        Error::Config(s) => Error::Config(m(s)),
+        Error::Transient {
+            message,
+            retry_after_ms,
+        } => Error::Transient {
+            message: m(message),
+            retry_after_ms,
+        },
+        Error::Permanent(s) => Error::Permanent(m(s)),
+    }
+}
+
+/// The Telegram channel.
+pub struct Telegram;
+
+impl Channel for Telegram {
+    fn deliver(
+        message: &str,
+        _event: &EventInfo,
+        config_json: &str,
+        send: &mut Send<'_>,
+    ) -> Result<Receipt, Error> {
+        let config = Config::parse(config_json)?;
+        let request = build_send(message, &config)?;
+        let outcome = send(request)
+            .map_err(|e| from_http_error("telegram", e))
+            .and_then(|r| interpret(r.status, &r.headers, &r.body));
+        let message_id = outcome.map_err(|e| mask(e, &config.bot_token))?;
+        Ok(Receipt {
+            destination: config.chat_id,
+            message_id,
+        })
+    }
+}
+
+versus_plugin_chatkit::export_channel!(crate::Telegram);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,104 @@
+use serde_json::{Value, json};
+use versus_plugin_chatkit::{HttpError, Response};
+
+use super::*;
+
+const CONFIG: &str = r#"{"bot_token":"123:abc","chat_id":-1001,"api_url":"http://127.0.0.1:9/tg"}"#;
+
+#[test]
+fn config_reads_upstream_keys_and_defaults_the_api() {
+    let c = Config::parse(CONFIG).expect("config");
+    assert_eq!(c.chat_id, "-1001");
+    assert_eq!(c.api_url, "http://127.0.0.1:9/tg/");
+    let c = Config::parse(r#"{"bot_token":"1:x","chat_id":"@ops","api_url":null}"#).expect("c");
+    assert_eq!(c.api_url, DEFAULT_API_URL);
+    for bad in [
+        r#"{"chat_id":"1"}"#,
+        r#"{"bot_token":"1:x"}"#,
+        r#"{"bot_token":"1:x/../y","chat_id":"1"}"#,
+        r#"{"bot_token":"1:x","chat_id":"1","api_url":"ftp://x"}"#,
+    ] {
+        assert!(matches!(Config::parse(bad), Err(Error::Config(_))), "{bad}");
+    }
+}
+
+#[test]
+fn send_message_body_is_html() {
+    let c = Config::parse(CONFIG).expect("config");
+    let r = build_send("<b>hi</b> & bye", &c).expect("request");
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.url, "http://127.0.0.1:9/tg/bot123:abc/sendMessage");
+    let body: Value = serde_json::from_slice(&r.body).expect("json");
+    assert_eq!(
+        body,
+        json!({"chat_id": "-1001", "text": "<b>hi</b> & bye", "parse_mode": "HTML"})
+    );
+    assert!(matches!(build_send(" \n", &c), Err(Error::InvalidInput(_))));
+}
+
+#[test]
+fn answers() {
+    let ok = br#"{"ok":true,"result":{"message_id":42,"chat":{"id":-1001}}}"#;
+    assert_eq!(interpret(200, &[], ok), Ok("42".into()));
+    let limited = br#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#;
+    assert_eq!(
+        interpret(429, &[], limited),
+        Err(Error::Transient {
+            message: "telegram http 429: Too Many Requests: retry after 7".into(),
+            retry_after_ms: Some(7000),
+        })
+    );
+    let header = vec![("retry-after".to_string(), "2".to_string())];
+    assert!(matches!(
+        interpret(429, &header, limited),
+        Err(Error::Transient {
+            retry_after_ms: Some(2000),
+            ..
+        })
+    ));
+    assert!(matches!(
+        interpret(502, &[], b"bad gateway"),
+        Err(Error::Transient { .. })
+    ));
+    let missing = br#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#;
+    assert_eq!(
+        interpret(400, &[], missing),
+        Err(Error::Permanent(
+            "telegram http 400: Bad Request: chat not found".into()
+        ))
+    );
+    assert!(matches!(
+        interpret(200, &[], br#"{"ok":false}"#),
+        Err(Error::Permanent(_))
+    ));
+}
+
+#[test]
+fn the_token_never_appears_in_errors() {
+    let mut send = |_r: Request| -> Result<Response, HttpError> {
+        Err(HttpError::Transport(
+            "error sending request for url (http://127.0.0.1:9/tg/bot123:abc/sendMessage)".into(),
+        ))
+    };
+    let err = Telegram::deliver("m", &EventInfo::default(), CONFIG, &mut send).expect_err("fails");
+    let text = err.to_string();
+    assert!(!text.contains("123:abc"), "{text}");
+    assert!(text.contains("<bot_token>"), "{text}");
+}
+
+#[test]
+fn delivery_returns_chat_and_message_id() {
+    let mut seen = Vec::new();
+    let mut send = |r: Request| -> Result<Response, HttpError> {
+        seen.push(r.url.clone());
+        Ok(Response {
+            status: 200,
+            headers: vec![],
+            body: br#"{"ok":true,"result":{"message_id":7}}"#.to_vec(),
+        })
+    };
+    let receipt = Telegram::deliver("m", &EventInfo::default(), CONFIG, &mut send).expect("ok");
+    assert_eq!(receipt.destination, "-1001");
+    assert_eq!(receipt.message_id, "7");
+    assert_eq!(seen.len(), 1);
+}
