@@ -69,7 +69,7 @@
 //! | `regexMatch` | `pattern, s` | whether `s` contains a match of the RE2 `pattern`; an invalid pattern gives `false`. Perl classes (`\d \w \s \b`) are ASCII, as in Go; `\p{…}` classes and Unicode case folding are not supported (the match is `false`) |
 //!
 //! | `now` | | the current time in UTC as an RFC 3339 string with nanoseconds (Go returns a `time.Time`; `format` and `formatTime` read either), so `{{ now \| format "2006-01-02 15:04:05" }}` works as upstream |
-//! | `env` | `name` | the variable from the plugin's environment, which the gateway leaves empty: always `""`. Upstream reads the gateway's environment; here templates cannot, but upstream templates that call `env` still parse and render |
+//! | `env` | `name` | always `""`: it reads no environment at all. Upstream reads the gateway's environment; here templates cannot (no secret can reach a message), but upstream templates that call `env` still parse and render |
 //!
 //! Upstream's stub `include` is left out, so templates that use it fail to
 //! parse.

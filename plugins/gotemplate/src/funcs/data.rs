@@ -38,16 +38,14 @@ pub(super) fn string_slice(args: &[Value]) -> Result {
     Ok(Value::List(strings.into()))
 }
 
-/// `env name`: the variable from the plugin's environment. The gateway
-/// gives plugins an empty one, so this is always `""`; it exists so that
-/// templates written for upstream (`or (env "DEFAULT_RUNBOOK_URL") ""`)
-/// parse and render.
+/// `env name`: always `""`. It never reads any environment (not even the
+/// plugin's, which the gateway leaves empty), so no secret can reach a
+/// message through it; it exists so that templates written for upstream
+/// (`or (env "DEFAULT_RUNBOOK_URL") ""`) parse and render.
 pub(super) fn env(args: &[Value]) -> Result {
     want_args("env", args, 1)?;
-    let name = string_arg("env", &args[0])?;
-    Ok(Value::String(
-        std::env::var(name).unwrap_or_default().into(),
-    ))
+    string_arg("env", &args[0])?;
+    Ok(Value::String("".into()))
 }
 
 /// `dict k1 v1 k2 v2 …`
