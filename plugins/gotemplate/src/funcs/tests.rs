@@ -383,10 +383,7 @@ fn go_comparison_and_logic_builtins() {
 fn env_is_empty_and_now_is_a_time_format_reads() {
     // PATH is set for every test process: `env` must not read it.
     assert!(std::env::var_os("PATH").is_some());
-    assert_eq!(
-        render(r#"[{{ env "PATH" }}]"#, DATA).expect("env"),
-        "[]"
-    );
+    assert_eq!(render(r#"[{{ env "PATH" }}]"#, DATA).expect("env"), "[]");
     let year: i64 = render(r#"{{ now | format "2006" }}"#, DATA)
         .expect("now")
         .parse()
