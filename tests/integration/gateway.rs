@@ -38,7 +38,10 @@ impl Process {
         let config = dir.join("config.yaml");
         std::fs::write(&config, yaml.replace("{port}", &port.to_string())).expect("write config");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_versus"));
-        cmd.arg("--config").arg(&config);
+        cmd.arg("--config").arg(&config).args(args);
+        if !args.is_empty() {
+            cmd.stdout(Stdio::piped());
+        }
         Self::spawn(cmd, port, &dir.join("..").join("cache"), env).await
     }
 
@@ -66,11 +69,7 @@ impl Process {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("VERSUS_CACHE_DIR", cache)
             .env("RUST_LOG", "info")
-            .args(args)
             .stderr(Stdio::piped());
-        if !args.is_empty() {
-            cmd.stdout(Stdio::piped());
-        }
         for (k, v) in env {
             cmd.env(k, v);
         }
