@@ -18,6 +18,9 @@ use prometheus_client::registry::{Registry, Unit};
 /// Labels of `versus_incidents_received_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct IncidentLabels {
+    /// What sent it, from the payload's shape: see
+    /// [`crate::incident::source_kind`].
+    pub source: &'static str,
     /// `firing` or `resolved`.
     pub status: &'static str,
 }

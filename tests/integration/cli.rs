@@ -412,7 +412,8 @@ fn check_lists_what_is_enabled_and_the_ignored_keys() {
         "  channels: console\n",
         "  on-call:  every alert, wait 30s, in memory (escalations do not survive a restart)\n",
         "  plugins:  gotemplate, alertmanager, console (built-in)\n",
-        "1 warning(s):\n  - alert.telegram: the telegram channel is not implemented yet; ignored\n",
+        "1 warning(s):\n  - alert.telegram.enable is true but alert.telegram.bot_token or chat_id \
+         is empty: Telegram is disabled; set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID\n",
     ] {
         assert!(stdout.contains(want), "want {want:?} in\n{stdout}");
     }

@@ -75,12 +75,12 @@ async fn metrics_count_incidents_deliveries_and_plugin_errors() {
     let (_, text) = scrape(&gw).await;
     let value = |series: &str| sample(&text, series);
     assert_eq!(
-        value(r#"versus_incidents_received_total{status="firing"}"#),
+        value(r#"versus_incidents_received_total{source="alertmanager",status="firing"}"#),
         Some(2.0),
         "{text}"
     );
     assert_eq!(
-        value(r#"versus_incidents_received_total{status="resolved"}"#),
+        value(r#"versus_incidents_received_total{source="alertmanager",status="resolved"}"#),
         Some(1.0),
         "{text}"
     );

@@ -121,11 +121,64 @@ pub fn is_resolved(payload: &Value) -> bool {
             .is_some_and(|inner| direct(&inner))
 }
 
+/// The kind of sender a payload comes from, for the `source` label of
+/// `versus_incidents_received_total`: `alertmanager` (a webhook v4 body:
+/// `version` "4", an `alerts` array and a `groupKey`), `cloudwatch` (an
+/// alarm, bare or wrapped by SNS as a JSON string in `Message`), `sns`
+/// (any other SNS notification) or `generic`. A fixed set, so the label
+/// cannot grow with what senders post.
+pub fn source_kind(payload: &Value) -> &'static str {
+    let is_alarm = |v: &Value| v.get("AlarmName").is_some() || v.get("NewStateValue").is_some();
+    if payload.get("version").and_then(Value::as_str) == Some("4")
+        && payload.get("alerts").is_some_and(Value::is_array)
+        && payload.get("groupKey").is_some_and(Value::is_string)
+    {
+        return "alertmanager";
+    }
+    if is_alarm(payload) {
+        return "cloudwatch";
+    }
+    if payload.get("Type").and_then(Value::as_str) == Some("Notification") {
+        let wrapped = payload
+            .get("Message")
+            .and_then(Value::as_str)
+            .and_then(|m| serde_json::from_str::<Value>(m).ok());
+        return if wrapped.as_ref().is_some_and(is_alarm) {
+            "cloudwatch"
+        } else {
+            "sns"
+        };
+    }
+    "generic"
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn source_kinds() {
+        let am = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/alertmanager/critical.json"
+        ))
+        .expect("fixture");
+        assert_eq!(source_kind(&am), "alertmanager");
+        assert_eq!(
+            source_kind(&json!({"version": "4", "alerts": [], "groupKey": 7})),
+            "generic"
+        );
+        assert_eq!(
+            source_kind(&json!({"AlarmName": "cpu", "NewStateValue": "ALARM"})),
+            "cloudwatch"
+        );
+        let sns = |m: &str| json!({"Type": "Notification", "Message": m});
+        assert_eq!(source_kind(&sns(r#"{"AlarmName":"cpu"}"#)), "cloudwatch");
+        assert_eq!(source_kind(&sns("plain text")), "sns");
+        assert_eq!(source_kind(&json!({"log": "disk full"})), "generic");
+        assert_eq!(source_kind(&json!([1, 2])), "generic");
+    }
 
     #[test]
     fn resolved_detection() {

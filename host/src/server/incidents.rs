@@ -93,9 +93,10 @@ async fn run(
     let metrics = crate::metrics::get();
     for i in &incidents {
         let status = if i.resolved { "resolved" } else { "firing" };
+        let source = crate::incident::source_kind(&i.payload);
         metrics
             .incidents
-            .get_or_create(&crate::metrics::IncidentLabels { status })
+            .get_or_create(&crate::metrics::IncidentLabels { source, status })
             .inc();
     }
     let pipeline = state.reloader.pipeline();
