@@ -47,6 +47,17 @@ pub enum Error {
     Permanent(String),
 }
 
+/// Refuses a message that rendered to nothing but white space: sending it
+/// would post an empty message, and a template bug should be seen.
+pub fn require_message(message: &str) -> Result<(), Error> {
+    if message.trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "the rendered message is empty; check the template".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Error {
     /// A transient error without a requested wait.
     pub fn transient(message: impl Into<String>) -> Self {

@@ -59,6 +59,15 @@ impl Settings {
         })
     }
 
+    /// [`Settings::url`] ending in `/`, for a base that paths are appended to.
+    pub fn base_url(&self, key: &str, default: Option<&str>) -> Result<String, Error> {
+        let mut url = self.url(key, default)?;
+        if !url.ends_with('/') {
+            url.push('/');
+        }
+        Ok(url)
+    }
+
     /// An `http`/`https` URL at `key`, or `default` when unset.
     pub fn url(&self, key: &str, default: Option<&str>) -> Result<String, Error> {
         let url = match (self.text(key)?, default) {

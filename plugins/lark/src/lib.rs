@@ -12,7 +12,8 @@
 
 use serde_json::{Value, json};
 use versus_plugin_chatkit::{
-    Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet, origin, send_checked,
+    Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet, origin,
+    require_message, send_checked,
 };
 
 /// Lark's code for "frequency limited": too many messages, try later.
@@ -71,11 +72,7 @@ impl Channel for Lark {
     ) -> Result<Receipt, Error> {
         let s = Settings::parse("lark", config_json)?;
         let url = s.url("webhook_url", None)?;
-        if message.trim().is_empty() {
-            return Err(Error::InvalidInput(
-                "the rendered message is empty; check the template".into(),
-            ));
-        }
+        require_message(message)?;
         let request = Request::post_json(url.clone(), &card(message, event.resolved));
         let response = send_checked(send, "lark", request)?;
         interpret(&response.body)?;

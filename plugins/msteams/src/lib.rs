@@ -12,7 +12,8 @@ pub mod card;
 
 use serde_json::{Map, Value, json};
 use versus_plugin_chatkit::{
-    Channel, Error, EventInfo, Receipt, Request, Send, Settings, origin, send_checked,
+    Channel, Error, EventInfo, Receipt, Request, Send, Settings, origin, require_message,
+    send_checked,
 };
 
 /// What marks an Office 365 connector (legacy incoming webhook) URL.
@@ -46,11 +47,7 @@ impl Channel for MsTeams {
     ) -> Result<Receipt, Error> {
         let s = Settings::parse("msteams", config_json)?;
         let url = s.url("power_automate_url", None)?;
-        if message.trim().is_empty() {
-            return Err(Error::InvalidInput(
-                "the rendered message is empty; check the template".into(),
-            ));
-        }
+        require_message(message)?;
         let request = Request::post_json(url.clone(), &payload(&url, message, event));
         send_checked(send, "msteams", request)?;
         Ok(Receipt {

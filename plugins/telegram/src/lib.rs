@@ -11,7 +11,7 @@
 use serde_json::{Value, json};
 use versus_plugin_chatkit::{
     Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet, from_http_error,
-    retry_after_ms,
+    require_message, retry_after_ms,
 };
 
 /// The Bot API base URL used when `api_url` is not set.
@@ -47,10 +47,7 @@ impl Config {
             ));
         }
         let chat_id = s.required("chat_id")?;
-        let mut api_url = s.url("api_url", Some(DEFAULT_API_URL))?;
-        if !api_url.ends_with('/') {
-            api_url.push('/');
-        }
+        let api_url = s.base_url("api_url", Some(DEFAULT_API_URL))?;
         Ok(Self {
             bot_token,
             chat_id,
@@ -61,11 +58,7 @@ impl Config {
 
 /// The `sendMessage` request for `message`.
 pub fn build_send(message: &str, config: &Config) -> Result<Request, Error> {
-    if message.trim().is_empty() {
-        return Err(Error::InvalidInput(
-            "the rendered message is empty; check the template".into(),
-        ));
-    }
+    require_message(message)?;
     let body = json!({
         "chat_id": config.chat_id,
         "text": message,

@@ -9,7 +9,8 @@
 
 use serde_json::{Value, json};
 use versus_plugin_chatkit::{
-    Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet, send_checked,
+    Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet, require_message,
+    send_checked,
 };
 
 /// The Viber REST API base used when `api_url` is not set.
@@ -67,10 +68,7 @@ impl Config {
                 )));
             }
         };
-        let mut api_url = s.url("api_url", Some(DEFAULT_API_URL))?;
-        if !api_url.ends_with('/') {
-            api_url.push('/');
-        }
+        let api_url = s.base_url("api_url", Some(DEFAULT_API_URL))?;
         Ok(Self {
             bot_token,
             target,
@@ -81,11 +79,7 @@ impl Config {
 
 /// The request for `message`.
 pub fn build(message: &str, config: &Config) -> Result<Request, Error> {
-    if message.trim().is_empty() {
-        return Err(Error::InvalidInput(
-            "the rendered message is empty; check the template".into(),
-        ));
-    }
+    require_message(message)?;
     let (url, body) = match &config.target {
         Target::Bot { user_id } => (
             format!("{}send_message", config.api_url),
