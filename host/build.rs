@@ -31,6 +31,13 @@ const PLUGINS: &[(&str, &str, &str)] = &[
     ("versus-plugin-lark", "lark", "lark"),
     ("versus-plugin-viber", "viber", "viber"),
     ("versus-plugin-email", "email", "email"),
+    // The SDK's example channel: not built in, but built here so the tests
+    // load it like a plugin a user dropped into `plugins.dir`.
+    (
+        "versus-example-discord",
+        "discord_example",
+        "discord_example",
+    ),
     (
         "versus-plugin-test-renderer",
         "test_renderer",

@@ -1,4 +1,5 @@
-//! Command-line interface: `versus` (serve), `versus check`, `versus render`.
+//! Command-line interface: `versus` (serve), `versus check`, `versus render`,
+//! `versus plugin test`.
 
 use std::path::PathBuf;
 
@@ -15,7 +16,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     after_help = MAIN_HELP
 )]
 pub struct Cli {
-    /// Config file (upstream Versus `config.yaml` format plus `plugins:`).
+    /// Config file (upstream Versus `config.yaml` format plus `plugins:`);
+    /// for `plugin test`, the plugin's own config instead.
     #[arg(
         long,
         short,
@@ -68,6 +70,98 @@ pub enum Command {
         #[arg(long)]
         renderer: Option<PathBuf>,
     },
+    /// Work with one plugin on its own, outside the gateway.
+    Plugin {
+        /// What to do with the plugin.
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+/// `versus plugin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Run one call of a plugin against an alert and print the result and
+    /// every HTTP request the plugin makes (sent for real, or answered
+    /// locally with --dry-run). Exit status 0 when the call succeeds.
+    #[command(after_help = PLUGIN_TEST_HELP)]
+    Test(PluginTestArgs),
+}
+
+/// Options of `versus plugin test`.
+#[derive(Debug, clap::Args)]
+pub struct PluginTestArgs {
+    /// The plugin: a `.wasm` file, or a built-in's name (e.g. `slack`).
+    #[arg(long)]
+    pub plugin: String,
+    /// JSON data file: the alert, as a sender would POST it.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The world to call the plugin as; found from the component if omitted.
+    #[arg(long)]
+    pub world: Option<TestWorld>,
+    /// Channel: the message to deliver.
+    #[arg(long, conflicts_with = "template")]
+    pub message: Option<String>,
+    /// Channel: a template rendered with the data to make the message.
+    /// Renderer: the template to render.
+    #[arg(long)]
+    pub template: Option<PathBuf>,
+    /// Channel: after a delivery, also call `update` with this change.
+    #[arg(long)]
+    pub update: Option<TestChange>,
+    /// The incident's ACK link, as while an on-call escalation is pending.
+    #[arg(long)]
+    pub ack_url: Option<String>,
+    /// The event's severity, as a transform would set it.
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Send nothing: print each request and answer it with
+    /// --dry-run-status and --dry-run-body.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Dry run: the status of every answer.
+    #[arg(long, default_value_t = 200)]
+    pub dry_run_status: u16,
+    /// Dry run: the body of every answer (JSON).
+    #[arg(long, default_value = r#"{"ok":true}"#)]
+    pub dry_run_body: String,
+    /// A host the plugin may call, `scheme://host[:port]` as in
+    /// `allowed_hosts` (repeatable). Default: any host.
+    #[arg(long = "allow-host", value_name = "PATTERN")]
+    pub allow_hosts: Vec<String>,
+    /// Let the plugin reach loopback and private addresses, e.g. a test
+    /// server on 127.0.0.1.
+    #[arg(long)]
+    pub allow_private_networks: bool,
+    /// Time limit of the call, in seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Memory limit of the call, in MiB.
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub memory_mb: u32,
+}
+
+/// The world `versus plugin test` calls a plugin as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestWorld {
+    /// `deliver` (and `update` with --update).
+    Channel,
+    /// `transform`.
+    Transformer,
+    /// `render`.
+    Renderer,
+}
+
+/// A state change for `versus plugin test --update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestChange {
+    /// Someone acknowledged the incident.
+    Acknowledged,
+    /// Nobody did: the on-call response plan started.
+    Escalated,
+    /// The alert resolved.
+    Resolved,
 }
 
 const MAIN_HELP: &str = "\
@@ -77,6 +171,8 @@ Examples:
   versus check                             validate the config, then exit
   versus render --template config/slack_message.tmpl \\
       --data tests/fixtures/alertmanager/critical.json
+  versus plugin test --plugin my_channel.wasm --data alert.json \\
+      --config '{\"url\": \"https://hooks.example.com/x\"}' --message hi --dry-run
 
 Environment variables such as PORT, SLACK_TOKEN, REDIS_HOST and ONCALL_ENABLE
 override the config file (see docs/configuration.md). RUST_LOG sets the log
@@ -111,3 +207,23 @@ Examples:
   versus render --template config/slack_message.tmpl \\
       --data tests/fixtures/alertmanager/critical.json
   versus render --template my.tmpl --data alert.json --renderer my_renderer.wasm";
+
+const PLUGIN_TEST_HELP: &str = "\
+Here --config is the plugin's own config, what a `channels:` entry has under
+`config:`: JSON text, or a JSON or YAML file holding that mapping (default:
+empty). A channel needs the message: --message TEXT, or --template FILE to
+render it from the data with the built-in gotemplate renderer.
+
+Requests and answers are printed in full, secrets included, on stdout
+(`>` lines are sent, `<` lines received); the plugin's log lines go to
+stderr. A transient error is reported once: the gateway would retry it.
+
+Examples:
+  versus plugin test --plugin target/my_channel.wasm --data alert.json \\
+      --config '{\"url\": \"https://hooks.example.com/x\"}' --message 'disk full' --dry-run
+  versus plugin test --plugin slack --data alert.json --template slack.tmpl \\
+      --config '{\"token\": \"xoxb-...\", \"channel_id\": \"C0123\"}' --update acknowledged \\
+      --dry-run --dry-run-body '{\"ok\": true, \"channel\": \"C0123\", \"ts\": \"1.2\"}'
+  versus plugin test --plugin alertmanager --data alert.json
+  versus plugin test --plugin webhook --data alert.json --message hi \\
+      --config '{\"url\": \"http://127.0.0.1:9000/hook\"}' --allow-private-networks";

@@ -8,6 +8,7 @@ pub mod logging;
 pub mod metrics;
 pub mod oncall;
 pub mod pipeline;
+pub mod plugin_test;
 pub mod server;
 pub mod summary;
 #[cfg(test)]

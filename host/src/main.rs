@@ -1,13 +1,14 @@
-//! The `versus` binary: parse the CLI, set up logging, then serve, check or
-//! render.
+//! The `versus` binary: parse the CLI, set up logging, then serve, check,
+//! render or test a plugin.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use anyhow::Context;
-use clap::Parser;
-use versus::cli::{Cli, Command};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
+use versus::cli::{Cli, Command, PluginCommand};
 use versus::config::{Config, PluginsConfig};
 use versus::pipeline::{Loader, Reloader, cache};
 use versus::{AppState, app};
@@ -22,7 +23,19 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(25);
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // `plugin test --config` is the plugin's config, not the gateway's, so
+    // only a value given on its command line counts (not the default or
+    // VERSUS_CONFIG).
+    let plugin_config = matches
+        .subcommand_matches("plugin")
+        .and_then(|m| m.subcommand_matches("test"))
+        .filter(|m| m.value_source("config") == Some(ValueSource::CommandLine))
+        .map(|_| cli.config.to_string_lossy().into_owned());
     let quiet = matches!(cli.command, Some(Command::Render { .. }));
     versus::logging::init(
         versus::logging::format_for(cli.log_format, &cli.config),
@@ -47,6 +60,16 @@ fn main() -> ExitCode {
                 data,
                 renderer,
             }) => render(template, data, renderer).await,
+            Some(Command::Plugin {
+                command: PluginCommand::Test(args),
+            }) => {
+                let cache = cache_dir(&PluginsConfig::default());
+                match versus::plugin_test::run(&args, plugin_config.as_deref(), cache).await {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(anyhow::anyhow!("the plugin call failed")),
+                    Err(e) => Err(e),
+                }
+            }
         }
     });
     match result {

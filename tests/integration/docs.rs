@@ -212,3 +212,30 @@ fn example_config_passes_check_with_its_variables_set() {
     );
     assert!(!stdout.contains("warning"), "{stdout}");
 }
+
+/// The Rust channel in docs/plugins.md is the SDK's crate-level example,
+/// which `cargo test` compiles as a doc-test, so the guide's code builds.
+#[test]
+fn the_guides_rust_channel_is_the_sdk_example_that_compiles() {
+    let guide = std::fs::read_to_string(repo().join("docs/plugins.md")).expect("docs/plugins.md");
+    let section = &guide[guide
+        .find("## A channel in Rust")
+        .expect("the Rust section")..];
+    let (_, code) = fenced_blocks(section)
+        .into_iter()
+        .find(|(info, _)| info == "rust")
+        .expect("a rust block");
+    let sdk = std::fs::read_to_string(repo().join("plugins/sdk/src/lib.rs")).expect("sdk");
+    let doc: Vec<&str> = sdk
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    let doc = doc.join("\n");
+    let example = doc
+        .split("```no_run\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the SDK's no_run example");
+    assert_eq!(example, code);
+}

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::common::eventually;
 use crate::gateway::Process;
 use crate::oncall_rig::{PLAN, Rig, SECRET, Setup, ack_url_of, get, payload, post, wait_for};
-use crate::slack_emulator::{SlackEmulator, TS};
+use crate::slack_emulator::{Mode, SlackEmulator, TS};
 
 /// The Slack plugin's colours and notes (plugins/slack/src/message.rs).
 const ESCALATED: (&str, &str) = ("#E01E5A", "🚨 Escalated to on-call");
@@ -126,6 +126,29 @@ async fn escalation_and_resolve_update_the_slack_message() {
     assert_update(&resolved, &post, RESOLVED);
     let (_, view) = incident(&gw, id).await;
     assert!(view["resolved_ms"].is_i64(), "{view}");
+}
+
+/// With no wait the page can go out before Slack has answered the first
+/// post: the escalation's own update finds no message yet, so the message
+/// is updated once its receipt is stored, and only once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalation_that_beats_the_first_post_still_updates_it_once() {
+    let rig = Rig::with_slack(Mode::Slow(Duration::from_millis(1500))).await;
+    let gw = rig.gateway("gw", 6379).await;
+    let (status, body) = post(&gw, "oncall_wait_minutes=0", payload("critical", "race1")).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().expect("id");
+    let log = gw.log();
+    let paged = log.find("response plan started").expect("paged");
+    let delivered = log.find("delivered attempts=1").expect("delivered");
+    assert!(paged < delivered, "the page did not go out first:\n{log}");
+    assert_eq!(rig.ssm.calls_for(id).len(), 1);
+
+    let post = bodies(&rig.slack, "chat.postMessage").remove(0);
+    let escalated = nth_update(&rig.slack, &gw, 0).await;
+    assert_update(&escalated, &post, ESCALATED);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(bodies(&rig.slack, "chat.update").len(), 1, "{}", gw.log());
 }
 
 async fn post_resolved(gw: &Process, group: &str) -> (u16, Value) {

@@ -48,8 +48,13 @@ pub(crate) struct Rig {
 
 impl Rig {
     pub(crate) async fn new() -> Self {
+        Self::with_slack(Mode::Ok).await
+    }
+
+    /// A rig whose Slack emulator answers as `mode` says.
+    pub(crate) async fn with_slack(mode: Mode) -> Self {
         Self {
-            slack: SlackEmulator::start(Mode::Ok).await,
+            slack: SlackEmulator::start(mode).await,
             ssm: SsmEmulator::start().await,
             prefix: format!("versus-test-{}:", uuid::Uuid::new_v4()),
             dir: tempfile::tempdir().expect("tempdir"),

@@ -9,7 +9,7 @@ mod retry;
 
 use serde_json::Value;
 
-pub use process::{ChannelOutcome, Outcome, Transformed, deliver, transform};
+pub use process::{ChannelOutcome, Outcome, Transformed, deliver, template_data, transform};
 pub use retry::RetryPolicy;
 
 /// Per-request overrides from the query string, as upstream Versus accepts.

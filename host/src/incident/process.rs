@@ -214,7 +214,7 @@ fn retryable(e: &PluginError) -> bool {
 /// - `Repeat: true` when the alert joined an open incident.
 ///
 /// A payload that is not a JSON object is passed on unchanged.
-fn template_data(event: &Event, with_ack: bool, repeat: bool) -> String {
+pub fn template_data(event: &Event, with_ack: bool, repeat: bool) -> String {
     let ack_url = event.ack_url.as_ref().filter(|_| with_ack);
     if ack_url.is_none() && !repeat {
         return event.payload.clone();

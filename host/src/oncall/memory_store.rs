@@ -194,11 +194,15 @@ impl MemoryStore {
     }
 
     /// See [`super::Store::add_receipts`].
-    pub fn add_receipts(&self, id: &str, receipts: &[StoredReceipt]) -> Result<(), StoreError> {
-        if let Some(inc) = self.lock()?.incidents.get_mut(id) {
+    pub fn add_receipts(
+        &self,
+        id: &str,
+        receipts: &[StoredReceipt],
+    ) -> Result<Option<State>, StoreError> {
+        Ok(self.lock()?.incidents.get_mut(id).map(|inc| {
             inc.receipts.extend_from_slice(receipts);
-        }
-        Ok(())
+            inc.state
+        }))
     }
 
     /// See [`super::Store::get`].

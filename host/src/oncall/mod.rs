@@ -210,7 +210,20 @@ impl OnCall {
     }
 
     /// Remembers where each channel delivered, for later updates.
-    pub async fn record_receipts(&self, incident_id: &str, outcomes: &[ChannelOutcome]) {
+    ///
+    /// An ACK or an escalation can land while the channels are still
+    /// delivering the incident's first message (with
+    /// `oncall_wait_minutes=0` the page often goes out first); its own
+    /// update then found no message to change. With `first`, the messages
+    /// are brought up to date here, from the state the store says the
+    /// receipts were added in. (A repeat joining an incident that is
+    /// already acknowledged or escalated is shown as it is.)
+    pub async fn record_receipts(
+        &self,
+        incident_id: &str,
+        outcomes: &[ChannelOutcome],
+        first: bool,
+    ) {
         let receipts: Vec<StoredReceipt> = outcomes
             .iter()
             .filter_map(|o| {
@@ -225,9 +238,22 @@ impl OnCall {
         if receipts.is_empty() {
             return;
         }
-        if let Err(e) = self.store.add_receipts(incident_id, &receipts).await {
-            tracing::warn!(error = %e, "cannot store message receipts; later updates of these messages are skipped");
-        }
+        let change = match self.store.add_receipts(incident_id, &receipts).await {
+            Ok(Some(State::Acknowledged)) if first => StatusChange::Acknowledged,
+            Ok(Some(State::Escalated)) if first => StatusChange::Escalated,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot store message receipts; later updates of these messages are skipped");
+                return;
+            }
+        };
+        tracing::debug!(
+            incident_id,
+            ?change,
+            "incident changed while delivering; updating the new messages"
+        );
+        self.update_receipts(incident_id, change, &receipts, None)
+            .await;
     }
 
     /// Tells every channel that delivered a message for `id` about `change`.
@@ -240,6 +266,17 @@ impl OnCall {
                 return;
             }
         };
+        self.update_receipts(id, change, &view.receipts, view.record.dedup_key.clone())
+            .await;
+    }
+
+    async fn update_receipts(
+        &self,
+        id: &str,
+        change: StatusChange,
+        receipts: &[StoredReceipt],
+        dedup_key: Option<String>,
+    ) {
         let pipeline = self.reloader.pipeline();
         let event = Event {
             id: id.to_string(),
@@ -247,9 +284,9 @@ impl OnCall {
             resolved: change == StatusChange::Resolved,
             severity: None,
             ack_url: None,
-            dedup_key: view.record.dedup_key.clone(),
+            dedup_key,
         };
-        for r in &view.receipts {
+        for r in receipts {
             let Some(channel) = pipeline.channels.iter().find(|c| c.name == r.channel) else {
                 continue;
             };

@@ -230,19 +230,19 @@ impl RedisStore {
         &self,
         id: &str,
         receipts: &[StoredReceipt],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<State>, StoreError> {
         if receipts.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let mut con = self.con.clone();
         let json = serde_json::to_string(receipts).map_err(|e| StoreError::Data(e.to_string()))?;
-        let _: i64 = self
+        let state: String = self
             .add_receipts
             .key(self.inc(id))
             .arg(json)
             .invoke_async(&mut con)
             .await?;
-        Ok(())
+        Ok(State::parse(&state))
     }
 
     /// See [`super::Store::get`].

@@ -100,15 +100,16 @@ return {'closed', id, st}
 
 /// Append delivered-message receipts. KEYS: inc. ARGV: a non-empty JSON
 /// array of receipts. The two arrays are joined as text, so concurrent
-/// appends from several replicas never lose one. Returns 1, or 0 when the
-/// incident does not exist (nothing is written).
+/// appends from several replicas never lose one. Returns the incident's
+/// state as it was when the receipts were added, or '' when the incident
+/// does not exist (nothing is written).
 pub const ADD_RECEIPTS: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return '' end
 local cur = redis.call('HGET', KEYS[1], 'receipts')
 if cur and cur ~= '[]' then
   redis.call('HSET', KEYS[1], 'receipts', string.sub(cur, 1, -2) .. ',' .. string.sub(ARGV[1], 2))
 else
   redis.call('HSET', KEYS[1], 'receipts', ARGV[1])
 end
-return 1
+return redis.call('HGET', KEYS[1], 'state')
 "#;

@@ -2,7 +2,7 @@
 
 use super::memory_store::MemoryStore;
 use super::record::{
-    Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, StoredReceipt,
+    Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
 };
 use super::redis_store::RedisStore;
 
@@ -139,12 +139,13 @@ impl Store {
         }
     }
 
-    /// Remembers delivered messages so they can be updated later.
+    /// Remembers delivered messages so they can be updated later. Returns
+    /// the incident's state when they were added (`None`: no such incident).
     pub async fn add_receipts(
         &self,
         id: &str,
         receipts: &[StoredReceipt],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<State>, StoreError> {
         match self {
             Self::Redis(s) => counted("add_receipts", s.add_receipts(id, receipts).await),
             Self::Memory(s) => s.add_receipts(id, receipts),

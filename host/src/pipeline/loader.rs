@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::cache::ComponentCache;
 use super::engine::PluginEngine;
+use super::inspect::Inspect;
 use super::outbound::{Clients, HostPattern, HttpPolicy, PatternError};
 use super::plugin::{ChannelPlugin, PluginParts, PluginSource, RendererPlugin, TransformerPlugin};
 use super::smtp::SmtpSender;
@@ -95,6 +96,7 @@ pub struct Loader {
     engine: PluginEngine,
     cache: Arc<ComponentCache>,
     clients: Clients,
+    inspect: Option<Arc<Inspect>>,
 }
 
 impl Loader {
@@ -106,7 +108,15 @@ impl Loader {
             engine,
             cache,
             clients: Clients::new(),
+            inspect: None,
         })
+    }
+
+    /// The same loader, with the HTTP of every plugin it loads shown (and
+    /// in a dry run, answered) by `inspect`: for `versus plugin test`.
+    pub fn inspecting(mut self, inspect: Inspect) -> Self {
+        self.inspect = Some(Arc::new(inspect));
+        self
     }
 
     /// The compiled-component cache (for its counters).
@@ -177,29 +187,49 @@ impl Loader {
         RendererPlugin::new(&self.engine, parts).map_err(|e| world_error(name, desc, "renderer", e))
     }
 
-    /// Loads a transformer from an explicit file (tests, `versus plugin`).
+    /// Loads a transformer from an explicit file (tests).
     pub async fn transformer_file(
         &self,
         plugins: &PluginsConfig,
         file: &Path,
     ) -> Result<TransformerPlugin, LoadError> {
-        let name = file_stem(file);
-        let parts = self.parts(plugins, &name, Some(file)).await?;
-        let desc = parts.source.to_string();
-        TransformerPlugin::new(&self.engine, parts)
-            .map_err(|e| world_error(&name, desc, "transformer", e))
+        self.transformer(plugins, &file_stem(file), Some(file))
+            .await
     }
 
-    /// Loads a channel from an explicit file (tests, `versus plugin`).
+    /// Loads a transformer, from `file` when given, else by name.
+    pub async fn transformer(
+        &self,
+        plugins: &PluginsConfig,
+        name: &str,
+        file: Option<&Path>,
+    ) -> Result<TransformerPlugin, LoadError> {
+        let parts = self.parts(plugins, name, file).await?;
+        let desc = parts.source.to_string();
+        TransformerPlugin::new(&self.engine, parts)
+            .map_err(|e| world_error(name, desc, "transformer", e))
+    }
+
+    /// Loads a channel from an explicit file (tests).
     pub async fn channel_file(
         &self,
         plugins: &PluginsConfig,
         file: &Path,
     ) -> Result<ChannelPlugin, LoadError> {
-        let name = file_stem(file);
-        let parts = self.parts(plugins, &name, Some(file)).await?;
+        self.channel(plugins, &file_stem(file), Some(file)).await
+    }
+
+    /// Loads a channel (the `channel` world), from `file` when given, else
+    /// by name.
+    pub async fn channel(
+        &self,
+        plugins: &PluginsConfig,
+        name: &str,
+        file: Option<&Path>,
+    ) -> Result<ChannelPlugin, LoadError> {
+        let parts = self.parts(plugins, name, file).await?;
         let desc = parts.source.to_string();
-        ChannelPlugin::new(&self.engine, parts).map_err(|e| world_error(&name, desc, "channel", e))
+        ChannelPlugin::new(&self.engine, parts).map_err(|e| world_error(name, desc, "channel", e))
     }
 
     /// Finds, reads and compiles plugin `name` (compilation runs on the
@@ -232,13 +262,17 @@ impl Loader {
                 name: name.to_string(),
                 source,
             })?;
-        let http = Arc::new(HttpPolicy::new(
+        let mut http = HttpPolicy::new(
             allowed,
             limits.http_timeout,
             limits.http_max_body_bytes,
             limits.allow_private_networks,
             &self.clients,
-        ));
+        );
+        if let Some(inspect) = &self.inspect {
+            http = http.inspected(inspect.clone());
+        }
+        let http = Arc::new(http);
         let (cache, engine, owned_name) =
             (self.cache.clone(), self.engine.clone(), name.to_string());
         let component =
@@ -302,7 +336,8 @@ fn shows_ack_button(plugin: &str, config_json: &str) -> bool {
             .unwrap_or(false)
 }
 
-fn file_stem(path: &Path) -> String {
+/// A plugin's name from its file name: `plugins/hook.wasm` is `hook`.
+pub fn file_stem(path: &Path) -> String {
     path.file_stem()
         .map_or_else(|| "plugin".into(), |s| s.to_string_lossy().into_owned())
 }

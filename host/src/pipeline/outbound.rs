@@ -9,6 +9,7 @@ use reqwest::{Method, StatusCode, Url};
 
 use super::bindings::http;
 use super::ctx::PluginCtx;
+use super::inspect::Inspect;
 
 /// Redirect hops followed before giving up; browsers use 20, but a webhook
 /// that redirects more than a few times is misconfigured.
@@ -157,6 +158,7 @@ pub struct HttpPolicy {
     max_body: usize,
     allow_private: bool,
     client: reqwest::Client,
+    inspect: Option<std::sync::Arc<Inspect>>,
 }
 
 impl HttpPolicy {
@@ -175,7 +177,15 @@ impl HttpPolicy {
             max_body,
             allow_private,
             client: clients.for_policy(allow_private),
+            inspect: None,
         }
+    }
+
+    /// The same policy, with every exchange shown (and in a dry run,
+    /// answered) by `inspect`.
+    pub fn inspected(mut self, inspect: std::sync::Arc<Inspect>) -> Self {
+        self.inspect = Some(inspect);
+        self
     }
 
     /// Refuses a URL whose host is a non-public IP address, unless private
@@ -206,6 +216,34 @@ impl HttpPolicy {
 
     /// Sends `req`, following redirects only to allowed hosts.
     pub async fn send(&self, req: http::Request) -> Result<http::Response, http::Error> {
+        let Some(inspect) = &self.inspect else {
+            return self.send_timed(req).await;
+        };
+        inspect.show_request(&req);
+        let result = match &inspect.dry_run {
+            Some(answer) => Url::parse(&req.url)
+                .map_err(|e| http::Error::InvalidRequest(format!("bad url: {e}")))
+                .and_then(|url| self.admit(&url))
+                .map(|()| answer.response()),
+            None => self.send_timed(req).await,
+        };
+        inspect.show_result(&result);
+        result
+    }
+
+    /// Refuses a URL the allow-list or the address policy does not admit.
+    fn admit(&self, url: &Url) -> Result<(), http::Error> {
+        if !self.allows(url) {
+            return Err(http::Error::Denied(format!(
+                "{}://{} is not in this plugin's allowed_hosts",
+                url.scheme(),
+                url.host_str().unwrap_or("")
+            )));
+        }
+        self.check_address(url)
+    }
+
+    async fn send_timed(&self, req: http::Request) -> Result<http::Response, http::Error> {
         let budget = match req.timeout_ms {
             Some(ms) => self.timeout.min(Duration::from_millis(ms.into())),
             None => self.timeout,
@@ -225,14 +263,7 @@ impl HttpPolicy {
             .map_err(|_| http::Error::InvalidRequest("bad method".into()))?;
         let mut body = Some(req.body);
         for _ in 0..=MAX_REDIRECTS {
-            if !self.allows(&url) {
-                return Err(http::Error::Denied(format!(
-                    "{}://{} is not in this plugin's allowed_hosts",
-                    url.scheme(),
-                    url.host_str().unwrap_or("")
-                )));
-            }
-            self.check_address(&url)?;
+            self.admit(&url)?;
             let mut builder = self.client.request(method.clone(), url.clone());
             for (name, value) in &req.headers {
                 builder = builder.header(name.as_str(), value.as_str());

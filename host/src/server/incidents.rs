@@ -167,9 +167,9 @@ async fn run(
     .await;
 
     if let Some(oncall) = &state.oncall {
-        for ((_, oncall_id, _), outcome) in ready.iter().zip(&outcomes) {
+        for ((incident, oncall_id, _), outcome) in ready.iter().zip(&outcomes) {
             if let (Some(id), Outcome::Delivered { channels }) = (oncall_id, outcome) {
-                oncall.record_receipts(id, channels).await;
+                oncall.record_receipts(id, channels, !incident.repeat).await;
             }
         }
         for id in resolved_updates {
