@@ -21,7 +21,7 @@ fn readme_section(heading: &str) -> String {
 }
 
 /// The fenced blocks of `text` with their info string, in order.
-fn fenced_blocks(text: &str) -> Vec<(String, String)> {
+pub(crate) fn fenced_blocks(text: &str) -> Vec<(String, String)> {
     let mut blocks = Vec::new();
     let mut lines = text.lines();
     while let Some(line) = lines.next() {

@@ -14,6 +14,7 @@ mod email;
 mod escalation;
 mod faults;
 mod gateway;
+mod guide_plugin;
 mod harden_rig;
 mod incidents;
 mod ingest_auth;
