@@ -28,6 +28,7 @@ mod oncall_race;
 mod oncall_rig;
 mod plugin_cli;
 mod polyglot;
+mod pool;
 mod prometheus;
 mod prometheus_e2e;
 mod redis_tls;

@@ -202,10 +202,14 @@ async fn deliver_one(
     }
 }
 
-/// Transient errors and timeouts are worth another try; everything else
-/// (bad config, permanent refusals, plugin bugs) fails the same way again.
+/// Transient errors, timeouts and a full instance pool are worth another
+/// try; everything else (bad config, permanent refusals, plugin bugs) fails
+/// the same way again.
 fn retryable(e: &PluginError) -> bool {
-    matches!(e, PluginError::Transient { .. } | PluginError::Timeout(_))
+    matches!(
+        e,
+        PluginError::Transient { .. } | PluginError::Timeout(_) | PluginError::Busy(_)
+    )
 }
 
 /// The data a template sees: the (transformed) payload, plus
@@ -237,8 +241,24 @@ pub fn template_data(event: &Event, with_ack: bool, repeat: bool) -> String {
 mod tests {
     use serde_json::{Value, json};
 
-    use super::template_data;
+    use super::{retryable, template_data};
+    use crate::pipeline::PluginError;
     use crate::pipeline::bindings::types::Event;
+
+    #[test]
+    fn a_full_instance_pool_and_timeouts_are_retried_plugin_bugs_are_not() {
+        use std::time::Duration;
+        let s = Duration::from_secs(1);
+        assert!(retryable(&PluginError::Busy(s)));
+        assert!(retryable(&PluginError::Timeout(s)));
+        assert!(retryable(&PluginError::Transient {
+            message: "503".into(),
+            retry_after: None
+        }));
+        assert!(!retryable(&PluginError::Trap("unreachable".into())));
+        assert!(!retryable(&PluginError::Permanent("invalid_auth".into())));
+        assert!(!retryable(&PluginError::MemoryLimit(64)));
+    }
 
     fn event(payload: &str, ack_url: Option<&str>) -> Event {
         Event {

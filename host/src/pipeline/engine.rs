@@ -25,7 +25,8 @@ const IDLE_PARK: Duration = Duration::from_secs(1);
 pub const MAX_PLUGIN_MEMORY: usize = 512 << 20;
 
 /// Instances that can be alive at once. Each in-flight call holds one; 1000
-/// covers a burst of concurrent alerts times channels on a small box.
+/// covers a burst of concurrent alerts times channels on a small box. A
+/// call beyond it waits for a free slot (see [`PluginEngine::slot`]).
 const POOL_INSTANCES: u32 = 1000;
 
 /// A configured engine plus the linkers built from it. Cheap to clone.
@@ -37,6 +38,8 @@ pub struct PluginEngine {
 struct Inner {
     engine: Engine,
     ticker: Arc<Ticker>,
+    /// One permit per pooled instance slot.
+    slots: Arc<tokio::sync::Semaphore>,
     renderer: Linker<PluginCtx>,
     transformer: Linker<PluginCtx>,
     channel: Linker<PluginCtx>,
@@ -46,11 +49,18 @@ struct Inner {
 impl PluginEngine {
     /// Builds the engine and starts the epoch ticker thread.
     pub fn new() -> anyhow::Result<Self> {
-        let engine = Engine::new(&engine_config())?;
+        Self::with_instances(POOL_INSTANCES)
+    }
+
+    /// [`Self::new`] with room for `instances` live plugin instances
+    /// (tests use a small pool to show that calls queue for a slot).
+    pub fn with_instances(instances: u32) -> anyhow::Result<Self> {
+        let engine = Engine::new(&engine_config(instances))?;
         let ticker = start_ticker(&engine);
         Ok(Self {
             inner: Arc::new(Inner {
                 ticker,
+                slots: Arc::new(tokio::sync::Semaphore::new(instances as usize)),
                 renderer: renderer_linker(&engine)?,
                 transformer: transformer_linker(&engine)?,
                 channel: channel_linker(&engine)?,
@@ -63,6 +73,20 @@ impl PluginEngine {
     /// The Wasmtime engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Waits up to `wait` for a free instance slot, so that a burst of calls
+    /// beyond the pool queues instead of failing to instantiate. Hold the
+    /// permit until the call's `Store` is dropped.
+    pub async fn slot(&self, wait: Duration) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let slots = self.inner.slots.clone();
+        match slots.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => tokio::time::timeout(wait, slots.acquire_owned())
+                .await
+                .ok()?
+                .ok(),
+        }
     }
 
     /// Marks a plugin call as running until the guard is dropped: the epoch
@@ -99,13 +123,13 @@ impl PluginEngine {
     }
 }
 
-fn engine_config() -> Config {
+fn engine_config(instances: u32) -> Config {
     let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(POOL_INSTANCES)
-        .total_core_instances(POOL_INSTANCES * 4)
-        .total_memories(POOL_INSTANCES)
-        .total_tables(POOL_INSTANCES * 4)
-        .total_stacks(POOL_INSTANCES)
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * 4)
+        .total_memories(instances)
+        .total_tables(instances * 4)
+        .total_stacks(instances)
         .max_memory_size(MAX_PLUGIN_MEMORY)
         // Keep the first pages of each slot resident and reset them with
         // memset instead of madvise: measured to cut a render call from

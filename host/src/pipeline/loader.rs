@@ -102,14 +102,18 @@ pub struct Loader {
 impl Loader {
     /// A loader with its own engine, caching compiled components in `cache_dir`.
     pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
-        let engine = PluginEngine::new()?;
+        Ok(Self::with_engine(PluginEngine::new()?, cache_dir))
+    }
+
+    /// A loader on `engine` (tests: an engine with a small instance pool).
+    pub fn with_engine(engine: PluginEngine, cache_dir: Option<PathBuf>) -> Self {
         let cache = Arc::new(ComponentCache::new(engine.engine(), cache_dir));
-        Ok(Self {
+        Self {
             engine,
             cache,
             clients: Clients::new(),
             inspect: None,
-        })
+        }
     }
 
     /// The same loader, with the HTTP of every plugin it loads shown (and

@@ -57,6 +57,11 @@ pub enum PluginError {
     /// The component could not be instantiated.
     #[error("plugin could not be instantiated: {0}")]
     Instantiate(String),
+    /// Every pooled instance stayed in use for the whole wait.
+    #[error(
+        "no free plugin instance within {0:?}: more plugin calls are in flight than the instance pool holds"
+    )]
+    Busy(Duration),
 }
 
 impl PluginError {
@@ -72,6 +77,7 @@ impl PluginError {
             Self::MemoryLimit(_) => "memory",
             Self::OutputTooLarge { .. } => "output_too_large",
             Self::Instantiate(_) => "instantiate",
+            Self::Busy(_) => "busy",
         }
     }
 }
@@ -125,6 +131,20 @@ type CallResult<R> =
     Result<wasmtime::Result<Result<R, types::PluginError>>, tokio::time::error::Elapsed>;
 
 impl PluginBase {
+    /// A free instance slot, waiting for one up to the call's time limit.
+    /// Take it before [`Self::store`] so that it is dropped after the store.
+    async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, PluginError> {
+        match self.engine.slot(self.limits.timeout).await {
+            Some(permit) => Ok(permit),
+            None => {
+                let err = PluginError::Busy(self.limits.timeout);
+                crate::metrics::get().plugin_error(&self.name, err.kind());
+                tracing::warn!(plugin = &*self.name, kind = err.kind(), error = %err, "plugin call failed");
+                Err(err)
+            }
+        }
+    }
+
     fn store(&self) -> Store<PluginCtx> {
         let max_memory = (self.limits.memory_mb as usize) << 20;
         let ctx = PluginCtx::new(
@@ -266,6 +286,7 @@ impl RendererPlugin {
     /// Renders `template` with `data_json`.
     pub async fn render(&self, template: &str, data_json: &str) -> Result<String, PluginError> {
         let started = Instant::now();
+        let _slot = self.base.slot().await?;
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
             let instance = self.pre.instantiate_async(&mut store).await?;
@@ -281,6 +302,7 @@ impl RendererPlugin {
     /// Checks that `template` parses.
     pub async fn validate(&self, template: &str) -> Result<(), PluginError> {
         let started = Instant::now();
+        let _slot = self.base.slot().await?;
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
             let instance = self.pre.instantiate_async(&mut store).await?;
@@ -313,6 +335,7 @@ impl TransformerPlugin {
         event: &types::Event,
     ) -> Result<types::TransformOutcome, PluginError> {
         let started = Instant::now();
+        let _slot = self.base.slot().await?;
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
             let instance = self.pre.instantiate_async(&mut store).await?;
@@ -372,6 +395,7 @@ impl ChannelPlugin {
         config_json: &str,
     ) -> Result<types::Receipt, PluginError> {
         let started = Instant::now();
+        let _slot = self.base.slot().await?;
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
             match &self.pre {
@@ -407,6 +431,7 @@ impl ChannelPlugin {
         config_json: &str,
     ) -> Result<(), PluginError> {
         let started = Instant::now();
+        let _slot = self.base.slot().await?;
         let mut store = self.base.store();
         let result = tokio::time::timeout(self.base.budget(), async {
             match &self.pre {
