@@ -123,7 +123,8 @@ async fn serve(config_path: std::path::PathBuf) -> anyhow::Result<()> {
     let gate = state.gate.clone();
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signalled = stopping.clone();
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+    let header_timeout = config.ingest.header_read_timeout;
+    let server = versus::server::listen::serve(listener, app(state), header_timeout, async move {
         shutdown_signal().await;
         signalled.notify_one();
     });
@@ -136,8 +137,7 @@ async fn serve(config_path: std::path::PathBuf) -> anyhow::Result<()> {
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
     tokio::select! {
-        result = std::future::IntoFuture::into_future(server) => {
-            result.context("server error")?;
+        () = server => {
             if tokio::time::timeout(SHUTDOWN_GRACE, gate.wait_idle()).await.is_err() {
                 tracing::warn!(in_flight = gate.in_flight(), "alerts still being processed at shutdown");
             }

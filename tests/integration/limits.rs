@@ -139,3 +139,46 @@ async fn bodies_over_max_body_bytes_get_413() {
     assert!(a.error().contains("alert.max_body_bytes"), "{}", a.text);
     assert!(gw.healthy().await);
 }
+
+/// A client that sends its request head a few bytes at a time (slowloris)
+/// is cut off after `ingest.header_read_timeout`; the gateway serves others
+/// meanwhile. Without the timeout the connection would stay open for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_request_head_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let slack = SlackEmulator::start(Mode::Ok).await;
+    let gw = Gw::start(&slack, "ingest:\n  header_read_timeout: 1s\n", &[]).await;
+    let addr = format!("127.0.0.1:{}", gw.process.port);
+    let mut slow = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let opened = Instant::now();
+    let head =
+        b"POST /api/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+    let mut closed = false;
+    for chunk in head.chunks(4) {
+        if slow.write_all(chunk).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A normal request on another connection is served in the meantime.
+    let a = gw.post("", &[], &alert("served")).await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    if !closed {
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut buf)).await;
+        assert!(
+            read.is_ok(),
+            "the slow connection is still open after {:?}",
+            opened.elapsed()
+        );
+    }
+    assert!(
+        opened.elapsed() >= Duration::from_millis(900),
+        "closed too early"
+    );
+    assert!(gw.healthy().await);
+}

@@ -53,6 +53,7 @@ const KEYS: &[&str] = &[
     "ingest.max_json_depth",
     "ingest.max_alerts",
     "ingest.max_concurrent_requests",
+    "ingest.header_read_timeout",
     "ingest.sources",
     "channels",
 ];

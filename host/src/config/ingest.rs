@@ -2,6 +2,8 @@
 //! and how much one request may carry. Authentication is off until a source
 //! is listed, so upstream configs keep working unchanged.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use super::ConfigError;
@@ -22,6 +24,10 @@ pub const DEFAULT_MAX_ALERTS: usize = 100;
 /// instance per channel while it delivers, so 128 keeps a burst well inside
 /// the plugin instance pool (1000) and memory.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 128;
+
+/// How long a connection may take to send a complete request head, and
+/// stay idle between requests (hyper's own default once a timer is set).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Shortest accepted token or HMAC secret: a shorter one can be guessed.
 pub const MIN_SECRET_LEN: usize = 16;
@@ -49,6 +55,10 @@ pub struct IngestConfig {
     /// Requests processed at once before new ones get 503 + `Retry-After`.
     #[serde(deserialize_with = "lenient::usize")]
     pub max_concurrent_requests: usize,
+    /// A connection that has not sent a complete request head this long
+    /// after opening (or after its last response) is closed. Read at start.
+    #[serde(deserialize_with = "lenient::duration")]
+    pub header_read_timeout: Duration,
 }
 
 impl Default for IngestConfig {
@@ -58,6 +68,7 @@ impl Default for IngestConfig {
             max_json_depth: DEFAULT_MAX_JSON_DEPTH,
             max_alerts: DEFAULT_MAX_ALERTS,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -139,6 +150,12 @@ pub(super) fn validate(ingest: &IngestConfig) -> Result<(), ConfigError> {
             return Err(invalid(key, "must be greater than 0"));
         }
     }
+    if ingest.header_read_timeout.is_zero() {
+        return Err(invalid(
+            "ingest.header_read_timeout",
+            "must be greater than 0 (e.g. 30s)",
+        ));
+    }
     let mut names = std::collections::HashSet::new();
     for (i, source) in ingest.sources.iter().enumerate() {
         let key = |field: &str| format!("ingest.sources[{i}].{field}");
@@ -209,13 +226,17 @@ mod tests {
     #[test]
     fn sources_load_with_secrets_from_the_environment() {
         let c = load(
-            "  max_alerts: 7\n  sources:\n    - name: am\n      token: ${AM_TOKEN}\n      \
+            "  max_alerts: 7\n  header_read_timeout: 5s\n  sources:\n    - name: am\n      token: ${AM_TOKEN}\n      \
              allowed_overrides: [oncall_enable]\n    - name: cw\n      \
              hmac_secret: abcdefghijklmnopqrstuvwxyz\n",
         )
         .expect("valid");
         assert!(c.ingest.auth_required());
         assert_eq!(c.ingest.max_alerts, 7);
+        assert_eq!(
+            c.ingest.header_read_timeout,
+            std::time::Duration::from_secs(5)
+        );
         assert_eq!(c.ingest.sources[0].token.expose(), TOKEN);
         assert_eq!(c.ingest.sources[0].allowed_overrides, ["oncall_enable"]);
         // Debug output (config dumps, panics) never shows a secret.
@@ -280,6 +301,11 @@ mod tests {
                 "greater than 0",
             ),
             ("  max_alerts: many\n", "ingest.max_alerts", "whole number"),
+            (
+                "  header_read_timeout: 0s\n",
+                "ingest.header_read_timeout",
+                "greater than 0",
+            ),
         ];
         for (yaml, key, says) in cases {
             let err = load(yaml).expect_err(yaml);

@@ -234,6 +234,7 @@ const INGEST: Node = Map(&[
     ("max_json_depth", Scalar(Usize)),
     ("max_alerts", Scalar(Usize)),
     ("max_concurrent_requests", Scalar(Usize)),
+    ("header_read_timeout", Scalar(Duration)),
 ]);
 
 /// The whole file.

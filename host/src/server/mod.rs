@@ -7,6 +7,7 @@ mod fuzz;
 mod health;
 mod incidents;
 pub mod limits;
+pub mod listen;
 mod oncall;
 #[cfg(test)]
 mod tests;
