@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use versus::config::PluginsConfig;
 use versus::pipeline::Loader;
+use versus::pipeline::bindings::types::Event;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -58,4 +59,17 @@ pub async fn eventually(timeout: Duration, mut check: impl AsyncFnMut() -> bool)
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     false
+}
+
+/// A firing event with id `id` and an empty JSON object as the payload, for
+/// calling a channel or transform directly.
+pub fn event(id: impl Into<String>) -> Event {
+    Event {
+        id: id.into(),
+        payload: "{}".into(),
+        resolved: false,
+        severity: None,
+        ack_url: None,
+        dedup_key: None,
+    }
 }

@@ -17,14 +17,7 @@ use crate::slack_emulator::{Mode, SlackEmulator};
 const HOLD: Duration = Duration::from_millis(300);
 
 fn event(i: usize) -> Event {
-    Event {
-        id: format!("pool-{i}"),
-        payload: "{}".into(),
-        resolved: false,
-        severity: None,
-        ack_url: None,
-        dedup_key: None,
-    }
+    crate::common::event(format!("pool-{i}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -152,14 +152,7 @@ async fn oversized_output_is_rejected() {
 }
 
 fn event() -> Event {
-    Event {
-        id: "test-1".into(),
-        payload: "{}".into(),
-        resolved: false,
-        severity: None,
-        ack_url: None,
-        dedup_key: None,
-    }
+    crate::common::event("test-1")
 }
 
 /// A local server: `/ok` answers, `/away` redirects to a host that is not allowed.

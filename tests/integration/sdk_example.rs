@@ -16,14 +16,7 @@ use crate::gateway::Process;
 const HOOK: &str = "/api/webhooks/1/tok";
 
 fn event() -> Event {
-    Event {
-        id: "inc-1".into(),
-        payload: json!({"status": "firing"}).to_string(),
-        resolved: false,
-        severity: None,
-        ack_url: None,
-        dedup_key: None,
-    }
+    crate::common::event("inc-1")
 }
 
 fn config(emu: &ChatEmulator) -> String {

@@ -245,14 +245,7 @@ fn a_renderer_configured_as_a_channel_is_rejected_naming_the_missing_export() {
 }
 
 fn event(i: usize) -> Event {
-    Event {
-        id: format!("bench-{i}"),
-        payload: "{}".into(),
-        resolved: false,
-        severity: None,
-        ack_url: None,
-        dedup_key: None,
-    }
+    crate::common::event(format!("bench-{i}"))
 }
 
 /// Many deliveries in a row through each guest language, each in a fresh
