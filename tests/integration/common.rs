@@ -24,6 +24,14 @@ pub fn built_plugin(name: &str) -> PathBuf {
     Path::new(env!("VERSUS_PLUGIN_OUT_DIR")).join(format!("{name}.wasm"))
 }
 
+/// `<dir>/plugins` holding `file` as `<name>.wasm`, for `plugins.dir`.
+pub fn plugin_dir_with(dir: &Path, file: &Path, name: &str) -> PathBuf {
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).expect("mkdir plugins");
+    std::fs::copy(file, plugins.join(format!("{name}.wasm"))).expect("copy the plugin");
+    plugins
+}
+
 /// Runs the `versus` binary with `args`, with its cache in `cache`.
 pub fn versus(args: &[&str], cache: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_versus"))

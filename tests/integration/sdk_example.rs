@@ -10,7 +10,7 @@ use versus::pipeline::PluginError;
 use versus::pipeline::bindings::types::{Event, StatusChange};
 
 use crate::chat_emulator::{ChatEmulator, Mode};
-use crate::common::{built_plugin, loader, plugins_allowing};
+use crate::common::{built_plugin, loader, plugin_dir_with, plugins_allowing};
 use crate::gateway::Process;
 
 const HOOK: &str = "/api/webhooks/1/tok";
@@ -27,13 +27,11 @@ fn config(emu: &ChatEmulator) -> String {
 async fn the_gateway_delivers_through_the_example_channel() {
     let emu = ChatEmulator::start(Mode::Ok(r#"{"id": "1234567890"}"#)).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let plugins = dir.path().join("plugins");
-    std::fs::create_dir_all(&plugins).expect("mkdir");
-    std::fs::copy(
-        built_plugin("discord_example"),
-        plugins.join("discord_example.wasm"),
-    )
-    .expect("copy the plugin");
+    let plugins = plugin_dir_with(
+        dir.path(),
+        &built_plugin("discord_example"),
+        "discord_example",
+    );
     let tmpl = dir.path().join("msg.tmpl");
     std::fs::write(&tmpl, "{{ .name }} is {{ .status }}").expect("template");
     let yaml = format!(

@@ -79,14 +79,10 @@ impl PluginEngine {
     /// beyond the pool queues instead of failing to instantiate. Hold the
     /// permit until the call's `Store` is dropped.
     pub async fn slot(&self, wait: Duration) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        let slots = self.inner.slots.clone();
-        match slots.clone().try_acquire_owned() {
-            Ok(permit) => Some(permit),
-            Err(_) => tokio::time::timeout(wait, slots.acquire_owned())
-                .await
-                .ok()?
-                .ok(),
-        }
+        // A free permit is taken at once: `timeout` polls the acquire before
+        // its timer.
+        let acquire = self.inner.slots.clone().acquire_owned();
+        tokio::time::timeout(wait, acquire).await.ok()?.ok()
     }
 
     /// Marks a plugin call as running until the guard is dropped: the epoch

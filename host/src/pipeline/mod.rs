@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod cache;
 pub mod ctx;
 pub mod engine;
+pub mod error;
 pub mod inspect;
 pub mod loader;
 pub mod outbound;

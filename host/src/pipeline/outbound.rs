@@ -221,8 +221,7 @@ impl HttpPolicy {
         };
         inspect.show_request(&req);
         let result = match &inspect.dry_run {
-            Some(answer) => Url::parse(&req.url)
-                .map_err(|e| http::Error::InvalidRequest(format!("bad url: {e}")))
+            Some(answer) => parse_url(&req.url)
                 .and_then(|url| self.admit(&url))
                 .map(|()| answer.response()),
             None => self.send_timed(req).await,
@@ -257,8 +256,7 @@ impl HttpPolicy {
     }
 
     async fn send_following(&self, req: http::Request) -> Result<http::Response, http::Error> {
-        let mut url = Url::parse(&req.url)
-            .map_err(|e| http::Error::InvalidRequest(format!("bad url: {e}")))?;
+        let mut url = parse_url(&req.url)?;
         let mut method = Method::from_bytes(req.method.as_bytes())
             .map_err(|_| http::Error::InvalidRequest("bad method".into()))?;
         let mut body = Some(req.body);
@@ -323,6 +321,10 @@ impl HttpPolicy {
             body,
         })
     }
+}
+
+fn parse_url(url: &str) -> Result<Url, http::Error> {
+    Url::parse(url).map_err(|e| http::Error::InvalidRequest(format!("bad url: {e}")))
 }
 
 fn redirect_target(base: &Url, resp: &reqwest::Response) -> Option<Url> {

@@ -11,7 +11,7 @@ use versus::pipeline::{Loader, PluginError};
 
 use super::build::{polyglot_plugin, shared_cache_dir};
 use super::receiver::Receiver;
-use crate::common::{built_plugin, plugins_allowing, versus};
+use crate::common::{built_plugin, plugin_dir_with, plugins_allowing, versus};
 use crate::gateway::Process;
 
 const TOKEN: &str = "123:abc";
@@ -211,13 +211,7 @@ fn assert_loaded_from_cache(log: &str) {
 #[test]
 fn a_renderer_configured_as_a_channel_is_rejected_naming_the_missing_export() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let plugins = dir.path().join("plugins");
-    std::fs::create_dir_all(&plugins).expect("mkdir");
-    std::fs::copy(
-        built_plugin("gotemplate"),
-        plugins.join("not_a_channel.wasm"),
-    )
-    .expect("copy");
+    let plugins = plugin_dir_with(dir.path(), &built_plugin("gotemplate"), "not_a_channel");
     std::fs::write(dir.path().join("msg.tmpl"), "{{ .name }}").expect("tmpl");
     let config = dir.path().join("config.yaml");
     std::fs::write(
