@@ -3,6 +3,7 @@
 //! complete, immutable set of plugins and templates; reload builds a new one
 //! and swaps it in.
 
+pub mod allow_list;
 pub mod bindings;
 pub mod builtin;
 pub mod cache;
