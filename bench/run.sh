@@ -14,6 +14,9 @@
 #   CONCURRENCY="1 16 64"
 #   LOADGEN_THREADS=1  runtime threads of the load generator
 #   SKIP_BUILD=1       use the binaries already in target/release
+#   CALLS_PER_INSTANCE=1000
+#                      the gateway's plugins.defaults.calls_per_instance
+#                      (1: a fresh instance for every plugin call)
 #   NO_DOCS=1          print the section instead of writing docs/BENCHMARKS.md
 #   BENCH_DOC=path     write to another Markdown file
 #   BENCH_LINES=path   also append `BENCH key value unit` lines (bench/suite.sh)
@@ -156,6 +159,8 @@ alert:
     enable: false
 plugins:
   cache_dir: "$TMP/cache"
+  defaults:
+    calls_per_instance: ${CALLS_PER_INSTANCE:-1000}
 EOF
 
 log "starting versus on port $VERSUS_PORT"

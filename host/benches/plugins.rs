@@ -1,6 +1,8 @@
 //! Per-call cost of the transform and the Slack channel: the built-in
 //! `alertmanager` and `slack` components called the way the pipeline calls
-//! them (fresh instance per call), against the same crates called natively.
+//! them (a reused instance, the default `calls_per_instance`), against the
+//! same crates called natively. Neither guest keeps anything between calls,
+//! so both sides do the same work on every call.
 //!
 //! - transform: the critical Alertmanager payload; native is
 //!   `alertmanager::inspect` plus setting the event's fields, the guest's

@@ -1,6 +1,10 @@
 //! Renderer benchmark: the seed Slack template with the critical Alertmanager
-//! payload, rendered natively and through the Wasm plugin (fresh instance
-//! per call), plus compile, cache-load and reload latency.
+//! payload, rendered natively and through the Wasm plugin, plus compile,
+//! cache-load and reload latency. Two pairs are compared like for like:
+//! - a fresh instance per call (`calls_per_instance: 1`), which parses the
+//!   template every time, against a native parse + render;
+//! - a reused instance (the default), which keeps the parsed template,
+//!   against a native render of a template parsed once.
 //!
 //! Run with `cargo bench -p versus --bench render`; prints a Markdown table.
 
@@ -40,6 +44,17 @@ fn us(d: Duration) -> f64 {
 fn p99(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() * 99 / 100]
+}
+
+/// Times [`ITERS`] sequential calls of `call`.
+async fn time_calls<F: Future>(mut call: impl FnMut() -> F) -> Vec<Duration> {
+    let mut v = Vec::with_capacity(ITERS);
+    for _ in 0..ITERS {
+        let t = Instant::now();
+        std::hint::black_box(call().await);
+        v.push(t.elapsed());
+    }
+    v
 }
 
 fn main() -> anyhow::Result<()> {
@@ -95,44 +110,46 @@ fn main() -> anyhow::Result<()> {
         format!("{:.1?}", t.elapsed()),
     ));
 
-    // Wasm, sequential: fresh Store + instance per call.
-    let wasm = rt.block_on(async {
-        let mut v = Vec::with_capacity(ITERS);
-        for _ in 0..ITERS {
-            let t = Instant::now();
-            let out = renderer.render(&template, &data).await;
-            v.push(t.elapsed());
-            std::hint::black_box(out.ok());
-        }
-        v
-    });
+    // Wasm, sequential: a fresh instance per call, then a reused one.
+    let mut fresh_plugins = plugins.clone();
+    fresh_plugins.defaults.calls_per_instance = 1;
+    let fresh = rt.block_on(loader.renderer(&fresh_plugins, "gotemplate", None))?;
+    let wasm = rt.block_on(time_calls(|| fresh.render(&template, &data)));
     let wasm_med = median(wasm.clone());
+    let reused = rt.block_on(time_calls(|| renderer.render(&template, &data)));
+    let reused_med = median(reused.clone());
 
-    // The sandbox's own cost: a fresh Store + instance of a trivial renderer
-    // (the test plugin's echo), a call with two bytes of data, drop.
+    // The sandbox's own cost: a trivial renderer (the test plugin's echo)
+    // called with two bytes of data, in a fresh instance and in a reused one.
     let echo_file = Path::new(env!("VERSUS_PLUGIN_OUT_DIR")).join("test_renderer.wasm");
+    let echo_fresh =
+        rt.block_on(loader.renderer(&fresh_plugins, "test_renderer", Some(&echo_file)))?;
     let echo = rt.block_on(loader.renderer(&plugins, "test_renderer", Some(&echo_file)))?;
-    let empty = rt.block_on(async {
-        let mut v = Vec::with_capacity(ITERS);
-        for _ in 0..ITERS {
-            let t = Instant::now();
-            std::hint::black_box(echo.render("echo", "{}").await.ok());
-            v.push(t.elapsed());
-        }
-        v
-    });
+    let empty_fresh = median(rt.block_on(time_calls(|| echo_fresh.render("echo", "{}"))));
+    let empty = median(rt.block_on(time_calls(|| echo.render("echo", "{}"))));
     rows.push((
-        "wasm empty call (instantiate + trivial call + drop), median".into(),
-        format!("{:.1?}", median(empty)),
+        "wasm empty call, fresh instance (instantiate + call + drop) / reused, median".into(),
+        format!("{empty_fresh:.1?} / {empty:.1?}"),
     ));
     rows.push((
-        "wasm render (instantiate + render + drop), median".into(),
+        "wasm render, fresh instance (instantiate + parse + render + drop), median".into(),
         format!("{wasm_med:.1?}"),
     ));
-    rows.push(("wasm render, p99".into(), format!("{:.1?}", p99(wasm))));
     rows.push((
-        "wasm / native (median)".into(),
+        "wasm render, fresh instance, p99".into(),
+        format!("{:.1?}", p99(wasm)),
+    ));
+    rows.push((
+        "wasm fresh / native parse + render (median)".into(),
         format!("{:.2}x", wasm_med.as_secs_f64() / native_med.as_secs_f64()),
+    ));
+    rows.push((
+        "wasm render, reused instance (template kept parsed), median / p99".into(),
+        format!("{reused_med:.1?} / {:.1?}", p99(reused)),
+    ));
+    rows.push((
+        "wasm reused / native render of a parsed template (median)".into(),
+        format!("{:.2}x", reused_med.as_secs_f64() / exec.as_secs_f64()),
     ));
 
     // Throughput: as many concurrent callers as cores, for two seconds.
@@ -160,7 +177,7 @@ fn main() -> anyhow::Result<()> {
         sum
     });
     rows.push((
-        "wasm renders/s (2 tasks, 2 workers)".into(),
+        "wasm renders/s, reused instances (2 tasks, 2 workers)".into(),
         format!("{:.0}", total as f64 / window.as_secs_f64()),
     ));
 
@@ -172,6 +189,15 @@ fn main() -> anyhow::Result<()> {
         format!(
             "BENCH render_ratio {:.2} x",
             wasm_med.as_secs_f64() / native_med.as_secs_f64()
+        ),
+        format!("BENCH render_native_exec_median_us {:.1} us", us(exec)),
+        format!(
+            "BENCH render_wasm_reused_median_us {:.1} us",
+            us(reused_med)
+        ),
+        format!(
+            "BENCH render_reused_ratio {:.2} x",
+            reused_med.as_secs_f64() / exec.as_secs_f64()
         ),
         format!(
             "BENCH renders_per_s {:.0} renders/s",

@@ -41,3 +41,4 @@ mod smtp_server;
 mod ssm_emulator;
 mod ssrf;
 mod telegram;
+mod warm;

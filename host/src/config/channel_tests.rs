@@ -121,17 +121,17 @@ oncall:
 #[test]
 fn limits_merge_overrides() {
     let cfg = Config::parse(
-        "plugins:\n  overrides:\n    slack:\n      timeout: 30s\n      allowed_hosts: ['https://slack.com']\n",
+        "plugins:\n  overrides:\n    slack:\n      timeout: 30s\n      allowed_hosts: ['https://slack.com']\n      calls_per_instance: 1\n",
         Path::new("t.yaml"),
     )
     .expect("parses");
     let l = cfg.plugins.limits_for("slack");
     assert_eq!(l.timeout, Duration::from_secs(30));
     assert_eq!(l.allowed_hosts, vec!["https://slack.com".to_string()]);
-    assert_eq!(
-        cfg.plugins.limits_for("other").timeout,
-        Duration::from_secs(10)
-    );
+    assert_eq!(l.calls_per_instance, 1);
+    let other = cfg.plugins.limits_for("other");
+    assert_eq!(other.timeout, Duration::from_secs(10));
+    assert_eq!(other.calls_per_instance, 1000);
 }
 
 #[test]

@@ -151,6 +151,11 @@ fn error_messages_match_the_golden_file() {
             "plugins:\n  overrides:\n    slack:\n      memory_mb: 0\n",
             &[],
         ),
+        (
+            "override-zero-calls-per-instance",
+            "plugins:\n  overrides:\n    slack:\n      calls_per_instance: 0\n",
+            &[],
+        ),
         ("channel-empty-entry", "channels:\n  - ~\n", &[]),
         (
             "channel-missing-name",

@@ -50,6 +50,7 @@ const KEYS: &[&str] = &[
     "plugins.defaults.allowed_hosts",
     "plugins.overrides.slack.http_timeout",
     "plugins.defaults.allow_private_networks",
+    "plugins.defaults.calls_per_instance",
     "ingest.max_json_depth",
     "ingest.max_alerts",
     "ingest.max_concurrent_requests",

@@ -79,6 +79,11 @@ pub struct PluginLimits {
     /// exact IP address may be private.
     #[serde(deserialize_with = "lenient::bool")]
     pub allow_private_networks: bool,
+    /// Calls one instance serves before it is replaced by a fresh one. An
+    /// instance is dropped sooner if a call traps, times out or hits the
+    /// memory cap. 1 gives every call a fresh instance.
+    #[serde(deserialize_with = "lenient::u32")]
+    pub calls_per_instance: u32,
 }
 
 impl Default for PluginLimits {
@@ -95,6 +100,10 @@ impl Default for PluginLimits {
             http_timeout: Duration::from_secs(10),
             http_max_body_bytes: 1024 * 1024,
             allow_private_networks: false,
+            // Reuse saves the instantiation and memory reset that cost more
+            // than a typical call; replacing instances now and then bounds
+            // what a slowly leaking plugin can pile up.
+            calls_per_instance: 1000,
         }
     }
 }
@@ -124,6 +133,9 @@ pub struct PluginOverride {
     /// See [`PluginLimits::allow_private_networks`].
     #[serde(deserialize_with = "lenient::opt_bool")]
     pub allow_private_networks: Option<bool>,
+    /// See [`PluginLimits::calls_per_instance`].
+    #[serde(deserialize_with = "lenient::opt_u32")]
+    pub calls_per_instance: Option<u32>,
 }
 
 impl PluginOverride {
@@ -142,6 +154,7 @@ impl PluginOverride {
         limits.allow_private_networks = self
             .allow_private_networks
             .unwrap_or(limits.allow_private_networks);
+        limits.calls_per_instance = self.calls_per_instance.unwrap_or(limits.calls_per_instance);
     }
 }
 

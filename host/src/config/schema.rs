@@ -55,6 +55,7 @@ const LIMITS: &[(&str, Node)] = &[
     ("http_timeout", Scalar(Duration)),
     ("http_max_body_bytes", Scalar(Usize)),
     ("allow_private_networks", Scalar(Bool)),
+    ("calls_per_instance", Scalar(U32)),
 ];
 
 const SLACK: Node = Map(&[

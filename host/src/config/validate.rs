@@ -301,6 +301,12 @@ fn limits_positive(key: &str, limits: &PluginLimits) -> Result<(), ConfigError> 
             "memory_mb and timeout must be greater than zero",
         ));
     }
+    if limits.calls_per_instance == 0 {
+        return Err(invalid(
+            &format!("{key}.calls_per_instance"),
+            "must be at least 1; 1 gives every call a fresh instance",
+        ));
+    }
     Ok(())
 }
 

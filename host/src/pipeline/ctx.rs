@@ -8,35 +8,32 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{log, types};
-use super::engine::Busy;
 use super::outbound::HttpPolicy;
 use super::smtp::SmtpSender;
 
-/// Per-call store state. A fresh one is built for every call.
+/// The state of one instance's `Store`. It lives as long as the instance:
+/// one call, or several when the plugin's instances are reused.
 pub struct PluginCtx {
     /// Plugin name, for logs.
     pub plugin: Arc<str>,
     /// WASI p2 with nothing granted: no preopens, no env, no sockets.
     wasi: WasiCtx,
     table: ResourceTable,
-    /// Memory cap for this call.
+    /// Memory cap for this instance.
     pub limiter: MemoryCap,
     /// What the plugin may reach over HTTP.
     pub http: Arc<HttpPolicy>,
     /// The SMTP server it may send through (the email channel only).
     pub smtp: Option<Arc<SmtpSender>>,
-    /// Keeps the epoch ticking while this call's store lives.
-    _busy: Busy,
 }
 
 impl PluginCtx {
-    /// A context for one call of `plugin`.
+    /// A context for one instance of `plugin`.
     pub fn new(
         plugin: Arc<str>,
         max_memory: usize,
         http: Arc<HttpPolicy>,
         smtp: Option<Arc<SmtpSender>>,
-        busy: Busy,
     ) -> Self {
         Self {
             plugin,
@@ -48,7 +45,6 @@ impl PluginCtx {
             limiter: MemoryCap::new(max_memory),
             http,
             smtp,
-            _busy: busy,
         }
     }
 }
@@ -66,13 +62,19 @@ impl WasiView for PluginCtx {
 /// trap that follows an allocation failure is reported as a memory limit.
 pub struct MemoryCap {
     max: usize,
-    /// Set when a growth request was refused.
+    /// Set when a growth request was refused; cleared before each call.
     pub hit: bool,
+    /// The linear memory's size in bytes, as last granted.
+    pub size: usize,
 }
 
 impl MemoryCap {
     fn new(max: usize) -> Self {
-        Self { max, hit: false }
+        Self {
+            max,
+            hit: false,
+            size: 0,
+        }
     }
 }
 
@@ -84,7 +86,9 @@ impl ResourceLimiter for MemoryCap {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let ok = desired <= self.max;
-        if !ok {
+        if ok {
+            self.size = desired;
+        } else {
             self.hit = true;
         }
         Ok(ok)

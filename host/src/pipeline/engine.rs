@@ -29,6 +29,10 @@ pub const MAX_PLUGIN_MEMORY: usize = 512 << 20;
 /// call beyond it waits for a free slot (see [`PluginEngine::slot`]).
 const POOL_INSTANCES: u32 = 1000;
 
+/// Instances kept warm between calls, engine-wide, on top of the in-flight
+/// ones (see `warm`). Each plugin keeps at most `warm::IDLE_PER_PLUGIN`.
+const IDLE_INSTANCES: u32 = 256;
+
 /// A configured engine plus the linkers built from it. Cheap to clone.
 #[derive(Clone)]
 pub struct PluginEngine {
@@ -38,8 +42,10 @@ pub struct PluginEngine {
 struct Inner {
     engine: Engine,
     ticker: Arc<Ticker>,
-    /// One permit per pooled instance slot.
+    /// One permit per instance in a call.
     slots: Arc<tokio::sync::Semaphore>,
+    /// Instances kept warm between calls, engine-wide.
+    idle: Arc<AtomicUsize>,
     renderer: Linker<PluginCtx>,
     transformer: Linker<PluginCtx>,
     channel: Linker<PluginCtx>,
@@ -55,12 +61,13 @@ impl PluginEngine {
     /// [`Self::new`] with room for `instances` live plugin instances
     /// (tests use a small pool to show that calls queue for a slot).
     pub fn with_instances(instances: u32) -> anyhow::Result<Self> {
-        let engine = Engine::new(&engine_config(instances))?;
+        let engine = Engine::new(&engine_config(instances + IDLE_INSTANCES))?;
         let ticker = start_ticker(&engine);
         Ok(Self {
             inner: Arc::new(Inner {
                 ticker,
                 slots: Arc::new(tokio::sync::Semaphore::new(instances as usize)),
+                idle: Arc::new(AtomicUsize::new(0)),
                 renderer: renderer_linker(&engine)?,
                 transformer: transformer_linker(&engine)?,
                 channel: channel_linker(&engine)?,
@@ -83,6 +90,17 @@ impl PluginEngine {
         // its timer.
         let acquire = self.inner.slots.clone().acquire_owned();
         tokio::time::timeout(wait, acquire).await.ok()?.ok()
+    }
+
+    /// Room for one more warm instance, if the engine-wide cap allows it.
+    /// The instance keeps the token while it waits for its next call.
+    pub fn idle_token(&self) -> Option<IdleToken> {
+        let idle = &self.inner.idle;
+        idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < IDLE_INSTANCES as usize).then_some(n + 1)
+        })
+        .ok()?;
+        Some(IdleToken(idle.clone()))
     }
 
     /// Marks a plugin call as running until the guard is dropped: the epoch
@@ -154,6 +172,16 @@ fn engine_config(instances: u32) -> Config {
 struct Ticker {
     active: AtomicUsize,
     thread: OnceLock<Thread>,
+}
+
+/// One warm instance's place under the engine-wide cap; see
+/// [`PluginEngine::idle_token`].
+pub struct IdleToken(Arc<AtomicUsize>);
+
+impl Drop for IdleToken {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// One running plugin call; see [`PluginEngine::busy`].

@@ -17,6 +17,7 @@ pub mod plugin;
 pub mod reload;
 pub mod smtp;
 pub mod ssrf;
+pub mod warm;
 
 use std::path::PathBuf;
 use std::sync::Arc;

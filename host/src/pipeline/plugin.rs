@@ -1,7 +1,9 @@
-//! Loaded plugins, one type per world, and the sandboxed call path: a fresh
-//! `Store` per call from a cached `*Pre`, a memory cap, a wall-clock
-//! deadline and an output cap. Whatever the guest does, the caller gets a
-//! `PluginError` for that call and the next call starts clean.
+//! Loaded plugins, one type per world, and the sandboxed call path: an
+//! instance from the plugin's warm pool or a fresh one from its cached
+//! `*Pre`, a memory cap, a wall-clock deadline and an output cap. Whatever
+//! the guest does, the caller gets a `PluginError` for that call, and an
+//! instance that trapped, timed out or hit its memory cap is dropped, so
+//! the next call starts on a fresh one (see `warm`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,11 +12,15 @@ use tracing::Instrument;
 use wasmtime::component::Component;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
-use super::bindings::{ChannelPre, EmailChannelPre, RendererPre, TransformerPre, types};
+use super::bindings::{
+    Channel, ChannelPre, EmailChannel, EmailChannelPre, Renderer, RendererPre, Transformer,
+    TransformerPre, types,
+};
 use super::ctx::PluginCtx;
-use super::engine::PluginEngine;
+use super::engine::{Busy, PluginEngine};
 use super::outbound::HttpPolicy;
 use super::smtp::SmtpSender;
+use super::warm::{Instance, Warm};
 use crate::config::PluginLimits;
 
 pub use super::error::PluginError;
@@ -53,9 +59,77 @@ pub struct PluginBase {
 type CallResult<R> =
     Result<wasmtime::Result<Result<R, types::PluginError>>, tokio::time::error::Elapsed>;
 
+/// An instance lent to one call. Fields drop in order: the store before
+/// the epoch guard and the slot.
+struct Lease<I> {
+    instance: Instance<I>,
+    _busy: Busy,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Whether a call ended normally, with a value or a plugin error.
+fn ended<R>(result: &CallResult<R>) -> bool {
+    matches!(result, Ok(Ok(_)))
+}
+
+/// One call of `$plugin` (a plugin type with `base`, `warm` and an
+/// `instantiate` method): leases an instance, instantiates it if it is new,
+/// evaluates `$call` with the instance as `$i` and its store as `$store`
+/// within the call's budget, then reports the result and releases the
+/// instance. Evaluates to the call's `Result<_, PluginError>`.
+macro_rules! call {
+    ($plugin:ident, $op:literal, |$i:ident, $store:ident| $call:expr) => {{
+        let started = Instant::now();
+        let mut lease = $plugin.base.lease(&$plugin.warm).await?;
+        let Instance {
+            store: $store,
+            bound,
+            ..
+        } = &mut lease.instance;
+        let result = tokio::time::timeout($plugin.base.budget(), async {
+            let $i = match bound.take() {
+                Some(i) => i,
+                None => $plugin.instantiate($store).await?,
+            };
+            let result = $call;
+            *bound = Some($i);
+            result
+        })
+        .instrument($plugin.base.span($op))
+        .await;
+        let ended = ended(&result);
+        let value = $plugin.base.finish($op, started, result, $store);
+        $plugin.base.release(&$plugin.warm, lease, ended);
+        value
+    }};
+}
+
 impl PluginBase {
+    /// An instance for one call: a parked one, or a new store. Waits for a
+    /// free slot first, up to the call's time limit.
+    async fn lease<I>(&self, warm: &Warm<I>) -> Result<Lease<I>, PluginError> {
+        let slot = self.slot().await?;
+        let busy = self.engine.busy();
+        let mut instance = warm.take().unwrap_or_else(|| Instance::new(self.store()));
+        self.arm(&mut instance.store);
+        Ok(Lease {
+            instance,
+            _busy: busy,
+            _slot: slot,
+        })
+    }
+
+    /// Ends a call: parks its instance for the next one when it ended
+    /// normally and may serve again, drops it otherwise.
+    fn release<I>(&self, warm: &Warm<I>, lease: Lease<I>, ended: bool) {
+        let mut instance = lease.instance;
+        instance.calls += 1;
+        if instance.reusable(ended, self.limits.calls_per_instance) {
+            warm.park(instance, self.engine.idle_token());
+        }
+    }
+
     /// A free instance slot, waiting for one up to the call's time limit.
-    /// Take it before [`Self::store`] so that it is dropped after the store.
     async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, PluginError> {
         match self.engine.slot(self.limits.timeout).await {
             Some(permit) => Ok(permit),
@@ -75,10 +149,16 @@ impl PluginBase {
             max_memory,
             self.http.clone(),
             self.smtp.clone(),
-            self.engine.busy(),
         );
         let mut store = Store::new(self.engine.engine(), ctx);
         store.limiter(|c| &mut c.limiter);
+        store
+    }
+
+    /// Sets up `store` for one call: a fresh wall-clock deadline and a
+    /// cleared memory-limit flag.
+    fn arm(&self, store: &mut Store<PluginCtx>) {
+        store.data_mut().limiter.hit = false;
         // Yield to tokio at every epoch tick, so a busy guest never holds a
         // worker thread for long, and trap once the wall-clock budget is gone.
         let deadline = Instant::now() + self.limits.timeout;
@@ -90,7 +170,6 @@ impl PluginBase {
                 Ok(UpdateDeadline::Yield(1))
             }
         });
-        store
     }
 
     /// The span of one call: its log lines carry the plugin and stage.
@@ -195,6 +274,7 @@ pub struct RendererPlugin {
     /// Shared plugin data.
     pub base: PluginBase,
     pre: RendererPre<PluginCtx>,
+    warm: Warm<Renderer>,
 }
 
 impl RendererPlugin {
@@ -203,37 +283,36 @@ impl RendererPlugin {
     pub fn new(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
         let (base, component) = parts.into_base(engine);
         let pre = RendererPre::new(engine.renderer_linker().instantiate_pre(&component)?)?;
-        Ok(Self { base, pre })
+        Ok(Self {
+            base,
+            pre,
+            warm: Warm::default(),
+        })
+    }
+
+    async fn instantiate(&self, store: &mut Store<PluginCtx>) -> wasmtime::Result<Renderer> {
+        self.pre.instantiate_async(store).await
     }
 
     /// Renders `template` with `data_json`.
     pub async fn render(&self, template: &str, data_json: &str) -> Result<String, PluginError> {
-        let started = Instant::now();
-        let _slot = self.base.slot().await?;
-        let mut store = self.base.store();
-        let result = tokio::time::timeout(self.base.budget(), async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            instance.call_render(&mut store, template, data_json).await
-        })
-        .instrument(self.base.span("render"))
-        .await;
-        let text = self.base.finish("render", started, result, &store)?;
+        let text = call!(self, "render", |r, store| {
+            r.call_render(&mut *store, template, data_json).await
+        })?;
         self.base.check_output(text.len())?;
         Ok(text)
     }
 
     /// Checks that `template` parses.
     pub async fn validate(&self, template: &str) -> Result<(), PluginError> {
-        let started = Instant::now();
-        let _slot = self.base.slot().await?;
-        let mut store = self.base.store();
-        let result = tokio::time::timeout(self.base.budget(), async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            instance.call_validate(&mut store, template).await
+        call!(self, "validate", |r, store| {
+            r.call_validate(&mut *store, template).await
         })
-        .instrument(self.base.span("validate"))
-        .await;
-        self.base.finish("validate", started, result, &store)
+    }
+
+    /// Instances parked for the next call.
+    pub fn parked(&self) -> usize {
+        self.warm.parked()
     }
 }
 
@@ -242,6 +321,7 @@ pub struct TransformerPlugin {
     /// Shared plugin data.
     pub base: PluginBase,
     pre: TransformerPre<PluginCtx>,
+    warm: Warm<Transformer>,
 }
 
 impl TransformerPlugin {
@@ -249,7 +329,15 @@ impl TransformerPlugin {
     pub fn new(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
         let (base, component) = parts.into_base(engine);
         let pre = TransformerPre::new(engine.transformer_linker().instantiate_pre(&component)?)?;
-        Ok(Self { base, pre })
+        Ok(Self {
+            base,
+            pre,
+            warm: Warm::default(),
+        })
+    }
+
+    async fn instantiate(&self, store: &mut Store<PluginCtx>) -> wasmtime::Result<Transformer> {
+        self.pre.instantiate_async(store).await
     }
 
     /// Runs the transform on `event`.
@@ -257,16 +345,9 @@ impl TransformerPlugin {
         &self,
         event: &types::Event,
     ) -> Result<types::TransformOutcome, PluginError> {
-        let started = Instant::now();
-        let _slot = self.base.slot().await?;
-        let mut store = self.base.store();
-        let result = tokio::time::timeout(self.base.budget(), async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            instance.call_transform(&mut store, event).await
-        })
-        .instrument(self.base.span("transform"))
-        .await;
-        let outcome = self.base.finish("transform", started, result, &store)?;
+        let outcome = call!(self, "transform", |t, store| {
+            t.call_transform(&mut *store, event).await
+        })?;
         if let types::TransformOutcome::Keep(e) = &outcome {
             self.base.check_output(e.payload.len())?;
         }
@@ -280,6 +361,7 @@ pub struct ChannelPlugin {
     /// Shared plugin data.
     pub base: PluginBase,
     pre: ChannelWorld,
+    warm: Warm<ChannelInstance>,
 }
 
 /// The world a channel plugin was linked against.
@@ -288,15 +370,18 @@ enum ChannelWorld {
     Email(EmailChannelPre<PluginCtx>),
 }
 
+/// An instantiated channel of either world.
+enum ChannelInstance {
+    Chat(Channel),
+    Email(EmailChannel),
+}
+
 impl ChannelPlugin {
     /// Links `parts` against the channel world.
     pub fn new(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
         let (base, component) = parts.into_base(engine);
         let pre = ChannelPre::new(engine.channel_linker().instantiate_pre(&component)?)?;
-        Ok(Self {
-            base,
-            pre: ChannelWorld::Chat(pre),
-        })
+        Ok(Self::with_world(base, ChannelWorld::Chat(pre)))
     }
 
     /// Links `parts` against `versus:mail/email-channel`, which adds the
@@ -304,9 +389,21 @@ impl ChannelPlugin {
     pub fn new_email(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
         let (base, component) = parts.into_base(engine);
         let pre = EmailChannelPre::new(engine.email_channel_linker().instantiate_pre(&component)?)?;
-        Ok(Self {
+        Ok(Self::with_world(base, ChannelWorld::Email(pre)))
+    }
+
+    fn with_world(base: PluginBase, pre: ChannelWorld) -> Self {
+        Self {
             base,
-            pre: ChannelWorld::Email(pre),
+            pre,
+            warm: Warm::default(),
+        }
+    }
+
+    async fn instantiate(&self, store: &mut Store<PluginCtx>) -> wasmtime::Result<ChannelInstance> {
+        Ok(match &self.pre {
+            ChannelWorld::Chat(pre) => ChannelInstance::Chat(pre.instantiate_async(store).await?),
+            ChannelWorld::Email(pre) => ChannelInstance::Email(pre.instantiate_async(store).await?),
         })
     }
 
@@ -317,28 +414,14 @@ impl ChannelPlugin {
         event: &types::Event,
         config_json: &str,
     ) -> Result<types::Receipt, PluginError> {
-        let started = Instant::now();
-        let _slot = self.base.slot().await?;
-        let mut store = self.base.store();
-        let result = tokio::time::timeout(self.base.budget(), async {
-            match &self.pre {
-                ChannelWorld::Chat(pre) => {
-                    let instance = pre.instantiate_async(&mut store).await?;
-                    instance
-                        .call_deliver(&mut store, message, event, config_json)
-                        .await
-                }
-                ChannelWorld::Email(pre) => {
-                    let instance = pre.instantiate_async(&mut store).await?;
-                    instance
-                        .call_deliver(&mut store, message, event, config_json)
-                        .await
-                }
-            }
-        })
-        .instrument(self.base.span("deliver"))
-        .await;
-        let receipt = self.base.finish("deliver", started, result, &store)?;
+        let receipt = call!(self, "deliver", |c, store| match &c {
+            ChannelInstance::Chat(c) =>
+                c.call_deliver(&mut *store, message, event, config_json)
+                    .await,
+            ChannelInstance::Email(c) =>
+                c.call_deliver(&mut *store, message, event, config_json)
+                    .await,
+        })?;
         self.base
             .check_output(receipt.destination.len() + receipt.message_id.len())?;
         Ok(receipt)
@@ -353,27 +436,15 @@ impl ChannelPlugin {
         event: &types::Event,
         config_json: &str,
     ) -> Result<(), PluginError> {
-        let started = Instant::now();
-        let _slot = self.base.slot().await?;
-        let mut store = self.base.store();
-        let result = tokio::time::timeout(self.base.budget(), async {
-            match &self.pre {
-                ChannelWorld::Chat(pre) => {
-                    let instance = pre.instantiate_async(&mut store).await?;
-                    instance
-                        .call_update(&mut store, receipt, change, message, event, config_json)
-                        .await
-                }
-                ChannelWorld::Email(pre) => {
-                    let instance = pre.instantiate_async(&mut store).await?;
-                    instance
-                        .call_update(&mut store, receipt, change, message, event, config_json)
-                        .await
-                }
+        call!(self, "update", |c, store| match &c {
+            ChannelInstance::Chat(c) => {
+                c.call_update(&mut *store, receipt, change, message, event, config_json)
+                    .await
+            }
+            ChannelInstance::Email(c) => {
+                c.call_update(&mut *store, receipt, change, message, event, config_json)
+                    .await
             }
         })
-        .instrument(self.base.span("update"))
-        .await;
-        self.base.finish("update", started, result, &store)
     }
 }

@@ -1,20 +1,22 @@
-//! A global allocator for plugins that the host runs in a fresh instance for
-//! every call.
+//! A global allocator for plugins: small blocks from a fixed arena, sorted
+//! into power-of-two size classes, and the system allocator for the rest.
 //!
-//! The host throws each instance away when its call returns, so memory the
-//! guest frees is never reused anyway. This allocator takes that at its
-//! word:
-//! - allocation bumps a pointer through a fixed arena (in the module's
-//!   zero-initialised data, so untouched arena pages cost nothing);
-//! - freeing is a no-op, except that the most recent allocation is given
-//!   back, and it can grow in place (the pattern of a `String` or `Vec`
-//!   being built);
-//! - when the arena is full, allocation falls back to the system allocator,
-//!   which does free, so a large input still fits within the host's memory
-//!   cap instead of failing sooner than it would have.
+//! The host reuses a plugin's instance for many calls (`calls_per_instance`)
+//! and drops it after at most that many, so an instance is short-lived and
+//! its working set is one call's worth of small strings, maps and vectors.
+//! This allocator is built for exactly that:
+//! - a block of up to [`MAX_CLASS`] bytes is rounded up to a power of two
+//!   (its class) and taken from that class's free list, or else carved from
+//!   the arena by bumping a pointer (the arena is the module's
+//!   zero-initialised data, so untouched pages cost nothing);
+//! - freeing pushes the block onto its class's free list, so the next call
+//!   reuses the memory the last one gave back;
+//! - a `realloc` within the block's class stays in place;
+//! - bigger blocks, and everything once the arena is used up, go to the
+//!   system allocator, so a large input still fits within the host's
+//!   memory cap.
 //!
-//! A render of the seed template allocates about 320 times and 45 KB in all,
-//! so the arena is never close to full on ordinary alerts.
+//! A render of the seed template allocates about 320 times and 45 KB in all.
 //!
 //! Use it from a plugin crate:
 //!
@@ -30,19 +32,45 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
 
-/// Arena size: twenty times what a typical alert's JSON and template work
-/// allocates. Untouched pages are never faulted in, so the size costs
-/// address space only, but it does count toward the instance's initial
-/// memory and so toward the host's per-plugin memory cap (default 64 MiB):
-/// keep it small.
-const ARENA_BYTES: usize = 1 << 20;
+/// Arena size: five times what a typical alert's JSON and template work
+/// allocates. A reused instance keeps the pages it has touched resident
+/// while it waits for its next call, and the arena counts toward the host's
+/// per-plugin memory cap (default 64 MiB): keep it small.
+const ARENA_BYTES: usize = 256 << 10;
 
-/// A bump allocator over a fixed arena, falling back to [`System`].
-pub struct Arena {
-    memory: UnsafeCell<[u8; ARENA_BYTES]>,
-    /// Offset of the first free byte.
-    top: UnsafeCell<usize>,
+/// The smallest class: room for the free-list link, and the alignment most
+/// allocations ask for.
+const MIN_CLASS: usize = 16;
+
+/// The largest block served from the arena; bigger ones go to the system
+/// allocator.
+pub const MAX_CLASS: usize = 16 << 10;
+
+/// Classes 16, 32, …, [`MAX_CLASS`] bytes.
+const CLASSES: usize = (MAX_CLASS / MIN_CLASS).trailing_zeros() as usize + 1;
+
+/// The arena's state.
+struct State {
+    /// Offset of the first byte never handed out.
+    top: usize,
+    /// Per class, the first free block (its first bytes hold the next one),
+    /// or null.
+    free: [*mut u8; CLASSES],
 }
+
+/// A size-class allocator over a fixed arena, falling back to [`System`].
+pub struct Arena {
+    /// Aligned to the largest class, so a block carved at a multiple of its
+    /// class size is aligned to it.
+    memory: UnsafeCell<Memory>,
+    state: UnsafeCell<State>,
+}
+
+#[repr(C, align(16384))]
+struct Memory([u8; ARENA_BYTES]);
+
+// The alignment above must be the largest class.
+const _: () = assert!(std::mem::align_of::<Memory>() == MAX_CLASS);
 
 // SAFETY: plugins run on wasm32-wasip2, which has a single thread; the arena
 // is never touched from two threads at once. Elsewhere only this crate's own
@@ -51,13 +79,28 @@ pub struct Arena {
 #[cfg(any(target_arch = "wasm32", test))]
 unsafe impl Sync for Arena {}
 
+/// The class index and block size for `layout`, if it is small enough for
+/// the arena.
+fn class_of(layout: Layout) -> Option<(usize, usize)> {
+    let size = layout.size().max(layout.align()).max(MIN_CLASS);
+    if size > MAX_CLASS {
+        return None;
+    }
+    let block = size.next_power_of_two();
+    let index = (block / MIN_CLASS).trailing_zeros() as usize;
+    Some((index, block))
+}
+
 impl Arena {
     /// An empty arena.
     #[allow(clippy::new_without_default)]
     pub const fn new() -> Self {
         Self {
-            memory: UnsafeCell::new([0; ARENA_BYTES]),
-            top: UnsafeCell::new(0),
+            memory: UnsafeCell::new(Memory([0; ARENA_BYTES])),
+            state: UnsafeCell::new(State {
+                top: 0,
+                free: [std::ptr::null_mut(); CLASSES],
+            }),
         }
     }
 
@@ -70,17 +113,25 @@ impl Arena {
         p >= self.base() && p < self.base() + ARENA_BYTES
     }
 
-    /// Bump-allocates `layout`, or returns null when the arena is full.
+    /// A block of class `index` (`block` bytes): a freed one, or a new one
+    /// from the arena; null when the arena is used up.
     ///
     /// # Safety
     /// Single-threaded use only (see [`Arena`]).
-    unsafe fn bump(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: single-threaded; no other reference to `top` is live.
-        let top = unsafe { &mut *self.top.get() };
-        let start = (self.base() + *top).next_multiple_of(layout.align()) - self.base();
-        match start.checked_add(layout.size()) {
+    unsafe fn take(&self, index: usize, block: usize) -> *mut u8 {
+        // SAFETY: single-threaded; no other reference to the state is live.
+        let state = unsafe { &mut *self.state.get() };
+        let head = state.free[index];
+        if !head.is_null() {
+            // SAFETY: a free block's first bytes hold the next free block,
+            // written by `give_back`; blocks are aligned for a pointer.
+            state.free[index] = unsafe { (head as *mut *mut u8).read() };
+            return head;
+        }
+        let start = state.top.next_multiple_of(block);
+        match start.checked_add(block) {
             Some(end) if end <= ARENA_BYTES => {
-                *top = end;
+                state.top = end;
                 // SAFETY: `start..end` lies inside the arena.
                 unsafe { (self.memory.get() as *mut u8).add(start) }
             }
@@ -88,73 +139,76 @@ impl Arena {
         }
     }
 
-    /// Whether `ptr..ptr+size` is the most recent allocation.
-    fn is_last(&self, ptr: *mut u8, size: usize) -> bool {
-        // SAFETY: single-threaded read.
-        let top = unsafe { *self.top.get() };
-        ptr as usize + size == self.base() + top
+    /// Puts a block of class `index` on its free list.
+    ///
+    /// # Safety
+    /// `ptr` is an arena block of that class that is no longer used;
+    /// single-threaded use only.
+    unsafe fn give_back(&self, ptr: *mut u8, index: usize) {
+        // SAFETY: single-threaded; the block is ours to overwrite.
+        unsafe {
+            let state = &mut *self.state.get();
+            (ptr as *mut *mut u8).write(state.free[index]);
+            state.free[index] = ptr;
+        }
     }
 }
 
-// SAFETY: every pointer returned is either inside the arena, aligned as
-// asked and not handed out twice while live, or comes from `System`, and is
-// given back to whichever of the two it came from.
+// SAFETY: every pointer returned is either an arena block of at least the
+// size and alignment asked for, not handed out twice while live, or comes
+// from `System`; each is given back to whichever of the two it came from
+// (`owns` tells them apart, and the caller's layout gives the class back).
 unsafe impl GlobalAlloc for Arena {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: single-threaded (see `Arena`).
-        let ptr = unsafe { self.bump(layout) };
-        if ptr.is_null() {
-            // SAFETY: forwarded with the caller's valid layout.
-            unsafe { System.alloc(layout) }
-        } else {
-            ptr
+        if let Some((index, block)) = class_of(layout) {
+            // SAFETY: single-threaded (see `Arena`).
+            let ptr = unsafe { self.take(index, block) };
+            if !ptr.is_null() {
+                return ptr;
+            }
         }
+        // SAFETY: forwarded with the caller's valid layout.
+        unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: single-threaded (see `Arena`).
-        let ptr = unsafe { self.bump(layout) };
-        if ptr.is_null() {
-            // SAFETY: forwarded with the caller's valid layout.
-            return unsafe { System.alloc_zeroed(layout) };
+        if let Some((index, block)) = class_of(layout) {
+            // SAFETY: single-threaded (see `Arena`).
+            let ptr = unsafe { self.take(index, block) };
+            if !ptr.is_null() {
+                // SAFETY: the caller owns `layout.size()` bytes at `ptr`; a
+                // recycled block holds old bytes, so it is zeroed here.
+                unsafe { ptr.write_bytes(0, layout.size()) };
+                return ptr;
+            }
         }
-        // SAFETY: the caller owns `layout.size()` bytes at `ptr`. Arena bytes
-        // may have been used by a popped allocation, so they are zeroed here,
-        // not assumed zero.
-        unsafe { ptr.write_bytes(0, layout.size()) };
-        ptr
+        // SAFETY: forwarded with the caller's valid layout.
+        unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if !self.owns(ptr) {
+        match class_of(layout) {
+            Some((index, _)) if self.owns(ptr) => {
+                // SAFETY: an arena block of this layout's class, now unused.
+                unsafe { self.give_back(ptr, index) }
+            }
             // SAFETY: it came from `System` with this layout.
-            unsafe { System.dealloc(ptr, layout) };
-            return;
-        }
-        if self.is_last(ptr, layout.size()) {
-            // SAFETY: single-threaded; give the last allocation back.
-            unsafe { *self.top.get() = ptr as usize - self.base() };
+            _ => unsafe { System.dealloc(ptr, layout) },
         }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if self.owns(ptr) && self.is_last(ptr, layout.size()) {
-            let start = ptr as usize - self.base();
-            if let Some(end) = start.checked_add(new_size)
-                && end <= ARENA_BYTES
-            {
-                // SAFETY: single-threaded; the block stays where it is.
-                unsafe { *self.top.get() = end };
-                return ptr;
-            }
-        }
+        // SAFETY: `new_size` with the old alignment is a valid layout, as
+        // `GlobalAlloc::realloc` requires of its caller.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
         if !self.owns(ptr) {
             // SAFETY: it came from `System` with this layout.
             return unsafe { System.realloc(ptr, layout, new_size) };
         }
-        // SAFETY: `new_size` with the old alignment is a valid layout, as
-        // `GlobalAlloc::realloc` requires of its caller.
-        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        if class_of(layout) == class_of(new_layout) {
+            // Same class: the block already has room.
+            return ptr;
+        }
         // SAFETY: as `alloc`.
         let new = unsafe { self.alloc(new_layout) };
         if !new.is_null() {
@@ -181,62 +235,91 @@ mod tests {
     }
 
     #[test]
-    fn bumps_pops_grows_in_place_and_falls_back_when_full() {
+    fn classes_round_up_to_powers_of_two() {
+        assert_eq!(class_of(layout(1, 1)), Some((0, 16)));
+        assert_eq!(class_of(layout(16, 8)), Some((0, 16)));
+        assert_eq!(class_of(layout(17, 1)), Some((1, 32)));
+        assert_eq!(class_of(layout(3, 64)), Some((2, 64)));
+        assert_eq!(
+            class_of(layout(MAX_CLASS, 1)),
+            Some((CLASSES - 1, MAX_CLASS))
+        );
+        assert_eq!(class_of(layout(MAX_CLASS + 1, 1)), None);
+    }
+
+    #[test]
+    fn blocks_are_reused_grown_in_place_and_fall_back_when_full() {
         let a = &ARENA;
         // SAFETY: this test is the only user of ARENA, on one thread; every
         // pointer is used within the size it was allocated with.
         unsafe {
             let p1 = a.alloc(layout(3, 1));
             let p2 = a.alloc(layout(8, 8));
-            assert!(a.owns(p1) && a.owns(p2));
+            let p3 = a.alloc(layout(100, 64));
+            assert!(a.owns(p1) && a.owns(p2) && a.owns(p3));
             assert_eq!(p2 as usize % 8, 0, "aligned");
-            assert!(p2 as usize >= p1 as usize + 3, "no overlap");
+            assert_eq!(p3 as usize % 64, 0, "aligned");
+            assert!(p2 as usize >= p1 as usize + 16, "no overlap");
 
-            // The last block grows in place; an earlier one moves, keeping its bytes.
-            p2.write_bytes(7, 8);
-            let grown = a.realloc(p2, layout(8, 8), 64);
-            assert_eq!(grown, p2);
+            // Growing within the class stays; beyond it moves, keeping the bytes.
             p1.copy_from_nonoverlapping(b"abc".as_ptr(), 3);
-            let moved = a.realloc(p1, layout(3, 1), 100);
+            assert_eq!(a.realloc(p1, layout(3, 1), 16), p1);
+            let moved = a.realloc(p1, layout(16, 1), 100);
             assert_ne!(moved, p1);
             assert_eq!(std::slice::from_raw_parts(moved, 3), b"abc");
 
-            // Freeing the last block gives it back; the next one reuses it, zeroed if asked.
+            // A freed block is the next one of its class, zeroed if asked.
             moved.write_bytes(9, 100);
             a.dealloc(moved, layout(100, 1));
-            let zeroed = a.alloc_zeroed(layout(100, 1));
+            let zeroed = a.alloc_zeroed(layout(120, 1));
             assert_eq!(zeroed, moved);
             assert!(
-                std::slice::from_raw_parts(zeroed, 100)
+                std::slice::from_raw_parts(zeroed, 120)
                     .iter()
                     .all(|&b| b == 0)
             );
+            // The block p1 left when it moved serves the next 16-byte one.
+            assert_eq!(a.alloc(layout(10, 2)), p1);
 
-            // Too big for what is left: the system allocator takes it, and takes it back.
-            let big = a.alloc(layout(ARENA_BYTES, 16));
+            // Too big for a class: the system allocator takes it, and takes it back.
+            let big = a.alloc(layout(MAX_CLASS + 1, 16));
             assert!(!big.is_null() && !a.owns(big));
-            big.write_bytes(1, ARENA_BYTES);
-            let big = a.realloc(big, layout(ARENA_BYTES, 16), ARENA_BYTES + 1);
+            big.write_bytes(1, MAX_CLASS + 1);
+            let big = a.realloc(big, layout(MAX_CLASS + 1, 16), ARENA_BYTES);
             assert!(!big.is_null() && !a.owns(big));
-            a.dealloc(big, layout(ARENA_BYTES + 1, 16));
+            a.dealloc(big, layout(ARENA_BYTES, 16));
 
-            // With the arena full, zeroed memory from the system allocator is
-            // zeroed too, even when it hands back a block just freed dirty.
-            let rest = ARENA_BYTES - *a.top.get();
-            let fill = a.alloc(layout(rest, 1));
-            assert!(a.owns(fill));
+            // Use the arena up: then even small blocks come from the system
+            // allocator, and zeroed ones are zeroed.
+            let mut held = Vec::new();
+            loop {
+                let p = a.alloc(layout(MAX_CLASS, 1));
+                if !a.owns(p) {
+                    a.dealloc(p, layout(MAX_CLASS, 1));
+                    break;
+                }
+                held.push(p);
+            }
             let dirty = a.alloc(layout(64, 8));
-            assert!(!a.owns(dirty));
-            dirty.write_bytes(0xff, 64);
-            a.dealloc(dirty, layout(64, 8));
+            if a.owns(dirty) {
+                // A smaller class still had room at the arena's end.
+                a.dealloc(dirty, layout(64, 8));
+            } else {
+                dirty.write_bytes(0xff, 64);
+                a.dealloc(dirty, layout(64, 8));
+            }
             let clean = a.alloc_zeroed(layout(64, 8));
-            assert!(!clean.is_null() && !a.owns(clean));
+            assert!(!clean.is_null());
             assert!(
                 std::slice::from_raw_parts(clean, 64)
                     .iter()
                     .all(|&b| b == 0)
             );
             a.dealloc(clean, layout(64, 8));
+            // A block given back is used again before the system allocator.
+            let last = held.pop().expect("some blocks");
+            a.dealloc(last, layout(MAX_CLASS, 1));
+            assert_eq!(a.alloc(layout(MAX_CLASS, 1)), last);
         }
     }
 }

@@ -5,9 +5,16 @@ wit_bindgen::generate!({
     path: "../../wit",
 });
 
-/// Each call runs in a fresh instance: see `versus_plugin_arena`.
+use std::cell::RefCell;
+
+/// See `versus_plugin_arena`.
 #[global_allocator]
 static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
+
+thread_local! {
+    /// Templates parsed by earlier calls of this instance.
+    static PARSED: RefCell<crate::Parsed> = RefCell::default();
+}
 
 struct Renderer;
 
@@ -15,12 +22,10 @@ impl Guest for Renderer {
     fn render(template: String, data_json: String) -> Result<String, PluginError> {
         // Every failure is about this template or this data: retrying the
         // same input cannot help.
-        let prepared = crate::Prepared::parse(&template).map_err(invalid)?;
-        let text = prepared.render_json(&data_json).map_err(invalid);
-        // The host discards this instance when the call returns: walking the
-        // parsed template to free it would be wasted work.
-        std::mem::forget(prepared);
-        text
+        PARSED.with_borrow_mut(|parsed| {
+            let prepared = parsed.get(&template).map_err(invalid)?;
+            prepared.render_json(&data_json).map_err(invalid)
+        })
     }
 
     fn validate(template: String) -> Result<(), PluginError> {

@@ -14,7 +14,8 @@
 //!
 //! The engine is the `gotmpl` crate. Natively, the host calls [`render`],
 //! [`check`] and [`Prepared`]; as a component, the `renderer` world's
-//! `render` and `validate` exports wrap [`render`] and [`check`].
+//! `render` and `validate` exports wrap [`Parsed`] (templates kept parsed
+//! for the instance's next calls) and [`check`].
 //!
 //! [`check`] rejects what Go's parser rejects, including what gotmpl lets
 //! through: unbalanced blocks, undefined functions and undeclared
@@ -87,6 +88,7 @@
 mod data;
 mod funcs;
 mod gofmt;
+mod parsed;
 mod rewrite;
 mod structure;
 mod timefmt;
@@ -201,6 +203,8 @@ impl Prepared {
 pub fn render(template: &str, data_json: &str) -> Result<String, RenderError> {
     Prepared::parse(template)?.render_json(data_json)
 }
+
+pub use parsed::Parsed;
 
 /// Parse-only check (used to validate templates at config load).
 ///

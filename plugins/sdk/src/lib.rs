@@ -108,7 +108,7 @@ pub use channel::versus::gateway::types::{
     Event, PluginError, Receipt, Retryable, StatusChange, TransformOutcome,
 };
 
-/// Each call runs in a fresh instance: see `versus-plugin-arena`.
+/// A bump arena, then the system allocator: see `versus-plugin-arena`.
 #[cfg(all(target_arch = "wasm32", feature = "arena"))]
 #[global_allocator]
 static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();

@@ -112,7 +112,7 @@ mod component {
 
     wit_bindgen::generate!({ world: "channel", path: "../../wit" });
 
-    /// Each call runs in a fresh instance: see `versus_plugin_arena`.
+    /// A bump arena, then the system allocator: see `versus_plugin_arena`.
     #[global_allocator]
     static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
 

@@ -10,6 +10,8 @@
 //! | `trap` | executes `unreachable` |
 //! | `fail` | returns `invalid-input` |
 //! | `big:N` | returns `N` bytes of `x`: the host's output cap must hold |
+//! | `count` | returns `count:N`, `N` being the calls of `count` this instance has served: shows when the host reuses an instance |
+//! | `grow:N` | allocates `N` MiB, touches it and keeps it for the instance's life, then returns `grew:N` |
 //! | anything else (e.g. `echo`) | returns `echo:` followed by the data JSON |
 //!
 //! `validate` only checks that the template is one of these (a malformed
@@ -33,6 +35,10 @@ pub enum Behaviour {
     Fail,
     /// Return this many bytes.
     Big(usize),
+    /// Count this instance's `count` calls.
+    Count,
+    /// Keep this many more MiB for the instance's life.
+    Grow(usize),
     /// Return the data, prefixed.
     Echo,
 }
@@ -47,8 +53,16 @@ pub fn behaviour(template: &str) -> Result<Behaviour, String> {
             .map(Behaviour::Big)
             .map_err(|e| format!("big:N needs a byte count, got {n:?}: {e}"));
     }
+    if let Some(n) = template.strip_prefix("grow:") {
+        return n
+            .trim()
+            .parse()
+            .map(Behaviour::Grow)
+            .map_err(|e| format!("grow:N needs a MiB count, got {n:?}: {e}"));
+    }
     Ok(match template {
         "loop" => Behaviour::Loop,
+        "count" => Behaviour::Count,
         "oom" => Behaviour::Oom,
         "trap" => Behaviour::Trap,
         "fail" => Behaviour::Fail,
@@ -119,6 +133,13 @@ mod component {
                     "test-renderer: failure requested".to_owned(),
                 )),
                 Behaviour::Big(n) => Ok(crate::big(n)),
+                Behaviour::Count => Ok(format!("count:{}", count())),
+                Behaviour::Grow(mib) => {
+                    let mut kept = vec![1u8; mib << 20];
+                    std::hint::black_box(&mut kept);
+                    std::mem::forget(kept);
+                    Ok(format!("grew:{mib}"))
+                }
                 Behaviour::Echo => Ok(crate::echo(&data_json)),
             }
         }
@@ -128,6 +149,12 @@ mod component {
                 .map(drop)
                 .map_err(PluginError::InvalidInput)
         }
+    }
+
+    /// This instance's `count` calls, this one included.
+    fn count() -> u64 {
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
     }
 
     export!(TestRenderer);
@@ -146,6 +173,8 @@ mod tests {
             ("fail", Behaviour::Fail),
             ("big:0", Behaviour::Big(0)),
             ("big:1048576", Behaviour::Big(1 << 20)),
+            ("count", Behaviour::Count),
+            ("grow:20", Behaviour::Grow(20)),
             ("echo", Behaviour::Echo),
             ("{{ .Anything }}", Behaviour::Echo),
             ("", Behaviour::Echo),
@@ -156,7 +185,7 @@ mod tests {
 
     #[test]
     fn bad_big_is_an_error() {
-        for template in ["big:", "big:-1", "big:10MB"] {
+        for template in ["big:", "big:-1", "big:10MB", "grow:x"] {
             assert!(behaviour(template).is_err(), "{template:?}");
         }
     }
