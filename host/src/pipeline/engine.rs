@@ -24,7 +24,7 @@ const IDLE_PARK: Duration = Duration::from_secs(1);
 /// allocator's slots; per-plugin caps are enforced below it by `MemoryCap`.
 pub const MAX_PLUGIN_MEMORY: usize = 512 << 20;
 
-/// Instances that can be alive at once. Each in-flight call holds one; 1000
+/// Plugin calls that can run at once, each on an instance of its own; 1000
 /// covers a burst of concurrent alerts times channels on a small box. A
 /// call beyond it waits for a free slot (see [`PluginEngine::slot`]).
 const POOL_INSTANCES: u32 = 1000;
@@ -58,8 +58,9 @@ impl PluginEngine {
         Self::with_instances(POOL_INSTANCES)
     }
 
-    /// [`Self::new`] with room for `instances` live plugin instances
-    /// (tests use a small pool to show that calls queue for a slot).
+    /// [`Self::new`] with room for `instances` calls at once, plus the warm
+    /// instances (tests use a small pool to show that calls queue for a
+    /// slot).
     pub fn with_instances(instances: u32) -> anyhow::Result<Self> {
         let engine = Engine::new(&engine_config(instances + IDLE_INSTANCES))?;
         let ticker = start_ticker(&engine);
@@ -82,9 +83,9 @@ impl PluginEngine {
         &self.inner.engine
     }
 
-    /// Waits up to `wait` for a free instance slot, so that a burst of calls
+    /// Waits up to `wait` for a free call slot, so that a burst of calls
     /// beyond the pool queues instead of failing to instantiate. Hold the
-    /// permit until the call's `Store` is dropped.
+    /// permit until the call's instance is dropped or parked.
     pub async fn slot(&self, wait: Duration) -> Option<tokio::sync::OwnedSemaphorePermit> {
         // A free permit is taken at once: `timeout` polls the acquire before
         // its timer.
