@@ -20,6 +20,11 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// still exists (a call wakes it at once).
 const IDLE_PARK: Duration = Duration::from_secs(1);
 
+/// Set to `1` to write a perf map of every plugin's compiled code, so that
+/// `perf record` / `perf report` name the guest functions a profile spends
+/// its time in (docs/plugins.md, "Profiling a plugin").
+pub const PERF_MAP_ENV: &str = "VERSUS_PERF_MAP";
+
 /// Largest linear memory any plugin may be configured for. Sizes the pooling
 /// allocator's slots; per-plugin caps are enforced below it by `MemoryCap`.
 pub const MAX_PLUGIN_MEMORY: usize = 512 << 20;
@@ -165,6 +170,11 @@ fn engine_config(instances: u32) -> Config {
         // address space only (POOL_INSTANCES × ~4 GiB, of 128 TiB).
         .max_wasm_stack(1 << 20)
         .async_stack_size(2 << 20);
+    if std::env::var_os(PERF_MAP_ENV).is_some_and(|v| v == "1") {
+        // Names guest functions in `perf report`: Wasmtime writes
+        // /tmp/perf-<pid>.map as it loads each plugin's code.
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config
 }
 

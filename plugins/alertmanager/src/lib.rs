@@ -7,7 +7,9 @@
 //! Alertmanager payload passes through unchanged, so the transform is safe to
 //! enable for every source.
 
-use serde_json::Value;
+mod scan;
+
+use scan::{Raw, first_element, members, text};
 
 /// Prefix of every dedup key this plugin makes, so that keys from other
 /// sources can never collide with Alertmanager ones.
@@ -33,43 +35,54 @@ pub struct Derived {
 /// `version` "4", an `alerts` array and a string `groupKey`; that is the
 /// documented webhook shape and nothing else plausible carries all three.
 /// Severity comes from `commonLabels` first, because that is the group's
-/// shared value, then from the first alert.
+/// shared value, then from the first alert. The payload is checked in full
+/// but only these members are decoded (see `scan`): building the whole
+/// document cost most of this plugin's time.
 pub fn inspect(payload: &str) -> Result<Option<Derived>, String> {
-    let doc: Value =
-        serde_json::from_str(payload).map_err(|e| format!("payload is not valid JSON: {e}"))?;
-    let Some(obj) = doc.as_object() else {
+    let fields = [
+        "version",
+        "alerts",
+        "groupKey",
+        "status",
+        "commonLabels",
+        "receiver",
+    ];
+    let Some([version, alerts, group_key, status, common, receiver]) =
+        members(payload, fields).map_err(|e| format!("payload is not valid JSON: {e}"))?
+    else {
         return Ok(None);
     };
-    let is_v4 = obj.get("version").and_then(Value::as_str) == Some("4");
-    let alerts = obj.get("alerts").and_then(Value::as_array);
-    let group_key = obj.get("groupKey").and_then(Value::as_str);
+    let is_v4 = text(version).as_deref() == Some("4");
+    let alerts = alerts.filter(|a| a.get().starts_with('['));
+    let group_key = text(group_key);
     let (true, Some(alerts), Some(group_key)) = (is_v4, alerts, group_key) else {
         return Ok(None);
     };
 
-    let resolved = obj
-        .get("status")
-        .and_then(Value::as_str)
-        .is_some_and(|s| s.eq_ignore_ascii_case("resolved"));
-    let severity = label(obj.get("commonLabels"), "severity")
-        .or_else(|| label(alerts.first().and_then(|a| a.get("labels")), "severity"))
-        .map(str::to_lowercase);
-    let receiver = obj.get("receiver").and_then(Value::as_str).unwrap_or("");
+    let resolved = text(status).is_some_and(|s| s.eq_ignore_ascii_case("resolved"));
+    let severity = label(common, "severity")
+        .or_else(|| label(first_element(alerts).and_then(|a| label_set(a)), "severity"))
+        .map(|s| s.to_lowercase());
+    let receiver = text(receiver).unwrap_or_default();
 
     Ok(Some(Derived {
         resolved,
         severity,
-        dedup_key: dedup_key(receiver, group_key),
+        dedup_key: dedup_key(&receiver, &group_key),
     }))
 }
 
+/// An alert's `labels`.
+fn label_set(alert: &Raw) -> Option<&Raw> {
+    members(alert.get(), ["labels"]).ok().flatten()?[0]
+}
+
 /// A non-empty string label from a label set, trimmed.
-fn label<'a>(labels: Option<&'a Value>, name: &str) -> Option<&'a str> {
-    labels?
-        .get(name)?
-        .as_str()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+fn label(labels: Option<&Raw>, name: &str) -> Option<String> {
+    let [value] = members(labels?.get(), [name]).ok().flatten()?;
+    let value = text(value)?;
+    let trimmed = value.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
 }
 
 /// The dedup key for an Alertmanager group: `am:` and 16 lower-case hex digits.
