@@ -36,7 +36,7 @@ pub async fn run(
     let event = Event {
         id: uuid::Uuid::new_v4().to_string(),
         payload: payload.to_string(),
-        resolved: crate::incident::is_resolved(&payload),
+        resolved: crate::incident::is_resolved(&data),
         severity: args.severity.clone(),
         ack_url: args.ack_url.clone(),
         dedup_key: None,

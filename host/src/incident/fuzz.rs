@@ -5,6 +5,8 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+use serde_json::value::RawValue;
+
 use super::{Incident, Overrides, is_resolved};
 use crate::testing::{json_value, proptest_config, text};
 
@@ -12,13 +14,20 @@ proptest! {
     #![proptest_config(proptest_config())]
 
     #[test]
-    fn fuzz_payload_reaches_plugins_unchanged(payload in json_value(6)) {
-        let incident = Incident::new(payload.clone(), Overrides::default());
-        // What the transforms receive is `payload.to_string()`.
-        let sent = incident.payload.to_string();
-        let back: Value = serde_json::from_str(&sent).expect("the host's own JSON parses");
-        prop_assert_eq!(back, payload.clone());
-        prop_assert_eq!(incident.resolved, is_resolved(&payload));
+    fn fuzz_payload_reaches_plugins_unchanged(payload in json_value(6), pretty in any::<bool>()) {
+        let text = if pretty {
+            serde_json::to_string_pretty(&payload)
+        } else {
+            serde_json::to_string(&payload)
+        }
+        .expect("serialisable");
+        let raw = RawValue::from_string(text.clone()).expect("valid JSON");
+        let incident = Incident::new(raw, Overrides::default());
+        // The transforms receive exactly the text that was sent.
+        prop_assert_eq!(incident.payload.get(), text.as_str());
+        // The one-pass scan reads the body as the document would.
+        prop_assert_eq!(incident.resolved, resolved_by_document(&payload));
+        prop_assert_eq!(incident.source, source_by_document(&payload));
     }
 
     #[test]
@@ -29,7 +38,7 @@ proptest! {
             map.remove("Message");
             let inner = Value::Object(map);
             let wrapped = json!({ "Type": "Notification", "Message": inner.to_string() });
-            prop_assert_eq!(is_resolved(&inner), is_resolved(&wrapped));
+            prop_assert_eq!(is_resolved(&inner.to_string()), is_resolved(&wrapped.to_string()));
         }
     }
 
@@ -63,19 +72,64 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// Found by `fuzz_payload_reaches_plugins_unchanged`: without serde_json's
-/// `float_roundtrip`, this number came back one ULP off after the host
-/// parsed the body.
+/// Resolved detection read from the whole document, as the host did before
+/// it scanned: the reference the scan is checked against.
+fn resolved_by_document(payload: &Value) -> bool {
+    let says = |v: &Value, key: &str, want: &str| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case(want))
+    };
+    let direct = |v: &Value| {
+        ["status", "state", "alertState"]
+            .iter()
+            .any(|k| says(v, k, "resolved"))
+            || says(v, "NewStateValue", "OK")
+    };
+    direct(payload) || sns_message(payload).is_some_and(|inner| direct(&inner))
+}
+
+/// The sender kind read from the whole document (see `source_kind`).
+fn source_by_document(payload: &Value) -> &'static str {
+    let is_alarm = |v: &Value| v.get("AlarmName").is_some() || v.get("NewStateValue").is_some();
+    if payload.get("version").and_then(Value::as_str) == Some("4")
+        && payload.get("alerts").is_some_and(Value::is_array)
+        && payload.get("groupKey").is_some_and(Value::is_string)
+    {
+        "alertmanager"
+    } else if is_alarm(payload) {
+        "cloudwatch"
+    } else if payload.get("Type").and_then(Value::as_str) == Some("Notification") {
+        if sns_message(payload).as_ref().is_some_and(is_alarm) {
+            "cloudwatch"
+        } else {
+            "sns"
+        }
+    } else {
+        "generic"
+    }
+}
+
+fn sns_message(payload: &Value) -> Option<Value> {
+    let message = payload.get("Message")?.as_str()?;
+    serde_json::from_str(message).ok()
+}
+
+/// Numbers reach the plugins as they were written: the body is never
+/// decoded and encoded again (an earlier version that did needed
+/// serde_json's `float_roundtrip` to keep them exact).
 #[test]
 fn regression_numbers_survive_the_host_parse_exactly() {
     for text in [
         "-2.1299231905560653e+227",
         "2.2250738585072014e-308",
         "0.30000000000000004",
+        "1e3",
+        "-0.0",
     ] {
         let body = format!("{{\"status\":[{text}]}}");
-        let parsed: Value = serde_json::from_str(&body).expect("json");
-        let incident = Incident::new(parsed, Overrides::default());
-        assert_eq!(incident.payload.to_string(), body);
+        let raw = RawValue::from_string(body.clone()).expect("json");
+        let incident = Incident::new(raw, Overrides::default());
+        assert_eq!(incident.payload.get(), body);
     }
 }

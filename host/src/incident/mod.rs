@@ -7,7 +7,8 @@ mod overrides;
 mod process;
 mod retry;
 
-use serde_json::Value;
+use alertmanager::scan::{members, text};
+use serde_json::value::RawValue;
 
 pub use process::{ChannelOutcome, Outcome, Transformed, deliver, template_data, transform};
 pub use retry::RetryPolicy;
@@ -73,10 +74,13 @@ fn lenient_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D:
 pub struct Incident {
     /// Gateway-assigned id (UUID v4).
     pub id: String,
-    /// The alert body (a JSON object).
-    pub payload: Value,
+    /// The alert body (a JSON object), as the sender wrote it: plugins get
+    /// this text unchanged, never a re-encoding.
+    pub payload: Box<RawValue>,
     /// Whether the alert says the problem is over.
     pub resolved: bool,
+    /// The kind of sender (see [`source_kind`]).
+    pub source: &'static str,
     /// Query overrides.
     pub overrides: Overrides,
     /// Set when on-call found an open incident with the same dedup key and
@@ -87,10 +91,12 @@ pub struct Incident {
 
 impl Incident {
     /// A new incident for `payload` with a fresh id.
-    pub fn new(payload: Value, overrides: Overrides) -> Self {
+    pub fn new(payload: Box<RawValue>, overrides: Overrides) -> Self {
+        let facts = Facts::of(payload.get());
         Self {
             id: uuid::Uuid::new_v4().to_string(),
-            resolved: is_resolved(&payload),
+            resolved: facts.resolved,
+            source: facts.source,
             payload,
             overrides,
             repeat: false,
@@ -98,27 +104,102 @@ impl Incident {
     }
 }
 
+/// What the host itself reads from an alert body, in one pass over it.
+struct Facts {
+    resolved: bool,
+    source: &'static str,
+}
+
+impl Facts {
+    /// Strategy: one scan picks out the few top-level members both
+    /// answers need (see `alertmanager::scan`); no document is built, since
+    /// the plugins get the text and decode it themselves.
+    fn of(payload: &str) -> Self {
+        let keys = [
+            "status",
+            "state",
+            "alertState",
+            "NewStateValue",
+            "Message",
+            "version",
+            "alerts",
+            "groupKey",
+            "AlarmName",
+            "Type",
+        ];
+        let Ok(Some(found)) = members(payload, keys) else {
+            return Self {
+                resolved: false,
+                source: "generic",
+            };
+        };
+        let [
+            status,
+            state,
+            alert_state,
+            new_state,
+            message,
+            version,
+            alerts,
+            group_key,
+            alarm,
+            kind,
+        ] = found;
+        let says = |v: Option<&RawValue>, want: &str| {
+            text(v).is_some_and(|s| s.eq_ignore_ascii_case(want))
+        };
+        // SNS wraps CloudWatch alarms as a JSON string in `Message`.
+        let inner = text(message).and_then(|m| {
+            members(
+                &m,
+                [
+                    "status",
+                    "state",
+                    "alertState",
+                    "NewStateValue",
+                    "AlarmName",
+                ],
+            )
+            .ok()
+            .flatten()
+            .map(|[s, st, a, n, alarm]| {
+                let resolved = says(s, "resolved")
+                    || says(st, "resolved")
+                    || says(a, "resolved")
+                    || says(n, "OK");
+                (resolved, alarm.is_some() || n.is_some())
+            })
+        });
+        let resolved = says(status, "resolved")
+            || says(state, "resolved")
+            || says(alert_state, "resolved")
+            || says(new_state, "OK")
+            || inner.is_some_and(|(resolved, _)| resolved);
+        let source = if text(version).as_deref() == Some("4")
+            && alerts.is_some_and(|a| a.get().starts_with('['))
+            && text(group_key).is_some()
+        {
+            "alertmanager"
+        } else if alarm.is_some() || new_state.is_some() {
+            "cloudwatch"
+        } else if text(kind).as_deref() == Some("Notification") {
+            if inner.is_some_and(|(_, alarm)| alarm) {
+                "cloudwatch"
+            } else {
+                "sns"
+            }
+        } else {
+            "generic"
+        };
+        Self { resolved, source }
+    }
+}
+
 /// Resolved detection as upstream: `status`, `state` or `alertState` equal
 /// to `resolved` (any case), plus CloudWatch's `NewStateValue: OK`. SNS
 /// wraps CloudWatch alarms as a JSON string in `Message`, so look there too.
-pub fn is_resolved(payload: &Value) -> bool {
-    let says = |v: &Value, key: &str, want: &str| {
-        v.get(key)
-            .and_then(Value::as_str)
-            .is_some_and(|s| s.eq_ignore_ascii_case(want))
-    };
-    let direct = |v: &Value| {
-        ["status", "state", "alertState"]
-            .iter()
-            .any(|k| says(v, k, "resolved"))
-            || says(v, "NewStateValue", "OK")
-    };
-    direct(payload)
-        || payload
-            .get("Message")
-            .and_then(Value::as_str)
-            .and_then(|m| serde_json::from_str::<Value>(m).ok())
-            .is_some_and(|inner| direct(&inner))
+pub fn is_resolved(payload: &str) -> bool {
+    Facts::of(payload).resolved
 }
 
 /// The kind of sender a payload comes from, for the `source` label of
@@ -127,29 +208,8 @@ pub fn is_resolved(payload: &Value) -> bool {
 /// alarm, bare or wrapped by SNS as a JSON string in `Message`), `sns`
 /// (any other SNS notification) or `generic`. A fixed set, so the label
 /// cannot grow with what senders post.
-pub fn source_kind(payload: &Value) -> &'static str {
-    let is_alarm = |v: &Value| v.get("AlarmName").is_some() || v.get("NewStateValue").is_some();
-    if payload.get("version").and_then(Value::as_str) == Some("4")
-        && payload.get("alerts").is_some_and(Value::is_array)
-        && payload.get("groupKey").is_some_and(Value::is_string)
-    {
-        return "alertmanager";
-    }
-    if is_alarm(payload) {
-        return "cloudwatch";
-    }
-    if payload.get("Type").and_then(Value::as_str) == Some("Notification") {
-        let wrapped = payload
-            .get("Message")
-            .and_then(Value::as_str)
-            .and_then(|m| serde_json::from_str::<Value>(m).ok());
-        return if wrapped.as_ref().is_some_and(is_alarm) {
-            "cloudwatch"
-        } else {
-            "sns"
-        };
-    }
-    "generic"
+pub fn source_kind(payload: &str) -> &'static str {
+    Facts::of(payload).source
 }
 
 #[cfg(test)]
@@ -158,41 +218,55 @@ mod tests {
 
     use super::*;
 
+    /// `source_kind` and `is_resolved` read the JSON text of `value`.
+    fn kind(value: serde_json::Value) -> &'static str {
+        source_kind(&value.to_string())
+    }
+
+    fn resolved(value: serde_json::Value) -> bool {
+        is_resolved(&value.to_string())
+    }
+
     #[test]
     fn source_kinds() {
-        let am = serde_json::from_str(include_str!(
-            "../../../tests/fixtures/alertmanager/critical.json"
-        ))
-        .expect("fixture");
-        assert_eq!(source_kind(&am), "alertmanager");
+        let am = include_str!("../../../tests/fixtures/alertmanager/critical.json");
+        assert_eq!(source_kind(am), "alertmanager");
         assert_eq!(
-            source_kind(&json!({"version": "4", "alerts": [], "groupKey": 7})),
+            kind(json!({"version": "4", "alerts": [], "groupKey": 7})),
             "generic"
         );
         assert_eq!(
-            source_kind(&json!({"AlarmName": "cpu", "NewStateValue": "ALARM"})),
+            kind(json!({"version": "4", "alerts": {}, "groupKey": "g"})),
+            "generic"
+        );
+        assert_eq!(
+            kind(json!({"AlarmName": "cpu", "NewStateValue": "ALARM"})),
             "cloudwatch"
         );
+        assert_eq!(kind(json!({"NewStateValue": null})), "cloudwatch");
         let sns = |m: &str| json!({"Type": "Notification", "Message": m});
-        assert_eq!(source_kind(&sns(r#"{"AlarmName":"cpu"}"#)), "cloudwatch");
-        assert_eq!(source_kind(&sns("plain text")), "sns");
-        assert_eq!(source_kind(&json!({"log": "disk full"})), "generic");
-        assert_eq!(source_kind(&json!([1, 2])), "generic");
+        assert_eq!(kind(sns(r#"{"AlarmName":"cpu"}"#)), "cloudwatch");
+        assert_eq!(kind(sns("plain text")), "sns");
+        assert_eq!(kind(json!({"log": "disk full"})), "generic");
+        assert_eq!(kind(json!([1, 2])), "generic");
+        assert_eq!(source_kind("not json"), "generic");
     }
 
     #[test]
     fn resolved_detection() {
-        assert!(is_resolved(&json!({"status": "resolved"})));
-        assert!(is_resolved(&json!({"state": "RESOLVED"})));
-        assert!(is_resolved(&json!({"alertState": "Resolved"})));
-        assert!(is_resolved(&json!({"NewStateValue": "OK"})));
-        assert!(is_resolved(
-            &json!({"Message": "{\"NewStateValue\":\"OK\"}"})
-        ));
-        assert!(!is_resolved(&json!({"status": "firing"})));
-        assert!(!is_resolved(&json!({"NewStateValue": "ALARM"})));
-        assert!(!is_resolved(&json!({"status": 1})));
-        assert!(!is_resolved(&json!({})));
+        assert!(resolved(json!({"status": "resolved"})));
+        assert!(resolved(json!({"state": "RESOLVED"})));
+        assert!(resolved(json!({"alertState": "Resolved"})));
+        assert!(resolved(json!({"NewStateValue": "OK"})));
+        assert!(resolved(json!({"Message": "{\"NewStateValue\":\"OK\"}"})));
+        assert!(resolved(json!({"Message": "{\"status\":\"resolved\"}"})));
+        // Escaped text is compared unescaped.
+        assert!(is_resolved(r#"{"st\u0061tus": "res\u006flved"}"#));
+        assert!(!resolved(json!({"status": "firing"})));
+        assert!(!resolved(json!({"NewStateValue": "ALARM"})));
+        assert!(!resolved(json!({"status": 1})));
+        assert!(!resolved(json!({"Message": "[1]"})));
+        assert!(!resolved(json!({})));
     }
 
     #[test]

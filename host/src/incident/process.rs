@@ -73,7 +73,7 @@ pub enum Transformed {
 pub async fn transform(pipeline: &Pipeline, incident: &Incident) -> Transformed {
     let mut event = Event {
         id: incident.id.clone(),
-        payload: incident.payload.to_string(),
+        payload: incident.payload.get().to_owned(),
         resolved: incident.resolved,
         severity: None,
         ack_url: None,

@@ -177,7 +177,10 @@ impl OnCall {
             created_ms: now,
             deadline_ms,
             response_plan_arn: plan,
-            title: title::title(&incident.payload, event.severity.as_deref()),
+            title: title::title(
+                &serde_json::from_str(incident.payload.get()).unwrap_or_default(),
+                event.severity.as_deref(),
+            ),
             impact: title::impact(&self.settings.impact, event.severity.as_deref()),
             dedup_key: event.dedup_key.clone(),
             ack_exp,

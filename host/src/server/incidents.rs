@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use futures::future::join_all;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -93,7 +94,7 @@ async fn run(
     let metrics = crate::metrics::get();
     for i in &incidents {
         let status = if i.resolved { "resolved" } else { "firing" };
-        let source = crate::incident::source_kind(&i.payload);
+        let source = i.source;
         metrics
             .incidents
             .get_or_create(&crate::metrics::IncidentLabels { source, status })
@@ -238,31 +239,35 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// The alerts in one request body.
+/// The alerts in one request body, each as the JSON text it was sent as.
 enum Alerts {
     /// A single JSON object.
-    One(Value),
+    One(Box<RawValue>),
     /// A JSON array of objects.
-    Many(Vec<Value>),
+    Many(Vec<Box<RawValue>>),
 }
 
 /// Parses the body into one or more alert objects, with messages that say
-/// exactly what is wrong.
+/// exactly what is wrong. The whole body is checked; each alert is kept as
+/// its text, which is what the plugins get.
 fn parse_alerts(bytes: &[u8]) -> Result<Alerts, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest(
             "request body is empty: send a JSON object".into(),
         ));
     }
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
-    match value {
-        Value::Object(_) => Ok(Alerts::One(value)),
-        Value::Array(items) if items.is_empty() => Err(ApiError::BadRequest(
-            "the JSON array is empty: send at least one alert object".into(),
-        )),
-        Value::Array(items) => {
-            if let Some(i) = items.iter().position(|v| !v.is_object()) {
+    let malformed = |e: serde_json::Error| ApiError::BadRequest(format!("malformed JSON: {e}"));
+    let value: Box<RawValue> = serde_json::from_slice(bytes).map_err(malformed)?;
+    match kind(&value) {
+        "an object" => Ok(Alerts::One(value)),
+        "an array" => {
+            let items: Vec<Box<RawValue>> = serde_json::from_str(value.get()).map_err(malformed)?;
+            if items.is_empty() {
+                return Err(ApiError::BadRequest(
+                    "the JSON array is empty: send at least one alert object".into(),
+                ));
+            }
+            if let Some(i) = items.iter().position(|v| kind(v) != "an object") {
                 return Err(ApiError::BadRequest(format!(
                     "element {i} of the array is {}, not a JSON object",
                     kind(&items[i])
@@ -271,19 +276,19 @@ fn parse_alerts(bytes: &[u8]) -> Result<Alerts, ApiError> {
             Ok(Alerts::Many(items))
         }
         other => Err(ApiError::BadRequest(format!(
-            "expected a JSON object (or an array of objects), got {}",
-            kind(&other)
+            "expected a JSON object (or an array of objects), got {other}"
         ))),
     }
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// What a valid JSON text is, from its first character.
+fn kind(v: &RawValue) -> &'static str {
+    match v.get().as_bytes().first() {
+        Some(b'n') => "null",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'"') => "a string",
+        Some(b'[') => "an array",
+        Some(b'{') => "an object",
+        _ => "a number",
     }
 }

@@ -7,7 +7,7 @@
 //! Alertmanager payload passes through unchanged, so the transform is safe to
 //! enable for every source.
 
-mod scan;
+pub mod scan;
 
 use scan::{Raw, first_element, members, text};
 

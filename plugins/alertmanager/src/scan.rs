@@ -1,6 +1,7 @@
 //! Reading a few members of a JSON object without building the document:
 //! the whole text is still checked, but only the members asked for are
-//! kept, as their raw text.
+//! kept, as their raw text. The gateway reads incoming alerts with it too,
+//! so both sides agree on what a body says.
 
 use std::fmt;
 

@@ -1,6 +1,7 @@
 //! Building the `chat.postMessage` and `chat.update` requests: the attachment,
 //! its Block Kit blocks and the ACK button.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::{Change, Config, Error, Receipt, Request};
@@ -37,8 +38,110 @@ pub fn build_post(
     ack_url: Option<&str>,
     config: &Config,
 ) -> Result<Request, Error> {
-    let body = post_body(message, resolved, ack_url, config)?;
+    let sections = sections(message)?;
+    let blocks = sections
+        .iter()
+        .map(|text| Block::Section {
+            text: Text::mrkdwn(text),
+            kind: "section",
+        })
+        .chain(ack_button(ack_url, config).map(|button| Block::Actions {
+            elements: [button],
+            kind: "actions",
+        }))
+        .collect();
+    let fallback = fallback_text(message);
+    let body = PostBody {
+        attachments: [Attachment {
+            blocks,
+            color: if resolved {
+                RESOLVED_COLOR
+            } else {
+                FIRING_COLOR
+            },
+        }],
+        channel: &config.channel_id,
+        text: &fallback,
+        unfurl_links: false,
+    };
     Ok(request(config, "chat.postMessage", &body))
+}
+
+/// The ACK button, when the event has an ACK URL (on-call pending) and
+/// the config does not disable it.
+fn ack_button<'a>(ack_url: Option<&'a str>, config: &'a Config) -> Option<Button<'a>> {
+    let url = ack_url.filter(|u| !u.is_empty() && !config.disable_button)?;
+    Some(Button {
+        action_id: ACK_ACTION_ID,
+        style: &config.button_style,
+        text: Text {
+            text: &config.button_text,
+            kind: "plain_text",
+        },
+        kind: "button",
+        url,
+    })
+}
+
+// `chat.postMessage`'s body as borrowed parts, serialised as they are:
+// [`post_body`] builds the same JSON as a document, which the alert path
+// has no use for. Fields are in alphabetical order, the order of the
+// document's keys, so both give the same bytes (tests/bodies.rs).
+
+#[derive(Serialize)]
+struct PostBody<'a> {
+    attachments: [Attachment<'a>; 1],
+    channel: &'a str,
+    text: &'a str,
+    unfurl_links: bool,
+}
+
+#[derive(Serialize)]
+struct Attachment<'a> {
+    blocks: Vec<Block<'a>>,
+    color: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Block<'a> {
+    Section {
+        text: Text<'a>,
+        #[serde(rename = "type")]
+        kind: &'static str,
+    },
+    Actions {
+        elements: [Button<'a>; 1],
+        #[serde(rename = "type")]
+        kind: &'static str,
+    },
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+impl<'a> Text<'a> {
+    fn mrkdwn(text: &'a str) -> Self {
+        Self {
+            text,
+            kind: "mrkdwn",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Button<'a> {
+    action_id: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    style: &'a str,
+    text: Text<'a>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 /// The `chat.update` request that shows `change` on a posted message.
@@ -52,7 +155,8 @@ pub fn build_update(
     Ok(request(config, "chat.update", &body))
 }
 
-/// The JSON body of `chat.postMessage`.
+/// The JSON body of `chat.postMessage`, as a document. [`build_post`]
+/// sends the same JSON without building it.
 ///
 /// The ACK button is added when the event has an ACK URL (on-call pending)
 /// and the config does not disable it.
@@ -126,16 +230,21 @@ pub fn update_body(
 
 /// One `mrkdwn` section block per chunk of `message`.
 fn section_blocks(message: &str) -> Result<Vec<Value>, Error> {
+    Ok(sections(message)?
+        .into_iter()
+        .map(|text| json!({ "type": "section", "text": { "type": "mrkdwn", "text": text } }))
+        .collect())
+}
+
+/// The section texts of `message`; an error when there are none.
+fn sections(message: &str) -> Result<Vec<String>, Error> {
     let sections = split_sections(message);
     if sections.is_empty() {
         return Err(Error::InvalidInput(
             "the rendered message is empty; check the template".into(),
         ));
     }
-    Ok(sections
-        .into_iter()
-        .map(|text| json!({ "type": "section", "text": { "type": "mrkdwn", "text": text } }))
-        .collect())
+    Ok(sections)
 }
 
 /// Splits `text` into section texts of at most [`SECTION_LIMIT`] characters.
@@ -210,7 +319,7 @@ pub fn fallback_text(message: &str) -> String {
     cut
 }
 
-fn request(config: &Config, method: &str, body: &Value) -> Request {
+fn request(config: &Config, method: &str, body: &impl Serialize) -> Request {
     Request {
         method: "POST".into(),
         url: format!("{}{method}", config.api_url),
@@ -221,6 +330,7 @@ fn request(config: &Config, method: &str, body: &Value) -> Request {
                 "application/json; charset=utf-8".into(),
             ),
         ],
-        body: body.to_string().into_bytes(),
+        // Serialising strings, numbers and maps with string keys cannot fail.
+        body: serde_json::to_vec(body).unwrap_or_default(),
     }
 }

@@ -199,3 +199,29 @@ fn update_needs_a_ts_and_defaults_the_channel() {
     let body = update_body(&no_channel, Change::Resolved, MESSAGE, &minimal()).expect("body");
     assert_eq!(body["channel"], "C0123");
 }
+
+#[test]
+fn the_posted_bytes_are_the_documents_bytes() {
+    let long = format!("{}\n{}", "a".repeat(2990), "b".repeat(50));
+    let configs = [
+        minimal(),
+        with_props(r#"{"button_style":"danger","button_text":"Ack \"now\""}"#),
+        with_props(r#"{"button_style":""}"#),
+        with_props(r#"{"disable_button":true}"#),
+    ];
+    for config in &configs {
+        for message in [MESSAGE, long.as_str(), "  \n<tag> & \u{7} é\n"] {
+            for resolved in [false, true] {
+                for ack in [None, Some(""), Some(ACK)] {
+                    let sent = build_post(message, resolved, ack, config).expect("request");
+                    let document = post_body(message, resolved, ack, config).expect("body");
+                    assert_eq!(
+                        String::from_utf8(sent.body).expect("utf-8"),
+                        document.to_string(),
+                        "{config:?} {message:?} {resolved} {ack:?}"
+                    );
+                }
+            }
+        }
+    }
+}
