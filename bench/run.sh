@@ -12,6 +12,8 @@
 #   DURATION=10        measured seconds per run
 #   WARMUP=2           warm-up seconds per run (not measured)
 #   CONCURRENCY="1 16 64"
+#   ROUNDS=3           ceiling/gateway pairs per concurrency; the table shows
+#                      the pair with the median ratio, and lists them all
 #   LOADGEN_THREADS=1  runtime threads of the load generator
 #   SKIP_BUILD=1       use the binaries already in target/release
 #   CALLS_PER_INSTANCE=1000
@@ -32,6 +34,7 @@ cd "$ROOT"
 DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-2}"
 CONCURRENCY="${CONCURRENCY:-1 16 64}"
+ROUNDS="${ROUNDS:-3}"
 LOADGEN_THREADS="${LOADGEN_THREADS:-1}"
 BODY="$ROOT/tests/fixtures/alertmanager/critical.json"
 TEMPLATE="$ROOT/tests/fixtures/templates/slack_message.tmpl"
@@ -113,6 +116,8 @@ field() {
 }
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 if [[ -n "${QUIET_LOAD:-}" ]]; then
     deadline=$((SECONDS + ${QUIET_WAIT:-600}))
@@ -222,14 +227,32 @@ run_one() {
     echo "${out%\}},\"target_cpu_ms\":$((t1 - t0)),\"emulator_cpu_ms\":$((e1 - e0))}"
 }
 
-RESULTS=()
+# Strategy: this machine's speed drifts from one minute to the next, so a
+# single ceiling run followed by a single gateway run can compare a fast
+# minute with a slow one. Each concurrency is measured in ROUNDS pairs,
+# ceiling then gateway back to back, and the table shows the pair with the
+# median ratio; every pair is listed below it and in the raw output.
+RESULTS=()     # the median pair of each concurrency: ceiling, versus
+ALL=()         # every run, in order
+ROUND_LINES="" # per concurrency, every pair's ratio and gateway p99
 for c in $CONCURRENCY; do
-    log "concurrency $c: ceiling"
-    RESULTS+=("$(run_one ceiling "$CEILING_URL" "$FWD_PID" "$c")")
-    log "  ${RESULTS[-1]}"
-    log "concurrency $c: versus"
-    RESULTS+=("$(run_one versus "$VERSUS_URL" "$VERSUS_PID" "$c")")
-    log "  ${RESULTS[-1]}"
+    pairs=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        log "concurrency $c, round $r/$ROUNDS: ceiling"
+        f="$(run_one ceiling "$CEILING_URL" "$FWD_PID" "$c")"
+        log "  $f"
+        log "concurrency $c, round $r/$ROUNDS: versus"
+        v="$(run_one versus "$VERSUS_URL" "$VERSUS_PID" "$c")"
+        log "  $v"
+        ALL+=("$f" "$v")
+        pairs+=("$(ratio "$(field "$v" rps)" "$(field "$f" rps)") $f $v")
+    done
+    # Sort the pairs by ratio and take the middle one.
+    median="$(printf '%s\n' "${pairs[@]}" | sort -n -k1,1 | sed -n "$(((ROUNDS + 1) / 2))p")"
+    read -r _ f v <<<"$median"
+    RESULTS+=("$f" "$v")
+    ROUND_LINES+="
+| $c | $(printf '%s\n' "${pairs[@]}" | awk '{ printf "%s%s", sep, $1; sep = ", " }') | $(printf '%s\n' "${pairs[@]}" | while read -r _ _ v; do field "$v" p99_ms; done | paste -sd, - | sed 's/,/, /g') |"
 done
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -240,7 +263,6 @@ fi
 
 # ---- the Markdown section ---------------------------------------------------
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # CPU microseconds per request: cpu_ms over (rps * (duration + warmup)), an
 # estimate since the CPU window includes the warm-up.
 cpu_per_req() {
@@ -291,7 +313,7 @@ fi
 
 MODEL="$(lscpu 2>/dev/null | sed -nE 's/^Model name:[[:space:]]+//p' | head -1)"
 MEM="$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-RAW="$(printf '%s\n' "${RESULTS[@]}")"
+RAW="$(printf '%s\n' "${ALL[@]}")"
 
 SECTION="<!-- e2e:start -->
 ## End-to-end POST /api/incidents
@@ -314,11 +336,18 @@ ${DURATION} s after a ${WARMUP} s warm-up, at each concurrency against:
 Both deliver to the same \`bench/src/bin/slack-emulator\` (\`{\"ok\":true}\`
 with no other work). alerts/s counts 201 answers only; latencies are
 nearest-rank percentiles of every counted request. Everything — load
-generator, target and emulator — shares the same machine.
+generator, target and emulator — shares the same machine. Each
+concurrency is measured in $ROUNDS pairs (ceiling, then versus, back to
+back); the table shows the pair with the median ratio.
 
 $TABLE
 
 $VERDICT
+
+Every pair, in the order measured:
+
+| concurrency | ratio of each pair | versus p99 ms of each pair |
+|---:|---|---|$ROUND_LINES
 
 CPU per alert (from \`/proc/<pid>/stat\` over warm-up + measurement):
 
@@ -328,7 +357,7 @@ Machine: $(nproc) CPUs ($MODEL), $MEM RAM, Linux $(uname -r).
 Load average (1/5/15 min) before measuring: $LOAD_BEFORE; after: $LOAD_AFTER.
 $BUSY
 
-Command: \`$COMMAND\` (DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"$CONCURRENCY\" LOADGEN_THREADS=$LOADGEN_THREADS).
+Command: \`$COMMAND\` (DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"$CONCURRENCY\" ROUNDS=$ROUNDS LOADGEN_THREADS=$LOADGEN_THREADS).
 
 <details><summary>Raw load-generator output</summary>
 
