@@ -182,3 +182,45 @@ async fn a_slow_request_head_is_cut_off() {
     );
     assert!(gw.healthy().await);
 }
+
+/// A client that sends a complete head, then its body too slowly, gets 408
+/// after `ingest.body_read_timeout`, and nothing is posted to Slack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_body_gets_408_and_nothing_is_sent() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let slack = SlackEmulator::start(Mode::Ok).await;
+    let gw = Gw::start(&slack, "ingest:\n  body_read_timeout: 1s\n", &[]).await;
+    let body = alert("slow body");
+    let mut slow = tokio::net::TcpStream::connect(format!("127.0.0.1:{}", gw.process.port))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.expect("head");
+    let sent = Instant::now();
+    // Half the body now, the rest never.
+    slow.write_all(&body[..body.len() / 2])
+        .await
+        .expect("half the body");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut answer))
+        .await
+        .expect("answered in time")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("ingest.body_read_timeout"), "{answer}");
+    assert!(
+        sent.elapsed() >= Duration::from_millis(900),
+        "answered before the timeout: {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(slack.requests().len(), 0, "nothing reaches Slack");
+    // The gateway goes on serving.
+    let ok = gw.post("", &[], &alert("served")).await;
+    assert_eq!(ok.status, 201, "{}", ok.text);
+}

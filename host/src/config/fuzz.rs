@@ -55,6 +55,7 @@ const KEYS: &[&str] = &[
     "ingest.max_alerts",
     "ingest.max_concurrent_requests",
     "ingest.header_read_timeout",
+    "ingest.body_read_timeout",
     "ingest.sources",
     "channels",
 ];

@@ -29,6 +29,11 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 128;
 /// stay idle between requests (hyper's own default once a timer is set).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long the alert endpoint waits for a whole request body once its
+/// head has arrived: a 1 MiB body takes well under a second on any link an
+/// alert sender uses, so only a stalled or deliberately slow client hits it.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Shortest accepted token or HMAC secret: a shorter one can be guessed.
 pub const MIN_SECRET_LEN: usize = 16;
 
@@ -59,6 +64,10 @@ pub struct IngestConfig {
     /// after opening (or after its last response) is closed. Read at start.
     #[serde(deserialize_with = "lenient::duration")]
     pub header_read_timeout: Duration,
+    /// `POST /api/incidents` answers 408 when the body has not fully
+    /// arrived this long after the request head. Follows reloads.
+    #[serde(deserialize_with = "lenient::duration")]
+    pub body_read_timeout: Duration,
 }
 
 impl Default for IngestConfig {
@@ -69,6 +78,7 @@ impl Default for IngestConfig {
             max_alerts: DEFAULT_MAX_ALERTS,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
         }
     }
 }
@@ -150,11 +160,13 @@ pub(super) fn validate(ingest: &IngestConfig) -> Result<(), ConfigError> {
             return Err(invalid(key, "must be greater than 0"));
         }
     }
-    if ingest.header_read_timeout.is_zero() {
-        return Err(invalid(
-            "ingest.header_read_timeout",
-            "must be greater than 0 (e.g. 30s)",
-        ));
+    for (key, value) in [
+        ("ingest.header_read_timeout", ingest.header_read_timeout),
+        ("ingest.body_read_timeout", ingest.body_read_timeout),
+    ] {
+        if value.is_zero() {
+            return Err(invalid(key, "must be greater than 0 (e.g. 30s)"));
+        }
     }
     let mut names = std::collections::HashSet::new();
     for (i, source) in ingest.sources.iter().enumerate() {
@@ -226,13 +238,17 @@ mod tests {
     #[test]
     fn sources_load_with_secrets_from_the_environment() {
         let c = load(
-            "  max_alerts: 7\n  header_read_timeout: 5s\n  sources:\n    - name: am\n      token: ${AM_TOKEN}\n      \
+            "  max_alerts: 7\n  header_read_timeout: 5s\n  body_read_timeout: 2s\n  sources:\n    - name: am\n      token: ${AM_TOKEN}\n      \
              allowed_overrides: [oncall_enable]\n    - name: cw\n      \
              hmac_secret: abcdefghijklmnopqrstuvwxyz\n",
         )
         .expect("valid");
         assert!(c.ingest.auth_required());
         assert_eq!(c.ingest.max_alerts, 7);
+        assert_eq!(
+            c.ingest.body_read_timeout,
+            std::time::Duration::from_secs(2)
+        );
         assert_eq!(
             c.ingest.header_read_timeout,
             std::time::Duration::from_secs(5)
@@ -305,6 +321,16 @@ mod tests {
                 "  header_read_timeout: 0s\n",
                 "ingest.header_read_timeout",
                 "greater than 0",
+            ),
+            (
+                "  body_read_timeout: 0s\n",
+                "ingest.body_read_timeout",
+                "greater than 0",
+            ),
+            (
+                "  body_read_timeout: soon\n",
+                "ingest.body_read_timeout",
+                "",
             ),
         ];
         for (yaml, key, says) in cases {

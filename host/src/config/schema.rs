@@ -236,6 +236,7 @@ const INGEST: Node = Map(&[
     ("max_alerts", Scalar(Usize)),
     ("max_concurrent_requests", Scalar(Usize)),
     ("header_read_timeout", Scalar(Duration)),
+    ("body_read_timeout", Scalar(Duration)),
 ]);
 
 /// The whole file.

@@ -15,6 +15,11 @@ pub enum ApiError {
     /// The body exceeds the configured limit.
     #[error("request body is larger than the {0}-byte limit (alert.max_body_bytes)")]
     TooLarge(usize),
+    /// The body did not arrive in time (`ingest.body_read_timeout`).
+    #[error(
+        "the request body did not arrive within {0:?} (ingest.body_read_timeout); nothing was sent"
+    )]
+    BodyTimeout(std::time::Duration),
     /// The on-call store is unreachable: nothing was sent, so the sender's
     /// retry is clean.
     #[error("on-call state store unavailable, nothing was sent; retry later ({0})")]
@@ -68,6 +73,7 @@ impl IntoResponse for ApiError {
         let status = match &self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge(_) | Self::TooManyAlerts { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,

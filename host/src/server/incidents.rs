@@ -35,7 +35,9 @@ pub async fn create(
         query.map_err(|e| ApiError::BadRequest(format!("bad query string: {}", e.body_text())))?;
     check_content_type(&headers)?;
     let limit = config.alert.max_body_bytes;
-    let bytes = match Limited::new(body, limit).collect().await {
+    let wait = ingest.body_read_timeout;
+    let read = tokio::time::timeout(wait, Limited::new(body, limit).collect());
+    let bytes = match read.await.map_err(|_| ApiError::BodyTimeout(wait))? {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             return Err(ApiError::TooLarge(limit));
