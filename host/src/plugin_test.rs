@@ -31,11 +31,12 @@ pub async fn run(
     let config_json = plugin_config(config)?;
     let data = std::fs::read_to_string(&args.data)
         .with_context(|| format!("cannot read data {}", args.data.display()))?;
-    let payload: Value = serde_json::from_str(&data)
+    // The text as given, as the gateway passes an alert on.
+    let payload: Box<serde_json::value::RawValue> = serde_json::from_str(&data)
         .with_context(|| format!("data {} is not JSON", args.data.display()))?;
     let event = Event {
         id: uuid::Uuid::new_v4().to_string(),
-        payload: payload.to_string(),
+        payload: payload.get().to_owned(),
         resolved: crate::incident::is_resolved(&data),
         severity: args.severity.clone(),
         ack_url: args.ack_url.clone(),

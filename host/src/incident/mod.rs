@@ -145,12 +145,10 @@ impl Facts {
             alarm,
             kind,
         ] = found;
-        let says = |v: Option<&RawValue>, want: &str| {
-            text(v).is_some_and(|s| s.eq_ignore_ascii_case(want))
-        };
-        // SNS wraps CloudWatch alarms as a JSON string in `Message`.
+        // SNS wraps CloudWatch alarms as a JSON string in `Message`: its
+        // resolved flag, and whether it is an alarm.
         let inner = text(message).and_then(|m| {
-            members(
+            let [s, st, a, n, alarm] = members(
                 &m,
                 [
                     "status",
@@ -161,19 +159,10 @@ impl Facts {
                 ],
             )
             .ok()
-            .flatten()
-            .map(|[s, st, a, n, alarm]| {
-                let resolved = says(s, "resolved")
-                    || says(st, "resolved")
-                    || says(a, "resolved")
-                    || says(n, "OK");
-                (resolved, alarm.is_some() || n.is_some())
-            })
+            .flatten()?;
+            Some((says_resolved([s, st, a, n]), alarm.is_some() || n.is_some()))
         });
-        let resolved = says(status, "resolved")
-            || says(state, "resolved")
-            || says(alert_state, "resolved")
-            || says(new_state, "OK")
+        let resolved = says_resolved([status, state, alert_state, new_state])
             || inner.is_some_and(|(resolved, _)| resolved);
         let source = if text(version).as_deref() == Some("4")
             && alerts.is_some_and(|a| a.get().starts_with('['))
@@ -193,6 +182,17 @@ impl Facts {
         };
         Self { resolved, source }
     }
+}
+
+/// Whether `status`, `state` or `alertState` is `resolved` (any case), or
+/// `NewStateValue` is `OK`.
+fn says_resolved([status, state, alert_state, new_state]: [Option<&RawValue>; 4]) -> bool {
+    let says =
+        |v: Option<&RawValue>, want: &str| text(v).is_some_and(|s| s.eq_ignore_ascii_case(want));
+    says(status, "resolved")
+        || says(state, "resolved")
+        || says(alert_state, "resolved")
+        || says(new_state, "OK")
 }
 
 /// Resolved detection as upstream: `status`, `state` or `alertState` equal

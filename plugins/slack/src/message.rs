@@ -39,6 +39,19 @@ pub fn build_post(
     config: &Config,
 ) -> Result<Request, Error> {
     let sections = sections(message)?;
+    let fallback = fallback_text(message);
+    let body = post_parts(&sections, &fallback, resolved, ack_url, config);
+    Ok(request(config, "chat.postMessage", &body))
+}
+
+/// `chat.postMessage`'s body, borrowing `sections` and `fallback`.
+fn post_parts<'a>(
+    sections: &'a [String],
+    fallback: &'a str,
+    resolved: bool,
+    ack_url: Option<&'a str>,
+    config: &'a Config,
+) -> PostBody<'a> {
     let blocks = sections
         .iter()
         .map(|text| Block::Section {
@@ -50,8 +63,7 @@ pub fn build_post(
             kind: "actions",
         }))
         .collect();
-    let fallback = fallback_text(message);
-    let body = PostBody {
+    PostBody {
         attachments: [Attachment {
             blocks,
             color: if resolved {
@@ -61,10 +73,9 @@ pub fn build_post(
             },
         }],
         channel: &config.channel_id,
-        text: &fallback,
+        text: fallback,
         unfurl_links: false,
-    };
-    Ok(request(config, "chat.postMessage", &body))
+    }
 }
 
 /// The ACK button, when the event has an ACK URL (on-call pending) and
@@ -83,10 +94,10 @@ fn ack_button<'a>(ack_url: Option<&'a str>, config: &'a Config) -> Option<Button
     })
 }
 
-// `chat.postMessage`'s body as borrowed parts, serialised as they are:
-// [`post_body`] builds the same JSON as a document, which the alert path
-// has no use for. Fields are in alphabetical order, the order of the
-// document's keys, so both give the same bytes (tests/bodies.rs).
+// `chat.postMessage`'s body as borrowed parts, serialised as they are,
+// with no document built on the alert path. Fields are in alphabetical
+// order, the order of a document's keys, so the bytes are the ones
+// `post_body(..).to_string()` gives (tests/bodies.rs).
 
 #[derive(Serialize)]
 struct PostBody<'a> {
@@ -155,8 +166,8 @@ pub fn build_update(
     Ok(request(config, "chat.update", &body))
 }
 
-/// The JSON body of `chat.postMessage`, as a document. [`build_post`]
-/// sends the same JSON without building it.
+/// The JSON body of `chat.postMessage`, as a document ([`build_post`]
+/// serialises the same parts without building one).
 ///
 /// The ACK button is added when the event has an ACK URL (on-call pending)
 /// and the config does not disable it.
@@ -166,30 +177,11 @@ pub fn post_body(
     ack_url: Option<&str>,
     config: &Config,
 ) -> Result<Value, Error> {
-    let mut blocks = section_blocks(message)?;
-    if let Some(url) = ack_url.filter(|u| !u.is_empty() && !config.disable_button) {
-        let mut button = json!({
-            "type": "button",
-            "text": { "type": "plain_text", "text": config.button_text },
-            "url": url,
-            "action_id": ACK_ACTION_ID,
-        });
-        if !config.button_style.is_empty() {
-            button["style"] = json!(config.button_style);
-        }
-        blocks.push(json!({ "type": "actions", "elements": [button] }));
-    }
-    let color = if resolved {
-        RESOLVED_COLOR
-    } else {
-        FIRING_COLOR
-    };
-    Ok(json!({
-        "channel": config.channel_id,
-        "unfurl_links": false,
-        "text": fallback_text(message),
-        "attachments": [{ "color": color, "blocks": blocks }],
-    }))
+    let sections = sections(message)?;
+    let fallback = fallback_text(message);
+    let body = post_parts(&sections, &fallback, resolved, ack_url, config);
+    // Strings, booleans and arrays of them always convert.
+    Ok(serde_json::to_value(body).unwrap_or_default())
 }
 
 /// The JSON body of `chat.update`: the same sections, the colour of the new
