@@ -259,24 +259,25 @@ fn parse_alerts(bytes: &[u8]) -> Result<Alerts, ApiError> {
         ));
     }
     let malformed = |e: serde_json::Error| ApiError::BadRequest(format!("malformed JSON: {e}"));
+    // One pass either way: an array is split into its elements as it is read.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        let items: Vec<Box<RawValue>> = serde_json::from_slice(bytes).map_err(malformed)?;
+        if items.is_empty() {
+            return Err(ApiError::BadRequest(
+                "the JSON array is empty: send at least one alert object".into(),
+            ));
+        }
+        if let Some(i) = items.iter().position(|v| kind(v) != "an object") {
+            return Err(ApiError::BadRequest(format!(
+                "element {i} of the array is {}, not a JSON object",
+                kind(&items[i])
+            )));
+        }
+        return Ok(Alerts::Many(items));
+    }
     let value: Box<RawValue> = serde_json::from_slice(bytes).map_err(malformed)?;
     match kind(&value) {
         "an object" => Ok(Alerts::One(value)),
-        "an array" => {
-            let items: Vec<Box<RawValue>> = serde_json::from_str(value.get()).map_err(malformed)?;
-            if items.is_empty() {
-                return Err(ApiError::BadRequest(
-                    "the JSON array is empty: send at least one alert object".into(),
-                ));
-            }
-            if let Some(i) = items.iter().position(|v| kind(v) != "an object") {
-                return Err(ApiError::BadRequest(format!(
-                    "element {i} of the array is {}, not a JSON object",
-                    kind(&items[i])
-                )));
-            }
-            Ok(Alerts::Many(items))
-        }
         other => Err(ApiError::BadRequest(format!(
             "expected a JSON object (or an array of objects), got {other}"
         ))),
