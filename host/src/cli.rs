@@ -187,12 +187,20 @@ Examples:
   PORT=8080 SLACK_ENABLE=true SLACK_TOKEN=xoxb-... SLACK_CHANNEL_ID=C0123 versus serve
   kill -HUP <pid>          reload config, templates and plugins now
 
+A reload happens when the content of the config file, a template in use or
+a plugin in use in plugins.dir changes; other files in those folders (a log
+file, editor files) never trigger one. host, port, public_host, oncall,
+redis, plugins.cache_dir, plugins.watch, ingest.header_read_timeout and log
+are read at startup: a reload that changes them logs a warning naming each
+key and keeps the running value until a restart.
+
 SIGTERM or Ctrl-C stops accepting, finishes requests in flight and exits 0.";
 
 const CHECK_HELP: &str = "\
 Reads the config with the same environment overrides as serve, compiles the
-plugins it names and parses every template; lists the keys it ignores. Use
-it in CI or before a reload. It does not connect to Redis, Slack or AWS.
+plugins it names and parses every template; prints every warning serving
+would log at startup (ignored keys, on-call without Redis, ...). Use it in
+CI or before a reload. It does not connect to Redis, Slack or AWS.
 
 Examples:
   versus check

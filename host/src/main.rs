@@ -94,7 +94,7 @@ fn cache_dir(plugins: &PluginsConfig) -> Option<std::path::PathBuf> {
 async fn serve(config_path: std::path::PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&config_path)?;
     let loader = Arc::new(Loader::new(cache_dir(&config.plugins))?);
-    let reloader = Reloader::start(config_path, loader).await?;
+    let reloader = Reloader::start_with(config_path, config.clone(), loader).await?;
     if config.plugins.watch {
         reloader.watch().context("cannot start the file watcher")?;
     }
@@ -118,7 +118,6 @@ async fn serve(config_path: std::path::PathBuf) -> anyhow::Result<()> {
     let summary = versus::summary::startup(&addr, &reloader.config(), &reloader.pipeline());
     tracing::info!(%addr, "{summary}");
     let mut state = AppState::new(reloader);
-    state.retry = Arc::new(config.alert.retry.clone());
     state.oncall = oncall;
     let gate = state.gate.clone();
     let stopping = Arc::new(tokio::sync::Notify::new());
@@ -169,7 +168,8 @@ async fn shutdown_signal() {
 }
 
 async fn check(config_path: std::path::PathBuf) -> anyhow::Result<()> {
-    let (config, warnings) = Config::load_with_warnings(&config_path)?;
+    let (config, mut warnings) = Config::load_with_warnings(&config_path)?;
+    warnings.extend(versus::oncall::setup::warnings(&config));
     let loader = Loader::new(cache_dir(&config.plugins))?;
     let pipeline = loader.build(&config, 1).await?;
     let stats = &loader.cache().stats;

@@ -46,8 +46,16 @@ pub struct PluginErrorLabels {
 /// Labels of `versus_reloads_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReloadLabels {
-    /// `ok` or `failed`.
+    /// `ok`, `restart_required` (applied, but a startup-only setting
+    /// changed and keeps its running value) or `failed`.
     pub outcome: &'static str,
+}
+
+/// Labels of `versus_restart_required`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SettingLabels {
+    /// The dotted config key, e.g. `oncall.wait_minutes`.
+    pub key: String,
 }
 
 /// Labels of `versus_plugin_call_duration_seconds`.
@@ -120,6 +128,9 @@ pub struct Metrics {
     pub escalation_attempt_errors: Counter,
     /// Pipeline reloads.
     pub reloads: Family<ReloadLabels, Counter>,
+    /// 1 for each startup-only setting whose value in the config file
+    /// differs from the running one (0 once it matches again).
+    pub restart_required: Family<SettingLabels, Gauge>,
     /// Duration of each plugin call, by plugin and stage.
     pub plugin_calls: Family<StageLabels, Histogram, fn() -> Histogram>,
     /// ACK requests by outcome.
@@ -148,6 +159,7 @@ impl Metrics {
             escalations_failed: Counter::default(),
             escalation_attempt_errors: Counter::default(),
             reloads: Family::default(),
+            restart_required: Family::default(),
             plugin_calls: Family::new_with_constructor(call_histogram),
             acks: Family::default(),
             escalations_pending: Gauge::default(),
@@ -193,6 +205,11 @@ impl Metrics {
             m.escalation_attempt_errors.clone(),
         );
         r.register("reloads", "Pipeline reloads by outcome", m.reloads.clone());
+        r.register(
+            "restart_required",
+            "Startup-only settings changed in the config file: 1 until the gateway restarts",
+            m.restart_required.clone(),
+        );
         r.register_with_unit(
             "plugin_call_duration",
             "Duration of plugin calls (instantiate and run) by plugin and stage",

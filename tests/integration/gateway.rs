@@ -16,7 +16,15 @@ pub struct Process {
     child: Child,
     /// Its port on 127.0.0.1.
     pub port: u16,
-    log: Arc<Mutex<String>>,
+    log: Log,
+}
+
+/// Where the process's log goes.
+enum Log {
+    /// Read from its pipes by the test.
+    Captured(Arc<Mutex<String>>),
+    /// Written by the process into a file, as `versus > file 2>&1` does.
+    File(std::path::PathBuf),
 }
 
 impl Process {
@@ -64,15 +72,59 @@ impl Process {
         Self::spawn(cmd, port, cache, &env).await
     }
 
-    async fn spawn(mut cmd: Command, port: u16, cache: &Path, env: &[(&str, String)]) -> Self {
+    /// [`Process::start`] with stdout and stderr appended to `log_file`
+    /// by the process itself, the way `versus > log 2>&1` runs it: the
+    /// file may sit in a folder the gateway watches.
+    pub async fn start_logging_to(
+        dir: &Path,
+        yaml: &str,
+        env: &[(&str, String)],
+        log_file: &Path,
+    ) -> Self {
+        let port = free_port();
+        let config = dir.join("config.yaml");
+        std::fs::write(&config, yaml.replace("{port}", &port.to_string())).expect("write config");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_file)
+            .expect("open the log file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_versus"));
+        cmd.arg("--config").arg(&config);
+        cmd.stdout(file.try_clone().expect("dup the log file"));
+        Self::clean_env(&mut cmd, &dir.join("..").join("cache"), env);
+        cmd.stderr(file);
+        let child = cmd.spawn().expect("spawn versus");
+        let p = Self {
+            child,
+            port,
+            log: Log::File(log_file.to_path_buf()),
+        };
+        let start = std::time::Instant::now();
+        while !p.log().contains("versus listening") {
+            assert!(
+                start.elapsed() < START_TIMEOUT,
+                "versus did not start:\n{}",
+                p.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        p
+    }
+
+    fn clean_env(cmd: &mut Command, cache: &Path, env: &[(&str, String)]) {
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("VERSUS_CACHE_DIR", cache)
-            .env("RUST_LOG", "info")
-            .stderr(Stdio::piped());
+            .env("RUST_LOG", "info");
         for (k, v) in env {
             cmd.env(k, v);
         }
+    }
+
+    async fn spawn(mut cmd: Command, port: u16, cache: &Path, env: &[(&str, String)]) -> Self {
+        Self::clean_env(&mut cmd, cache, env);
+        cmd.stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn versus");
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Mutex::new(String::new()));
@@ -102,7 +154,11 @@ impl Process {
                 }
             }
         });
-        let p = Self { child, port, log };
+        let p = Self {
+            child,
+            port,
+            log: Log::Captured(log),
+        };
         let started = tokio::time::timeout(START_TIMEOUT, rx).await;
         assert!(
             matches!(started, Ok(Ok(()))),
@@ -114,7 +170,12 @@ impl Process {
 
     /// The captured log so far.
     pub fn log(&self) -> String {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+        match &self.log {
+            Log::Captured(log) => log.lock().map(|l| l.clone()).unwrap_or_default(),
+            Log::File(path) => std::fs::read(path)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default(),
+        }
     }
 
     /// `http://127.0.0.1:{port}`.

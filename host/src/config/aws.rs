@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::lenient;
 
@@ -38,7 +38,7 @@ pub fn default_impact() -> BTreeMap<String, u32> {
 }
 
 /// The upstream `oncall.aws_incident_manager` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct AwsIncidentManagerConfig {
     /// Response plan started on escalation.
@@ -59,10 +59,16 @@ pub struct AwsIncidentManagerConfig {
     #[serde(deserialize_with = "lenient::u32")]
     pub max_attempts: u32,
     /// Wait before the first retry, doubled on each further retry (ours).
-    #[serde(deserialize_with = "lenient::duration")]
+    #[serde(
+        deserialize_with = "lenient::duration",
+        serialize_with = "humantime_serde::serialize"
+    )]
     pub initial_backoff: Duration,
     /// Cap on one wait between attempts (ours).
-    #[serde(deserialize_with = "lenient::duration")]
+    #[serde(
+        deserialize_with = "lenient::duration",
+        serialize_with = "humantime_serde::serialize"
+    )]
     pub max_backoff: Duration,
     /// Severity (any case) → AWS impact 1–5 (ours). Replaces the default
     /// table as a whole; a severity not in it sends no impact, so the

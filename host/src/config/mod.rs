@@ -21,6 +21,7 @@ mod env;
 mod ingest;
 pub mod lenient;
 mod plugins;
+mod restart;
 mod schema;
 mod sections;
 mod validate;
@@ -55,6 +56,7 @@ pub use ingest::{
     IngestSource, OVERRIDE_KEYS, Secret,
 };
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
+pub use restart::{keep_startup_settings, restart_needed};
 pub use sections::{
     AWS_INCIDENT_MANAGER, AlertConfig, ConsoleConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_REDIS_PORT, DEFAULT_SLACK_API_URL, DEFAULT_WAIT_MINUTES, OnCallConfig, RedisConfig,

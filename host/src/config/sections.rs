@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::aws::AwsIncidentManagerConfig;
 use super::chat::{EmailConfig, LarkConfig, MsTeamsConfig, TelegramConfig, ViberConfig};
@@ -195,7 +195,7 @@ impl Default for ConsoleConfig {
 }
 
 /// The upstream `oncall:` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct OnCallConfig {
     /// Escalate every alert that is not acknowledged in time.
@@ -241,7 +241,7 @@ impl OnCallConfig {
 }
 
 /// The upstream `redis:` section, which on-call needs to survive restarts.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RedisConfig {
     /// Server host; empty means no Redis (see [`RedisConfig::is_configured`]).

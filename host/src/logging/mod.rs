@@ -17,7 +17,7 @@ pub mod redact;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -25,7 +25,7 @@ use crate::cli::LogFormat;
 use crate::config::Config;
 
 /// The `log:` section of the config (ours).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct LogConfig {
     /// `text` (the default) or `json`. `--log-format` and

@@ -17,7 +17,7 @@ pub async fn build(
     reloader: Arc<Reloader>,
 ) -> anyhow::Result<Option<Arc<OnCall>>> {
     let oncall = &config.oncall;
-    if !(oncall.enable || oncall.initialized_only) {
+    if !is_on(config) {
         return Ok(None);
     }
     let store = if config.redis.is_configured() {
@@ -32,9 +32,6 @@ pub async fn build(
             })?;
         Store::Redis(Box::new(store))
     } else {
-        tracing::warn!(
-            "on-call is enabled without Redis: escalations are kept in memory and do NOT survive a restart; configure redis: for production"
-        );
         Store::Memory(MemoryStore::default())
     };
     let secret = if !oncall.ack_secret.is_empty() {
@@ -50,17 +47,10 @@ pub async fn build(
         }
     };
     crate::logging::redact::remember(&secret);
+    for warning in warnings(config) {
+        tracing::warn!("{warning}");
+    }
     let settings = Settings::from_config(config);
-    if settings.public_host.is_empty() {
-        tracing::warn!(
-            "public_host is empty: ACK links will be relative and will not work from chat; set public_host"
-        );
-    }
-    if settings.response_plan_arn.is_empty() {
-        tracing::warn!(
-            "oncall.aws_incident_manager.response_plan_arn is empty: only alerts with awsim_response_plan_arn escalate"
-        );
-    }
     Ok(Some(Arc::new(OnCall {
         store,
         signer: AckSigner::new(secret.into_bytes()),
@@ -71,6 +61,42 @@ pub async fn build(
         wake: Arc::new(Notify::new()),
         stats: EscalationStats::default(),
     })))
+}
+
+/// Whether the config sets on-call up (for every alert, or only for those
+/// sent with `oncall_enable=true`).
+fn is_on(config: &Config) -> bool {
+    config.oncall.enable || config.oncall.initialized_only
+}
+
+/// What serving this config warns about at startup, one line each: the
+/// same lines `versus check` prints.
+pub fn warnings(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    if !is_on(config) {
+        return out;
+    }
+    if !config.redis.is_configured() {
+        out.push(
+            "on-call is enabled without Redis: escalations are kept in memory and do NOT survive a restart; configure redis: for production".into(),
+        );
+    }
+    if config.public_host.is_empty() {
+        out.push(
+            "public_host is empty: ACK links will be relative and will not work from chat; set public_host".into(),
+        );
+    }
+    if config
+        .oncall
+        .aws_incident_manager
+        .response_plan_arn
+        .is_empty()
+    {
+        out.push(
+            "oncall.aws_incident_manager.response_plan_arn is empty: only alerts with awsim_response_plan_arn escalate".into(),
+        );
+    }
+    out
 }
 
 /// `redis.url`, or one built from host/port/password/db. With `redis.tls`

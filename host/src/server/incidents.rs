@@ -103,6 +103,10 @@ async fn run(
             .inc();
     }
     let pipeline = state.reloader.pipeline();
+    // `alert.retry` follows reloads: each request uses the value current
+    // when it started.
+    let retry = state.reloader.config().alert.retry.clone();
+    let retry = &retry;
     let transformed = join_all(incidents.iter().map(|i| {
         let span = tracing::info_span!("incident", incident_id = %i.id);
         transform(&pipeline, i).instrument(span)
@@ -161,7 +165,7 @@ async fn run(
                 reason: reason.clone(),
             },
             Ok(event) => {
-                deliver(pipeline, event, incident, &state.retry)
+                deliver(pipeline, event, incident, retry)
                     .instrument(span)
                     .await
             }

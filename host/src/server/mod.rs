@@ -19,7 +19,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
-use crate::incident::RetryPolicy;
 use crate::oncall::OnCall;
 use crate::pipeline::Reloader;
 
@@ -28,8 +27,6 @@ use crate::pipeline::Reloader;
 pub struct AppState {
     /// The current pipeline and its reloader.
     pub reloader: Arc<Reloader>,
-    /// How channel deliveries are retried.
-    pub retry: Arc<RetryPolicy>,
     /// On-call, when configured.
     pub oncall: Option<Arc<OnCall>>,
     /// Requests in flight on the alert endpoint, for load shedding.
@@ -37,11 +34,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State with the default retry policy and no on-call.
+    /// State with no on-call.
     pub fn new(reloader: Arc<Reloader>) -> Self {
         Self {
             reloader,
-            retry: Arc::default(),
             oncall: None,
             gate: Arc::default(),
         }
