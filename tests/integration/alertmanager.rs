@@ -11,9 +11,11 @@ use crate::gateway::{Process, free_port};
 use crate::slack_emulator::{Mode, SlackEmulator};
 use crate::ssm_emulator::SsmEmulator;
 
-struct Alertmanager {
+/// A real Alertmanager process, killed on drop.
+pub(crate) struct Alertmanager {
     child: Child,
-    port: u16,
+    /// Its API port on 127.0.0.1.
+    pub(crate) port: u16,
 }
 
 impl Drop for Alertmanager {
@@ -24,11 +26,9 @@ impl Drop for Alertmanager {
 }
 
 fn start_alertmanager(dir: &std::path::Path, gateway: &str) -> Alertmanager {
-    let port = free_port();
-    let config = dir.join("alertmanager.yml");
-    std::fs::write(
-        &config,
-        format!(
+    Alertmanager::start(
+        dir,
+        &format!(
             "route:\n  receiver: warning\n  group_by: ['alertname', 'severity']\n  group_wait: 1s\n  \
              group_interval: 5m\n  repeat_interval: 4h\n  routes:\n    \
              - matchers: ['severity=\"critical\"']\n      receiver: critical\n    \
@@ -39,17 +39,25 @@ fn start_alertmanager(dir: &std::path::Path, gateway: &str) -> Alertmanager {
              - url: '{gateway}/api/incidents?oncall_wait_minutes=0'\n"
         ),
     )
-    .expect("write alertmanager config");
-    let child = Command::new("prometheus-alertmanager")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.path={}", dir.join("am-data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus-alertmanager must be installed (.ci/run installs it)");
-    Alertmanager { child, port }
+}
+
+impl Alertmanager {
+    /// Starts Alertmanager in `dir` with `config` as its alertmanager.yml.
+    pub(crate) fn start(dir: &std::path::Path, config: &str) -> Self {
+        let port = free_port();
+        let path = dir.join("alertmanager.yml");
+        std::fs::write(&path, config).expect("write alertmanager config");
+        let child = Command::new("prometheus-alertmanager")
+            .arg(format!("--config.file={}", path.display()))
+            .arg(format!("--storage.path={}", dir.join("am-data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus-alertmanager must be installed (scripts/test installs it)");
+        Self { child, port }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,7 +152,8 @@ async fn alertmanager_routes_to_the_three_guide_urls() {
     assert!(sent.elapsed() < Duration::from_secs(60));
 }
 
-async fn wait(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+/// Polls `f` every 50 ms until it holds or `timeout` passes.
+pub(crate) async fn wait(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < timeout {
         if f() {

@@ -137,6 +137,7 @@ fn incident(id: &str, now: i64) -> NewIncident {
         impact: None,
         dedup_key: None,
         ack_exp: now / 1000 + 3600,
+        ack_expiry_ms: 0,
     }
 }
 
@@ -178,7 +179,7 @@ async fn ack_and_claim_race_in_memory_exactly_one_wins() {
 }
 
 /// A store on its own connection to the real Redis.
-async fn connect(prefix: &str) -> Store {
+pub(crate) async fn connect(prefix: &str) -> Store {
     let store = tokio::time::timeout(
         Duration::from_secs(10),
         RedisStore::connect(REDIS_URL, prefix),
@@ -190,7 +191,7 @@ async fn connect(prefix: &str) -> Store {
 }
 
 /// Removes the test's keys from the shared Redis.
-async fn delete_keys(prefix: &str) {
+pub(crate) async fn delete_keys(prefix: &str) {
     let client = redis::Client::open(REDIS_URL).expect("url");
     let mut con = client
         .get_multiplexed_async_connection()

@@ -30,7 +30,11 @@ async fn check_prints_every_warning_serving_logs() {
         // The gateway's own warnings; the AWS SDK's about its environment
         // (no IMDS here) are not about the config.
         .filter(|v| v["level"] == "WARN")
-        .filter(|v| v["target"].as_str().is_some_and(|t| t.starts_with("versus")))
+        .filter(|v| {
+            v["target"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("versus"))
+        })
         .filter_map(|v| v["fields"]["message"].as_str().map(str::to_string))
         .collect();
     assert!(served.len() >= 6, "expected six kinds of warning:\n{log}");

@@ -87,6 +87,7 @@ pub fn incident(id: String, created_ms: i64, deadline_ms: i64) -> NewIncident {
         impact: None,
         dedup_key: None,
         ack_exp: 0,
+        ack_expiry_ms: 0,
     }
 }
 

@@ -159,6 +159,7 @@ const ONCALL: Node = Map(&[
     ("wait_minutes", Scalar(Float)),
     ("provider", Text),
     ("ack_secret", Text),
+    ("ack_expiry", Scalar(Duration)),
     (
         "aws_incident_manager",
         Map(&[

@@ -19,6 +19,11 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// that a missed page is escalated quickly.
 pub const DEFAULT_WAIT_MINUTES: f64 = 3.0;
 
+/// How long an ACK holds off repeats of the same alert group: a working
+/// day and a night, so a problem someone owns does not page the next
+/// shift unless it resolves and fires again.
+pub const DEFAULT_ACK_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+
 /// The standard Redis port.
 pub const DEFAULT_REDIS_PORT: u16 = 6379;
 
@@ -217,6 +222,14 @@ pub struct OnCallConfig {
     /// one is generated and shared through Redis.
     #[serde(deserialize_with = "lenient::string")]
     pub ack_secret: String,
+    /// How long an acknowledged incident stays the open incident of its
+    /// dedup key (ours): repeats within it join it without paging. `0s`:
+    /// a repeat after an ACK opens a new incident.
+    #[serde(
+        deserialize_with = "lenient::duration",
+        serialize_with = "humantime_serde::serialize"
+    )]
+    pub ack_expiry: Duration,
 }
 
 impl Default for OnCallConfig {
@@ -228,6 +241,7 @@ impl Default for OnCallConfig {
             provider: AWS_INCIDENT_MANAGER.into(),
             aws_incident_manager: AwsIncidentManagerConfig::default(),
             ack_secret: String::new(),
+            ack_expiry: DEFAULT_ACK_EXPIRY,
         }
     }
 }

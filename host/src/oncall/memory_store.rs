@@ -51,10 +51,7 @@ impl MemoryStore {
         if let Some(key) = &new.dedup_key
             && let Some(open) = s.dedup.get(key).cloned()
             && let Some(existing) = s.incidents.get_mut(&open)
-            && matches!(
-                existing.state,
-                State::Pending | State::Escalating | State::Escalated
-            )
+            && existing.absorbs_repeat(new.created_ms, new.ack_expiry_ms)
         {
             existing.repeats += 1;
             return Ok(Created::Joined {

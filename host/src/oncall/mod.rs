@@ -66,6 +66,8 @@ pub struct Settings {
     pub max_backoff: Duration,
     /// Severity → AWS impact, see [`title::impact`].
     pub impact: BTreeMap<String, u32>,
+    /// How long an acknowledged incident absorbs repeats of its group.
+    pub ack_expiry: Duration,
 }
 
 impl Settings {
@@ -81,6 +83,7 @@ impl Settings {
             initial_backoff: aws.initial_backoff,
             max_backoff: aws.max_backoff,
             impact: aws.impact.clone(),
+            ack_expiry: config.oncall.ack_expiry,
         }
     }
 
@@ -184,6 +187,7 @@ impl OnCall {
             impact: title::impact(&self.settings.impact, event.severity.as_deref()),
             dedup_key: event.dedup_key.clone(),
             ack_exp,
+            ack_expiry_ms: self.settings.ack_expiry.as_millis() as i64,
         };
         // With no wait there is nothing to acknowledge: no link, as upstream.
         let link = |id: &str, exp: i64| {

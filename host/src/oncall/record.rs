@@ -66,6 +66,11 @@ pub struct NewIncident {
     pub dedup_key: Option<String>,
     /// The ACK link's expiry, Unix seconds.
     pub ack_exp: i64,
+    /// How long an acknowledged incident with the same dedup key absorbs
+    /// this notification instead of it opening a new incident, in ms
+    /// (`oncall.ack_expiry`). A setting of the moment, not stored.
+    #[serde(skip)]
+    pub ack_expiry_ms: i64,
 }
 
 /// A delivered message, kept so the channel can update it later.
@@ -110,6 +115,20 @@ pub struct IncidentView {
 }
 
 impl IncidentView {
+    /// Whether a repeat notification arriving at `now_ms` joins this
+    /// incident: it is pending, being escalated or escalated, or it was
+    /// acknowledged less than `ack_expiry_ms` ago. The Redis store's
+    /// `CREATE` script decides the same way.
+    pub fn absorbs_repeat(&self, now_ms: i64, ack_expiry_ms: i64) -> bool {
+        match self.state {
+            State::Pending | State::Escalating | State::Escalated => true,
+            State::Acknowledged => self
+                .acked_ms
+                .is_some_and(|acked| acked.saturating_add(ack_expiry_ms) > now_ms),
+            State::EscalationFailed | State::Resolved => false,
+        }
+    }
+
     /// A just-created incident: pending, nothing happened to it yet.
     pub fn pending(record: NewIncident) -> Self {
         Self {

@@ -110,6 +110,7 @@ impl RedisStore {
             .arg(new.created_ms)
             .arg(&self.prefix)
             .arg(new.ack_exp)
+            .arg(new.ack_expiry_ms)
             .invoke_async(&mut con)
             .await?;
         match reply.as_slice() {

@@ -3,9 +3,10 @@
 //! `{p}dedup:{key}` (string: id of the open incident). The prefix is passed
 //! as an argument so scripts can reach the hash of an id they look up.
 
-/// Create, or join an open incident with the same dedup key.
-/// KEYS: inc, due, dedup-or-empty. ARGV: id, record json, deadline ms,
-/// now ms, prefix, ack_exp.
+/// Create, or join an open incident with the same dedup key: one pending,
+/// being escalated or escalated, or one acknowledged less than the ACK
+/// expiry ago. KEYS: inc, due, dedup-or-empty. ARGV: id, record json,
+/// deadline ms, now ms, prefix, ack_exp, ack expiry ms.
 /// Returns {"new"} or {"joined", id, state, ack_exp}.
 pub const CREATE: &str = r#"
 if KEYS[3] ~= '' then
@@ -13,7 +14,12 @@ if KEYS[3] ~= '' then
   if open then
     local k = ARGV[5] .. 'inc:' .. open
     local st = redis.call('HGET', k, 'state')
-    if st == 'pending' or st == 'escalating' or st == 'escalated' then
+    local joins = st == 'pending' or st == 'escalating' or st == 'escalated'
+    if st == 'acknowledged' then
+      local acked = tonumber(redis.call('HGET', k, 'acked_ms') or '0')
+      joins = acked + tonumber(ARGV[7]) > tonumber(ARGV[4])
+    end
+    if joins then
       redis.call('HINCRBY', k, 'repeats', 1)
       return {'joined', open, st, redis.call('HGET', k, 'ack_exp') or '0'}
     end

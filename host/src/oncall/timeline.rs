@@ -107,6 +107,7 @@ mod tests {
             impact: None,
             dedup_key: None,
             ack_exp: 0,
+            ack_expiry_ms: 0,
         })
     }
 

@@ -86,6 +86,7 @@ fn incident(id: &str, deadline_ms: i64) -> NewIncident {
         impact: None,
         dedup_key: None,
         ack_exp: 0,
+        ack_expiry_ms: 0,
     }
 }
 
