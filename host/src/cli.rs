@@ -55,7 +55,13 @@ pub enum Command {
     /// Validate the config, compile every plugin it uses and parse every
     /// template, then exit: 0 when all is well, 1 with the problem otherwise.
     #[command(after_help = CHECK_HELP)]
-    Check,
+    Check {
+        /// A sample alert (JSON, as a sender would POST it): every channel's
+        /// template is also rendered with it, after the transforms, and a
+        /// render-time error fails the check.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Render a template with a JSON data file through the renderer plugin
     /// and print exactly the result on stdout. Use it to preview templates.
     #[command(after_help = RENDER_HELP)]
@@ -204,6 +210,7 @@ CI or before a reload. It does not connect to Redis, Slack or AWS.
 
 Examples:
   versus check
+  versus check --data tests/fixtures/alertmanager/critical.json
   SLACK_TOKEN=xoxb-test SLACK_CHANNEL_ID=C0123 versus check --config examples/config.yaml";
 
 const RENDER_HELP: &str = "\

@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             None | Some(Command::Serve) => serve(cli.config).await,
-            Some(Command::Check) => check(cli.config).await,
+            Some(Command::Check { data }) => check(cli.config, data).await,
             Some(Command::Render {
                 template,
                 data,
@@ -167,7 +167,10 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested; finishing in-flight requests");
 }
 
-async fn check(config_path: std::path::PathBuf) -> anyhow::Result<()> {
+async fn check(
+    config_path: std::path::PathBuf,
+    data: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
     let (config, mut warnings) = Config::load_with_warnings(&config_path)?;
     warnings.extend(versus::oncall::setup::warnings(&config));
     let loader = Loader::new(cache_dir(&config.plugins))?;
@@ -188,6 +191,17 @@ async fn check(config_path: std::path::PathBuf) -> anyhow::Result<()> {
         println!("{} warning(s):", warnings.len());
         for w in &warnings {
             println!("  - {w}");
+        }
+    }
+    if let Some(data) = data {
+        let text = std::fs::read_to_string(&data)
+            .with_context(|| format!("cannot read data {}", data.display()))?;
+        let failed = versus::incident::render_all(&pipeline, &text).await?;
+        if failed > 0 {
+            anyhow::bail!(
+                "{failed} template(s) fail to render {}: fix them before deploying",
+                data.display()
+            );
         }
     }
     Ok(())

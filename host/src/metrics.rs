@@ -34,6 +34,13 @@ pub struct DeliveryLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of `versus_template_errors_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChannelLabels {
+    /// Channel name.
+    pub channel: String,
+}
+
 /// Labels of `versus_plugin_errors_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PluginErrorLabels {
@@ -120,6 +127,8 @@ pub struct Metrics {
     pub delivery_retries: Counter,
     /// Failed plugin calls by plugin and kind.
     pub plugin_errors: Family<PluginErrorLabels, Counter>,
+    /// Renders that failed, so the channel got the fallback message.
+    pub template_errors: Family<ChannelLabels, Counter>,
     /// Response plans started.
     pub escalations_started: Counter,
     /// Incidents given up on (`escalation_failed`).
@@ -155,6 +164,7 @@ impl Metrics {
             deliveries: Family::default(),
             delivery_retries: Counter::default(),
             plugin_errors: Family::default(),
+            template_errors: Family::default(),
             escalations_started: Counter::default(),
             escalations_failed: Counter::default(),
             escalation_attempt_errors: Counter::default(),
@@ -188,6 +198,11 @@ impl Metrics {
             "plugin_errors",
             "Failed plugin calls by plugin and kind",
             m.plugin_errors.clone(),
+        );
+        r.register(
+            "template_errors",
+            "Templates that failed at render time; the channel got the fallback message",
+            m.template_errors.clone(),
         );
         r.register(
             "escalations_started",
@@ -279,6 +294,15 @@ impl Metrics {
             .get_or_create(&PluginErrorLabels {
                 plugin: plugin.to_string(),
                 kind,
+            })
+            .inc();
+    }
+
+    /// Counts one template that failed to render for `channel`.
+    pub fn template_error(&self, channel: &str) {
+        self.template_errors
+            .get_or_create(&ChannelLabels {
+                channel: channel.to_string(),
             })
             .inc();
     }

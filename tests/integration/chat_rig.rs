@@ -59,6 +59,11 @@ impl ChatGateway {
         (status, json)
     }
 
+    /// The gateway process.
+    pub fn process(&self) -> &Process {
+        &self.process
+    }
+
     /// The gateway's log so far.
     pub fn log(&self) -> String {
         self.process.log()

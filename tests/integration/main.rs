@@ -45,4 +45,5 @@ mod ssm_emulator;
 mod ssrf;
 mod startup_warnings;
 mod telegram;
+mod template_errors;
 mod warm;

@@ -1,6 +1,8 @@
 //! Incidents: what one alert becomes inside the gateway, and how it travels
 //! through the pipeline (transforms, then every channel concurrently).
 
+mod check;
+mod fallback;
 #[cfg(test)]
 mod fuzz;
 mod overrides;
@@ -10,6 +12,7 @@ mod retry;
 use alertmanager::scan::{members, text};
 use serde_json::value::RawValue;
 
+pub use check::render_all;
 pub use process::{ChannelOutcome, Outcome, Transformed, deliver, template_data, transform};
 pub use retry::RetryPolicy;
 

@@ -59,6 +59,10 @@ pub struct ChannelOutcome {
     /// The rendered text, kept for later updates.
     #[serde(skip)]
     pub message: Option<String>,
+    /// Set when the channel's template failed at render time: the channel
+    /// got the fallback message instead (see [`super::fallback`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_error: Option<String>,
 }
 
 /// The event as the transforms leave it, or why they dropped it.
@@ -130,13 +134,27 @@ async fn deliver_one(
         error_kind: Some(e.kind()),
         receipt: None,
         message: None,
+        template_error: None,
     };
     let data = template_data(event, channel.ack_in_template, incident.repeat);
-    let message = match pipeline.renderer.render(&channel.template, &data).await {
-        Ok(m) => m,
+    // A template that fails at render time must not lose the alert: the
+    // channel gets a plain message built from the alert, with the error.
+    let (message, template_error) = match pipeline.renderer.render(&channel.template, &data).await {
+        Ok(m) => (m, None),
         Err(e) => {
-            tracing::error!(error = %e, "rendering failed");
-            return failed(0, e);
+            tracing::error!(
+                error = %e,
+                template = %channel.template_path.display(),
+                "rendering failed; sending the fallback message"
+            );
+            crate::metrics::get().template_error(&channel.name);
+            let text = super::fallback::message(
+                &event.payload,
+                event.severity.as_deref(),
+                event.resolved,
+                &e,
+            );
+            (text, Some(e.to_string()))
         }
     };
     let config =
@@ -178,6 +196,7 @@ async fn deliver_one(
                     error_kind: None,
                     receipt: Some(receipt),
                     message: Some(message),
+                    template_error,
                 };
             }
             Err(e) if retryable(&e) => {
