@@ -46,4 +46,5 @@ mod ssrf;
 mod startup_warnings;
 mod telegram;
 mod template_errors;
+mod update_once;
 mod warm;

@@ -16,6 +16,8 @@ struct Inner {
     due: BTreeSet<(i64, String)>,
     due_of: HashMap<String, i64>,
     dedup: HashMap<String, String>,
+    /// (incident id, receipt key) → the rank of the change it shows.
+    shown: HashMap<(String, String), u8>,
 }
 
 impl Inner {
@@ -200,6 +202,25 @@ impl MemoryStore {
             inc.receipts.extend_from_slice(receipts);
             inc.state
         }))
+    }
+
+    /// See [`super::Store::mark_shown`].
+    pub fn mark_shown(
+        &self,
+        id: &str,
+        receipt: &StoredReceipt,
+        rank: u8,
+    ) -> Result<bool, StoreError> {
+        let mut s = self.lock()?;
+        if !s.incidents.contains_key(id) {
+            return Ok(false);
+        }
+        let shown = s.shown.entry((id.to_string(), receipt.key())).or_insert(0);
+        if *shown >= rank {
+            return Ok(false);
+        }
+        *shown = rank;
+        Ok(true)
     }
 
     /// See [`super::Store::get`].

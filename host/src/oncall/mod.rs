@@ -297,6 +297,21 @@ impl OnCall {
             let Some(channel) = pipeline.channels.iter().find(|c| c.name == r.channel) else {
                 continue;
             };
+            // Each change is shown once per message, whichever of the
+            // racing paths (this change, or the first delivery's receipts
+            // finding it already made) gets here first.
+            match self.store.mark_shown(id, r, change).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!(channel = %r.channel, ?change, "message already shows this change");
+                    continue;
+                }
+                Err(e) => tracing::warn!(
+                    channel = %r.channel,
+                    error = %e,
+                    "cannot record the message's state; updating it anyway"
+                ),
+            }
             let receipt = Receipt {
                 destination: r.destination.clone(),
                 message_id: r.message_id.clone(),

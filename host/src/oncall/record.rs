@@ -86,6 +86,17 @@ pub struct StoredReceipt {
     pub message: String,
 }
 
+impl StoredReceipt {
+    /// Names this message among the incident's: channel, destination and
+    /// message id (separated by a character none of them contains).
+    pub fn key(&self) -> String {
+        format!(
+            "{}\u{1f}{}\u{1f}{}",
+            self.channel, self.destination, self.message_id
+        )
+    }
+}
+
 /// Everything known about an incident.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IncidentView {

@@ -27,6 +27,7 @@ pub struct RedisStore {
     finish: Script,
     resolve: Script,
     add_receipts: Script,
+    show: Script,
 }
 
 impl RedisStore {
@@ -54,6 +55,7 @@ impl RedisStore {
             finish: Script::new(scripts::FINISH),
             resolve: Script::new(scripts::RESOLVE),
             add_receipts: Script::new(scripts::ADD_RECEIPTS),
+            show: Script::new(scripts::SHOW),
         })
     }
 
@@ -244,6 +246,24 @@ impl RedisStore {
             .invoke_async(&mut con)
             .await?;
         Ok(State::parse(&state))
+    }
+
+    /// See [`super::Store::mark_shown`].
+    pub async fn mark_shown(
+        &self,
+        id: &str,
+        receipt: &StoredReceipt,
+        rank: u8,
+    ) -> Result<bool, StoreError> {
+        let mut con = self.con.clone();
+        let won: i64 = self
+            .show
+            .key(self.inc(id))
+            .arg(format!("shown:{}", receipt.key()))
+            .arg(rank)
+            .invoke_async(&mut con)
+            .await?;
+        Ok(won == 1)
     }
 
     /// See [`super::Store::get`].

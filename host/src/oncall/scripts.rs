@@ -119,3 +119,16 @@ else
 end
 return redis.call('HGET', KEYS[1], 'state')
 "#;
+
+/// Claim the showing of a status change on one delivered message: the
+/// message's shown rank moves up to the change's, or nothing happens when
+/// it is already there or past it (a resolved message never goes back to
+/// "escalated"). KEYS: inc. ARGV: the message's field (`shown:…`), rank.
+/// Returns 1 to the one caller that should update the message, else 0.
+pub const SHOW: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if cur >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"#;

@@ -5,6 +5,7 @@ use super::record::{
     Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
 };
 use super::redis_store::RedisStore;
+use crate::pipeline::bindings::types::StatusChange;
 
 /// A store failure. For a request this is a 503: nothing was sent.
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +153,23 @@ impl Store {
         }
     }
 
+    /// Claims the showing of `change` on the delivered message `receipt`
+    /// of incident `id`, atomically: `true` for exactly one caller per
+    /// change and message, so a change racing the first delivery's
+    /// receipts is shown once. A message never goes back from "resolved".
+    pub async fn mark_shown(
+        &self,
+        id: &str,
+        receipt: &StoredReceipt,
+        change: StatusChange,
+    ) -> Result<bool, StoreError> {
+        let rank = shown_rank(change);
+        match self {
+            Self::Redis(s) => counted("mark_shown", s.mark_shown(id, receipt, rank).await),
+            Self::Memory(s) => s.mark_shown(id, receipt, rank),
+        }
+    }
+
     /// Everything known about an incident.
     pub async fn get(&self, id: &str) -> Result<Option<IncidentView>, StoreError> {
         match self {
@@ -175,6 +193,16 @@ impl Store {
             Self::Redis(s) => counted("ping", s.ping().await),
             Self::Memory(_) => Ok(()),
         }
+    }
+}
+
+/// The order in which a message shows changes: a message is first
+/// acknowledged or escalated (never both: the ACK and the claim exclude
+/// each other), then resolved.
+fn shown_rank(change: StatusChange) -> u8 {
+    match change {
+        StatusChange::Acknowledged | StatusChange::Escalated => 1,
+        StatusChange::Resolved => 2,
     }
 }
 
