@@ -36,6 +36,7 @@ mod redis_tls;
 mod reload;
 mod reload_live;
 mod reload_rig;
+mod retention;
 mod sandbox;
 mod sdk_example;
 mod shutdown;

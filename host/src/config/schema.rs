@@ -160,6 +160,7 @@ const ONCALL: Node = Map(&[
     ("provider", Text),
     ("ack_secret", Text),
     ("ack_expiry", Scalar(Duration)),
+    ("retention", Scalar(Duration)),
     (
         "aws_incident_manager",
         Map(&[

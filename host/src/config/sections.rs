@@ -24,6 +24,10 @@ pub const DEFAULT_WAIT_MINUTES: f64 = 3.0;
 /// shift unless it resolves and fires again.
 pub const DEFAULT_ACK_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
+/// How long finished incidents are kept: a week covers a postmortem of
+/// last weekend's pages, and bounds what Redis holds.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// The standard Redis port.
 pub const DEFAULT_REDIS_PORT: u16 = 6379;
 
@@ -230,6 +234,14 @@ pub struct OnCallConfig {
         serialize_with = "humantime_serde::serialize"
     )]
     pub ack_expiry: Duration,
+    /// How long incidents that need no more action (resolved, escalated,
+    /// failed; acknowledged ones after `ack_expiry`) are kept for
+    /// `GET /api/incidents/{id}` before the store forgets them (ours).
+    #[serde(
+        deserialize_with = "lenient::duration",
+        serialize_with = "humantime_serde::serialize"
+    )]
+    pub retention: Duration,
 }
 
 impl Default for OnCallConfig {
@@ -242,6 +254,7 @@ impl Default for OnCallConfig {
             aws_incident_manager: AwsIncidentManagerConfig::default(),
             ack_secret: String::new(),
             ack_expiry: DEFAULT_ACK_EXPIRY,
+            retention: DEFAULT_RETENTION,
         }
     }
 }

@@ -112,6 +112,12 @@ impl Config {
                 "must be ≥ 0 (minutes, fractions allowed)",
             ));
         }
+        if oncall.retention.is_zero() {
+            return Err(invalid(
+                "oncall.retention",
+                "must be more than 0s: finished incidents are kept this long (e.g. 7d)",
+            ));
+        }
         if let Some(url) = &oncall.aws_incident_manager.endpoint_url
             && origin_of(url).is_none()
         {

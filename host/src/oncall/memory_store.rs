@@ -7,20 +7,66 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::record::{
     Acked, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
 };
-use super::{Attempt, StoreError};
+use super::{Attempt, Retention, StoreError};
 
-#[derive(Default)]
 struct Inner {
     incidents: HashMap<String, IncidentView>,
     /// (due ms, id), ordered by due time.
     due: BTreeSet<(i64, String)>,
     due_of: HashMap<String, i64>,
     dedup: HashMap<String, String>,
-    /// (incident id, receipt key) → the rank of the change it shows.
-    shown: HashMap<(String, String), u8>,
+    /// Incident id → receipt key → the rank of the change it shows.
+    shown: HashMap<String, HashMap<String, u8>>,
+    /// (expiry ms, id) of finished incidents, soonest first.
+    expiry: BTreeSet<(i64, String)>,
+    expiry_of: HashMap<String, i64>,
+    retention: Retention,
 }
 
 impl Inner {
+    fn new(retention: Retention) -> Self {
+        Self {
+            incidents: HashMap::new(),
+            due: BTreeSet::new(),
+            due_of: HashMap::new(),
+            dedup: HashMap::new(),
+            shown: HashMap::new(),
+            expiry: BTreeSet::new(),
+            expiry_of: HashMap::new(),
+            retention,
+        }
+    }
+
+    /// Forgets incident `id` `after_ms` from `now_ms` (and its dedup key,
+    /// if it still names it); a later call moves the time.
+    fn expire(&mut self, id: &str, now_ms: i64, after_ms: i64) {
+        if let Some(old) = self.expiry_of.remove(id) {
+            self.expiry.remove(&(old, id.to_string()));
+        }
+        let at = now_ms.saturating_add(after_ms);
+        self.expiry.insert((at, id.to_string()));
+        self.expiry_of.insert(id.to_string(), at);
+    }
+
+    /// Drops every incident whose retention has run out by `now_ms`.
+    fn sweep(&mut self, now_ms: i64) {
+        while let Some((at, id)) = self.expiry.first().cloned() {
+            if at > now_ms {
+                return;
+            }
+            self.expiry.remove(&(at, id.clone()));
+            self.expiry_of.remove(&id);
+            self.shown.remove(&id);
+            self.remove_due(&id);
+            if let Some(inc) = self.incidents.remove(&id)
+                && let Some(key) = inc.record.dedup_key
+                && self.dedup.get(&key) == Some(&id)
+            {
+                self.dedup.remove(&key);
+            }
+        }
+    }
+
     fn set_due(&mut self, id: &str, at: i64) {
         self.remove_due(id);
         self.due.insert((at, id.to_string()));
@@ -35,12 +81,35 @@ impl Inner {
 }
 
 /// An in-process store. Cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Mutex<Inner>>,
 }
 
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new(Retention::default())
+    }
+}
+
 impl MemoryStore {
+    /// An empty store that forgets finished incidents after `retention`.
+    pub fn new(retention: Retention) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(Inner::new(retention))),
+        }
+    }
+
+    /// How many incidents it holds, finished or not (for tests).
+    pub fn len(&self) -> usize {
+        self.lock().map_or(0, |s| s.incidents.len())
+    }
+
+    /// Whether it holds no incident.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
         self.inner
             .lock()
@@ -50,17 +119,24 @@ impl MemoryStore {
     /// See [`super::Store::create`].
     pub fn create(&self, new: &NewIncident) -> Result<Created, StoreError> {
         let mut s = self.lock()?;
+        s.sweep(new.created_ms);
         if let Some(key) = &new.dedup_key
             && let Some(open) = s.dedup.get(key).cloned()
             && let Some(existing) = s.incidents.get_mut(&open)
             && existing.absorbs_repeat(new.created_ms, new.ack_expiry_ms)
         {
             existing.repeats += 1;
-            return Ok(Created::Joined {
-                id: open,
+            let joined = Created::Joined {
+                id: open.clone(),
                 state: existing.state,
                 ack_exp: existing.record.ack_exp,
-            });
+            };
+            // An escalated incident still firing lives on.
+            if existing.state == State::Escalated {
+                let keep = s.retention.finished_ms;
+                s.expire(&open, new.created_ms, keep);
+            }
+            return Ok(joined);
         }
         s.incidents
             .insert(new.id.clone(), IncidentView::pending(new.clone()));
@@ -83,6 +159,8 @@ impl MemoryStore {
         inc.state = State::Acknowledged;
         inc.acked_ms = Some(now_ms);
         s.remove_due(id);
+        let keep = s.retention.acknowledged_ms();
+        s.expire(id, now_ms, keep);
         Ok(Acked::Done)
     }
 
@@ -152,12 +230,16 @@ impl MemoryStore {
                 inc.state = State::Escalated;
                 inc.escalated_ms = Some(now_ms);
                 s.remove_due(id);
+                let keep = s.retention.finished_ms;
+                s.expire(id, now_ms, keep);
             }
             Attempt::Failed(e) => {
                 inc.state = State::EscalationFailed;
                 inc.failed_ms = Some(now_ms);
                 inc.last_error = Some(e.to_string());
                 s.remove_due(id);
+                let keep = s.retention.finished_ms;
+                s.expire(id, now_ms, keep);
             }
             Attempt::Retry { at_ms, error } => {
                 inc.last_error = Some(error.to_string());
@@ -170,14 +252,23 @@ impl MemoryStore {
     /// See [`super::Store::resolve`].
     pub fn resolve(&self, dedup_key: &str, now_ms: i64) -> Result<ResolvedOutcome, StoreError> {
         let mut s = self.lock()?;
+        s.sweep(now_ms);
         let Some(id) = s.dedup.remove(dedup_key) else {
             return Ok(ResolvedOutcome::NoIncident);
         };
+        let keep = s.retention.finished_ms;
         let Some(inc) = s.incidents.get_mut(&id) else {
             return Ok(ResolvedOutcome::NoIncident);
         };
         inc.resolved_ms = Some(now_ms);
-        match inc.state {
+        let state = inc.state;
+        if state != State::Escalating {
+            s.expire(&id, now_ms, keep);
+        }
+        let Some(inc) = s.incidents.get_mut(&id) else {
+            return Ok(ResolvedOutcome::NoIncident);
+        };
+        match state {
             State::Pending => {
                 inc.state = State::Resolved;
                 s.remove_due(&id);
@@ -215,7 +306,12 @@ impl MemoryStore {
         if !s.incidents.contains_key(id) {
             return Ok(false);
         }
-        let shown = s.shown.entry((id.to_string(), receipt.key())).or_insert(0);
+        let shown = s
+            .shown
+            .entry(id.to_string())
+            .or_default()
+            .entry(receipt.key())
+            .or_insert(0);
         if *shown >= rank {
             return Ok(false);
         }

@@ -33,7 +33,7 @@ pub use record::{
 };
 pub use redis_store::RedisStore;
 pub use stats::{EscalationStats, StatsSnapshot};
-pub use store::{Attempt, Store, StoreError};
+pub use store::{Attempt, Retention, Store, StoreError};
 
 use crate::config::Config;
 use crate::incident::{ChannelOutcome, Incident};

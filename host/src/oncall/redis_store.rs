@@ -13,9 +13,6 @@ use super::record::{
 };
 use super::scripts;
 
-/// How long finished incidents are kept for `GET /api/incidents/{id}`.
-const FINISHED_TTL_SECS: i64 = 7 * 24 * 3600;
-
 /// A Redis-backed store. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisStore {
@@ -28,6 +25,7 @@ pub struct RedisStore {
     resolve: Script,
     add_receipts: Script,
     show: Script,
+    retention: super::Retention,
 }
 
 impl RedisStore {
@@ -49,14 +47,21 @@ impl RedisStore {
         Ok(Self {
             con,
             prefix: prefix.to_string(),
-            create: Script::new(scripts::CREATE),
-            ack: Script::new(scripts::ACK),
+            create: Script::new(&format!("{}{}", scripts::RETIRE, scripts::CREATE)),
+            ack: Script::new(&format!("{}{}", scripts::RETIRE, scripts::ACK)),
             claim: Script::new(scripts::CLAIM),
-            finish: Script::new(scripts::FINISH),
+            finish: Script::new(&format!("{}{}", scripts::RETIRE, scripts::FINISH)),
             resolve: Script::new(scripts::RESOLVE),
             add_receipts: Script::new(scripts::ADD_RECEIPTS),
             show: Script::new(scripts::SHOW),
+            retention: super::Retention::default(),
         })
+    }
+
+    /// The same store, keeping finished incidents as `retention` says.
+    pub fn with_retention(mut self, retention: super::Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     fn inc(&self, id: &str) -> String {
@@ -113,6 +118,7 @@ impl RedisStore {
             .arg(&self.prefix)
             .arg(new.ack_exp)
             .arg(new.ack_expiry_ms)
+            .arg(self.retention.finished_ms)
             .invoke_async(&mut con)
             .await?;
         match reply.as_slice() {
@@ -137,6 +143,7 @@ impl RedisStore {
             .key(self.due())
             .arg(id)
             .arg(now_ms)
+            .arg(self.retention.acknowledged_ms())
             .invoke_async(&mut con)
             .await?;
         Ok(match reply.as_str() {
@@ -194,11 +201,9 @@ impl RedisStore {
             .arg(retry_at)
             .arg(error)
             .arg(entry)
+            .arg(self.retention.finished_ms)
             .invoke_async(&mut con)
             .await?;
-        if tag != "retry" {
-            let _: bool = con.expire(self.inc(id), FINISHED_TTL_SECS).await?;
-        }
         Ok(())
     }
 
@@ -214,6 +219,7 @@ impl RedisStore {
             .key(self.dedup(dedup_key))
             .arg(&self.prefix)
             .arg(now_ms)
+            .arg(self.retention.finished_ms)
             .invoke_async(&mut con)
             .await?;
         match reply.as_slice() {

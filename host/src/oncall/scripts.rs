@@ -2,11 +2,27 @@
 //! `{p}inc:{id}` (hash), `{p}due` (sorted set: id → due time in ms),
 //! `{p}dedup:{key}` (string: id of the open incident). The prefix is passed
 //! as an argument so scripts can reach the hash of an id they look up.
+//!
+//! Retention: an incident that needs no more action gets a TTL (see
+//! [`super::Retention`]), and so does its dedup key while it names it;
+//! pending and escalating incidents never expire. [`RETIRE`] is prepended
+//! to the scripts that finish an incident.
+
+/// `retire(k, id, ms)`: expire the incident hash `k` and, when it still
+/// names incident `id`, its dedup key (kept in the hash's `dedup` field).
+pub const RETIRE: &str = r#"
+local function retire(k, id, ms)
+  redis.call('PEXPIRE', k, ms)
+  local d = redis.call('HGET', k, 'dedup')
+  if d and redis.call('GET', d) == id then redis.call('PEXPIRE', d, ms) end
+end
+"#;
 
 /// Create, or join an open incident with the same dedup key: one pending,
 /// being escalated or escalated, or one acknowledged less than the ACK
-/// expiry ago. KEYS: inc, due, dedup-or-empty. ARGV: id, record json,
-/// deadline ms, now ms, prefix, ack_exp, ack expiry ms.
+/// expiry ago; a repeat keeps an escalated incident for another retention
+/// period. KEYS: inc, due, dedup-or-empty. ARGV: id, record json,
+/// deadline ms, now ms, prefix, ack_exp, ack expiry ms, retention ms.
 /// Returns {"new"} or {"joined", id, state, ack_exp}.
 pub const CREATE: &str = r#"
 if KEYS[3] ~= '' then
@@ -21,17 +37,22 @@ if KEYS[3] ~= '' then
     end
     if joins then
       redis.call('HINCRBY', k, 'repeats', 1)
+      if st == 'escalated' then retire(k, open, ARGV[8]) end
       return {'joined', open, st, redis.call('HGET', k, 'ack_exp') or '0'}
     end
   end
 end
 redis.call('HSET', KEYS[1], 'record', ARGV[2], 'state', 'pending', 'attempts', 0, 'repeats', 0, 'ack_exp', ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-if KEYS[3] ~= '' then redis.call('SET', KEYS[3], ARGV[1]) end
+if KEYS[3] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[1])
+  redis.call('HSET', KEYS[1], 'dedup', KEYS[3])
+end
 return {'new'}
 "#;
 
-/// Acknowledge a pending incident. KEYS: inc, due. ARGV: id, now ms.
+/// Acknowledge a pending incident. KEYS: inc, due. ARGV: id, now ms,
+/// ms to keep it (ACK hold + retention).
 /// Returns "done", "unknown" or the state it was in.
 pub const ACK: &str = r#"
 local st = redis.call('HGET', KEYS[1], 'state')
@@ -39,6 +60,7 @@ if not st then return 'unknown' end
 if st ~= 'pending' then return st end
 redis.call('HSET', KEYS[1], 'state', 'acknowledged', 'acked_ms', ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[1])
+retire(KEYS[1], ARGV[1], ARGV[3])
 return 'done'
 "#;
 
@@ -67,7 +89,7 @@ return out
 /// Record the end of one escalation attempt, and the attempt itself as the
 /// hash field `attempt:{n}` (n = 1, 2, …). KEYS: inc, due. ARGV: id,
 /// outcome ("escalated" | "retry" | "failed"), now ms, retry-at ms, error,
-/// attempt entry json.
+/// attempt entry json, retention ms.
 pub const FINISH: &str = r#"
 if redis.call('HGET', KEYS[1], 'state') ~= 'escalating' then return 0 end
 local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
@@ -75,9 +97,11 @@ redis.call('HSET', KEYS[1], 'attempt:' .. n, ARGV[6])
 if ARGV[2] == 'escalated' then
   redis.call('HSET', KEYS[1], 'state', 'escalated', 'escalated_ms', ARGV[3])
   redis.call('ZREM', KEYS[2], ARGV[1])
+  retire(KEYS[1], ARGV[1], ARGV[7])
 elseif ARGV[2] == 'failed' then
   redis.call('HSET', KEYS[1], 'state', 'escalation_failed', 'failed_ms', ARGV[3], 'last_error', ARGV[5])
   redis.call('ZREM', KEYS[2], ARGV[1])
+  retire(KEYS[1], ARGV[1], ARGV[7])
 else
   redis.call('HSET', KEYS[1], 'last_error', ARGV[5])
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
@@ -85,7 +109,8 @@ end
 return 1
 "#;
 
-/// A resolved notification. KEYS: dedup. ARGV: prefix, now ms.
+/// A resolved notification. KEYS: dedup. ARGV: prefix, now ms, retention
+/// ms (an incident being escalated gets its TTL when the attempt ends).
 /// Returns {"none"}, {"cancelled", id} or {"closed", id, state}.
 pub const RESOLVE: &str = r#"
 local id = redis.call('GET', KEYS[1])
@@ -95,6 +120,7 @@ local k = ARGV[1] .. 'inc:' .. id
 local st = redis.call('HGET', k, 'state')
 if not st then return {'none'} end
 redis.call('HSET', k, 'resolved_ms', ARGV[2])
+if st ~= 'escalating' then redis.call('PEXPIRE', k, ARGV[3]) end
 if st == 'pending' then
   redis.call('HSET', k, 'state', 'resolved')
   redis.call('ZREM', ARGV[1] .. 'due', id)

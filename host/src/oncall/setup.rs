@@ -6,7 +6,8 @@ use anyhow::Context;
 use tokio::sync::Notify;
 
 use super::{
-    AckSigner, Clock, EscalationStats, Escalator, MemoryStore, OnCall, RedisStore, Settings, Store,
+    AckSigner, Clock, EscalationStats, Escalator, MemoryStore, OnCall, RedisStore, Retention,
+    Settings, Store,
 };
 use crate::config::{Config, RedisConfig};
 use crate::pipeline::Reloader;
@@ -24,6 +25,7 @@ pub async fn build(
         let url = redis_url(&config.redis)?;
         let store = RedisStore::connect(&url, &config.redis.key_prefix)
             .await
+            .map(|s| s.with_retention(Retention::from_config(oncall)))
             .with_context(|| {
                 format!(
                     "cannot connect to Redis at {} (check the redis: section)",
@@ -32,7 +34,7 @@ pub async fn build(
             })?;
         Store::Redis(Box::new(store))
     } else {
-        Store::Memory(MemoryStore::default())
+        Store::Memory(MemoryStore::new(Retention::from_config(oncall)))
     };
     let secret = if !oncall.ack_secret.is_empty() {
         oncall.ack_secret.clone()

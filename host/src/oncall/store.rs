@@ -21,6 +21,44 @@ pub enum StoreError {
     Data(String),
 }
 
+/// How long the store keeps incidents that need no more action, so state
+/// does not grow without bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Kept this long after they are resolved, escalated or failed
+    /// (`oncall.retention`); an escalated incident that still receives
+    /// repeats is kept this long after the last one.
+    pub finished_ms: i64,
+    /// How long an acknowledged incident holds its dedup key
+    /// (`oncall.ack_expiry`); it is kept that long plus `finished_ms`.
+    pub ack_hold_ms: i64,
+}
+
+impl Retention {
+    /// From the `oncall` section.
+    pub fn from_config(oncall: &crate::config::OnCallConfig) -> Self {
+        Self {
+            finished_ms: millis(oncall.retention),
+            ack_hold_ms: millis(oncall.ack_expiry),
+        }
+    }
+
+    /// How long an incident is kept after its ACK.
+    pub fn acknowledged_ms(&self) -> i64 {
+        self.ack_hold_ms.saturating_add(self.finished_ms)
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self::from_config(&crate::config::OnCallConfig::default())
+    }
+}
+
+fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// How one escalation attempt ended.
 #[derive(Debug, Clone, Copy)]
 pub enum Attempt<'a> {
