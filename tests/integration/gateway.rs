@@ -178,6 +178,11 @@ impl Process {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `http://127.0.0.1:{port}`.
     pub fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
@@ -186,7 +191,7 @@ impl Process {
     /// Sends SIGTERM (a graceful stop).
     pub fn terminate(&self) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args(["-TERM", &self.pid().to_string()])
             .status()
             .expect("run kill");
         assert!(status.success(), "kill -TERM failed");
