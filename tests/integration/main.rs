@@ -1,6 +1,7 @@
 //! Integration tests: the real `versus` binary and the real plugins, built
 //! from source by `host/build.rs`. One test binary, one module per area.
 
+mod ack_page;
 mod alertmanager;
 mod api_more;
 mod chat_channels;
@@ -42,3 +43,4 @@ mod ssm_emulator;
 mod ssrf;
 mod telegram;
 mod warm;
+mod webdriver;
