@@ -185,8 +185,9 @@ override the config file (see docs/configuration.md). RUST_LOG sets the log
 level, e.g. RUST_LOG=debug.";
 
 const SERVE_HELP: &str = "\
-Routes: POST /api/incidents, GET|POST /api/ack/{id}, GET /api/incidents/{id},
-GET /healthz, GET /readyz, GET /metrics.
+Routes: POST /api/incidents, GET /api/ack/{id} (confirmation page),
+POST /api/ack/{id} (acknowledge), GET /api/incidents/{id}, GET /healthz,
+GET /readyz, GET /metrics.
 
 Examples:
   versus serve

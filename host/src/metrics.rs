@@ -77,8 +77,9 @@ pub struct StageLabels {
 /// Labels of `versus_acks_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct AckLabels {
-    /// `acknowledged`, `bad_signature`, `expired`, `unknown`, `conflict`
-    /// or `unavailable`.
+    /// `acknowledged`, `bad_signature`, `expired`, `unknown`, `conflict`,
+    /// `unavailable`, or `viewed` (a `GET` that showed the confirmation
+    /// page: a person, or a link scanner).
     pub outcome: &'static str,
 }
 

@@ -2,7 +2,8 @@
 
 `deliver` sends the rendered message with the Bot API's `sendMessage`;
 `update` edits that message with `editMessageText`, adding a line that says
-what changed. Every request goes through the host's `versus:gateway/http`
+what changed. Both turn link previews off: to build one, Telegram fetches
+the message's first link, which is often the ACK link. Every request goes through the host's `versus:gateway/http`
 import, so the gateway's allow-list, timeouts and body caps apply.
 
 Config keys: `token` (required, the bot token), `chat_id` (required, a
@@ -19,6 +20,9 @@ import json
 from componentize_py_types import Err
 from wit_world import WitWorld
 from wit_world.imports import http, log, types
+
+# No link preview: Telegram would fetch the ACK link to build it.
+NO_PREVIEW = {"is_disabled": True}
 
 STATUS_LINES = {
     types.StatusChange.ACKNOWLEDGED: "Acknowledged",
@@ -96,7 +100,8 @@ def call(config, method, params):
 class WitWorld(WitWorld):
     def deliver(self, message, event, config_json):
         config = parse_config(config_json)
-        result = call(config, "sendMessage", {"chat_id": config[1], "text": message})
+        params = {"chat_id": config[1], "text": message, "link_preview_options": NO_PREVIEW}
+        result = call(config, "sendMessage", params)
         message_id = result.get("message_id") if isinstance(result, dict) else None
         if not isinstance(message_id, int):
             raise fail(types.PluginError_Permanent, "telegram sendMessage returned no message_id")
@@ -110,6 +115,11 @@ class WitWorld(WitWorld):
         except ValueError:
             raise fail(types.PluginError_InvalidInput, f"bad message id {receipt.message_id!r}")
         text = f"{message}\n\n{STATUS_LINES[change]}"
-        params = {"chat_id": receipt.destination, "message_id": message_id, "text": text}
+        params = {
+            "chat_id": receipt.destination,
+            "message_id": message_id,
+            "text": text,
+            "link_preview_options": NO_PREVIEW,
+        }
         call(config, "editMessageText", params)
         log.log(log.Level.DEBUG, f"telegram updated incident {event.id}: {change.name.lower()}")

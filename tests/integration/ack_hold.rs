@@ -24,6 +24,7 @@ fn notification(id: &str, now: i64, ack_expiry_ms: i64) -> NewIncident {
         response_plan_arn: "arn:aws:ssm-incidents::111122223333:response-plan/hold".into(),
         title: "hold".into(),
         impact: None,
+        severity: None,
         dedup_key: Some("group-1".into()),
         ack_exp: now / 1000 + 3600,
         ack_expiry_ms,

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::common::{eventually, fixture};
 use crate::gateway::{Process, free_port};
-use crate::oncall_rig::{PLAN, ack_url_of, get, payload, post};
+use crate::oncall_rig::{PLAN, ack, ack_url_of, get, payload, post};
 use crate::slack_emulator::{Mode, SlackEmulator};
 use crate::ssm_emulator::{Failure, SsmEmulator};
 
@@ -114,7 +114,7 @@ async fn scenario(json: bool, debug_body: bool, rust_log: &str) -> (String, Stri
     let link = ack_url_of(&slack, 0).expect("ACK button");
     let sig = link.split("sig=").nth(1).expect("sig").to_string();
 
-    // ACKs: forged, valid, repeated.
+    // ACKs: the page, forged, valid, repeated.
     // The first hex digit changed, so the forgery never equals the original.
     let first = if sig.starts_with('0') { '1' } else { '0' };
     let forged = format!(
@@ -122,9 +122,11 @@ async fn scenario(json: bool, debug_body: bool, rust_log: &str) -> (String, Stri
         link.split("&sig=").next().expect("base"),
         &sig[1..]
     );
-    assert_eq!(get(&forged, "application/json").await.0, 401);
-    assert_eq!(get(&link, "application/json").await.0, 200);
-    assert_eq!(get(&link, "text/html").await.0, 409);
+    assert_eq!(get(&forged, "text/html").await.0, 401);
+    assert_eq!(get(&link, "text/html").await.0, 200);
+    assert_eq!(ack(&forged, "application/json").await.0, 401);
+    assert_eq!(ack(&link, "application/json").await.0, 200);
+    assert_eq!(ack(&link, "text/html").await.0, 409);
 
     // Escalation: the first StartIncident call fails, the retry pages.
     ssm.fail_next(1, Failure::ServerError);

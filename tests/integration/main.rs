@@ -2,6 +2,7 @@
 //! from source by `host/build.rs`. One test binary, one module per area.
 
 mod ack_hold;
+mod ack_page;
 mod alertmanager;
 mod api_more;
 mod chat_channels;
@@ -49,3 +50,4 @@ mod telegram;
 mod template_errors;
 mod update_once;
 mod warm;
+mod webdriver;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::gateway::Process;
 use crate::metrics::{sample, scrape};
-use crate::oncall_rig::{Rig, SECRET, ack_url_of, get, payload, post, start_redis};
+use crate::oncall_rig::{Rig, SECRET, ack, ack_url_of, get, payload, post, start_redis};
 
 /// A scrape's value of `series`, 0 when the series does not exist yet.
 async fn value(gw: &Process, series: &str) -> f64 {
@@ -35,7 +35,7 @@ async fn wait_value(gw: &Process, series: &str, want: f64) {
 async fn acks_pending_lateness_and_stage_latency_are_measured() {
     let rig = Rig::new().await;
     let gw = rig.gateway("gw", 6379).await;
-    let ack = |outcome: &str| format!(r#"versus_acks_total{{outcome="{outcome}"}}"#);
+    let acks = |outcome: &str| format!(r#"versus_acks_total{{outcome="{outcome}"}}"#);
     assert_eq!(value(&gw, "versus_escalations_pending").await, 0.0);
 
     // One incident waits for its ACK (3 minutes).
@@ -47,19 +47,22 @@ async fn acks_pending_lateness_and_stage_latency_are_measured() {
     let link = ack_url_of(&rig.slack, 0).expect("ACK button");
     let (head, last) = link.split_at(link.len() - 1);
     let forged = format!("{head}{}", if last == "0" { "1" } else { "0" });
-    assert_eq!(get(&forged, "application/json").await.0, 401);
+    assert_eq!(ack(&forged, "application/json").await.0, 401);
     let signer = versus::oncall::AckSigner::new(SECRET.as_bytes().to_vec());
     assert_eq!(
-        get(&signer.url(&gw.base(), &id, 1_000), "application/json")
+        ack(&signer.url(&gw.base(), &id, 1_000), "application/json")
             .await
             .0,
         403
     );
     let unknown = signer.url(&gw.base(), "no-such-incident", 4_000_000_000);
-    assert_eq!(get(&unknown, "application/json").await.0, 404);
-    assert_eq!(get(&link, "application/json").await.0, 200);
-    assert_eq!(get(&link, "application/json").await.0, 409);
-    assert_eq!(get(&link, "application/json").await.0, 409);
+    assert_eq!(ack(&unknown, "application/json").await.0, 404);
+    // Opening the link (a person, or a link scanner) only shows the page.
+    assert_eq!(get(&link, "text/html").await.0, 200);
+    assert_eq!(value(&gw, "versus_escalations_pending").await, 1.0);
+    assert_eq!(ack(&link, "application/json").await.0, 200);
+    assert_eq!(ack(&link, "application/json").await.0, 409);
+    assert_eq!(ack(&link, "application/json").await.0, 409);
 
     let text = scrape(&gw).await.1;
     for (outcome, want) in [
@@ -68,9 +71,10 @@ async fn acks_pending_lateness_and_stage_latency_are_measured() {
         ("expired", 1.0),
         ("unknown", 1.0),
         ("conflict", 2.0),
+        ("viewed", 1.0),
     ] {
         assert_eq!(
-            sample(&text, &ack(outcome)),
+            sample(&text, &acks(outcome)),
             Some(want),
             "{outcome}\n{text}"
         );

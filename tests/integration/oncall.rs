@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::oncall_rig::{PLAN, Rig, SECRET, ack_url_of, get, payload, post, start_redis, wait_for};
+use crate::oncall_rig::{
+    PLAN, Rig, SECRET, ack, ack_url_of, get, payload, post, start_redis, state_of, wait_for,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guide_routes() {
@@ -95,7 +97,7 @@ async fn the_guide_routes() {
     assert_eq!(call.body["impact"], 1);
 
     // An ACK after escalation says so.
-    let (status, text) = get(&link, "application/json").await;
+    let (status, text) = ack(&link, "application/json").await;
     assert_eq!(status, 409, "{text}");
     assert!(text.contains("already_escalated"), "{text}");
 
@@ -123,35 +125,36 @@ async fn ack_in_time_cancels_and_links_are_checked() {
     let id = body["id"].as_str().expect("id").to_string();
     let link = ack_url_of(&rig.slack, 0).expect("ACK button");
 
-    // Forged and missing signatures.
+    // Forged and missing signatures, on the page (GET) and the ACK (POST).
     // Change the signature's last hex digit (to one it is not).
     let (head, last) = link.split_at(link.len() - 1);
     let forged = format!("{head}{}", if last == "0" { "1" } else { "0" });
-    assert_eq!(get(&forged, "application/json").await.0, 401);
     let unsigned = link.split('?').next().expect("path").to_string();
-    assert_eq!(get(&unsigned, "application/json").await.0, 401);
     // An expired (but correctly signed) link.
     let signer = versus::oncall::AckSigner::new(SECRET.as_bytes().to_vec());
     let expired = signer.url(&gw.base(), &id, 1_000);
-    assert_eq!(get(&expired, "application/json").await.0, 403);
     // Unknown incident with a valid signature.
-    assert_eq!(
-        get(
-            &signer.url(&gw.base(), "nope", 4_000_000_000),
-            "application/json"
-        )
-        .await
-        .0,
-        404
-    );
+    let unknown = signer.url(&gw.base(), "nope", 4_000_000_000);
+    for (url, want) in [
+        (&forged, 401),
+        (&unsigned, 401),
+        (&expired, 403),
+        (&unknown, 404),
+    ] {
+        assert_eq!(get(url, "application/json").await.0, want, "GET {url}");
+        assert_eq!(ack(url, "application/json").await.0, want, "POST {url}");
+    }
 
-    // A browser acknowledges and gets a page; the Slack message is updated.
+    // A browser opening the link gets the confirmation page: still pending.
     let (status, page) = get(&link, "text/html").await;
     assert_eq!(status, 200, "{page}");
-    assert!(
-        page.contains("Acknowledged — escalation cancelled"),
-        "{page}"
-    );
+    assert!(page.contains("Acknowledge this incident?"), "{page}");
+    assert_eq!(state_of(&gw, &id).await, "pending");
+    // Its button POSTs and acknowledges; the Slack message is updated.
+    let (status, page) = ack(&link, "text/html").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<h1>Acknowledged</h1>"), "{page}");
+    assert_eq!(state_of(&gw, &id).await, "acknowledged");
     let updated = wait_for(Duration::from_secs(5), || {
         rig.slack
             .requests()
@@ -160,8 +163,8 @@ async fn ack_in_time_cancels_and_links_are_checked() {
     })
     .await;
     assert!(updated, "no chat.update after ACK:\n{}", gw.log());
-    // Again: 409, and through the alias and POST too.
-    let (status, text) = get(&link, "application/json").await;
+    // Again: 409, and through the alias too.
+    let (status, text) = ack(&link, "application/json").await;
     assert_eq!(
         (status, text.contains("already_acknowledged")),
         (409, true),

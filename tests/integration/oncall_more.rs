@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::common::eventually;
 use crate::gateway::Process;
-use crate::oncall_rig::{PLAN, Rig, SECRET, Setup, ack_url_of, get, payload, post, wait_for};
+use crate::oncall_rig::{PLAN, Rig, SECRET, Setup, ack, ack_url_of, get, payload, post, wait_for};
 use crate::slack_emulator::{Mode, SlackEmulator, TS};
 
 /// The Slack plugin's colours and notes (plugins/slack/src/message.rs).
@@ -179,7 +179,7 @@ async fn replicas_without_a_configured_secret_share_one_through_redis() {
     let (status, text) = get(&other.url(&b.base(), id, 4_000_000_000), "application/json").await;
     assert_eq!(status, 401, "{text}");
     // …and accepts A's.
-    let (status, text) = get(&link.replacen(&a.base(), &b.base(), 1), "application/json").await;
+    let (status, text) = ack(&link.replacen(&a.base(), &b.base(), 1), "application/json").await;
     assert_eq!(status, 200, "{text}\n{}", b.log());
     assert!(text.contains(r#""status":"acknowledged""#), "{text}");
 

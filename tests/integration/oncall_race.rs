@@ -134,6 +134,7 @@ fn incident(id: &str, now: i64) -> NewIncident {
         deadline_ms: now,
         response_plan_arn: "arn:aws:ssm-incidents::111122223333:response-plan/race".into(),
         title: "race".into(),
+        severity: None,
         impact: None,
         dedup_key: None,
         ack_exp: now / 1000 + 3600,

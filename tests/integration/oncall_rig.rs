@@ -160,6 +160,26 @@ pub(crate) async fn get(url: &str, accept: &str) -> (u16, String) {
     (status, resp.text().await.unwrap_or_default())
 }
 
+/// POSTs to the ACK link `url` with `accept`, as its page's button does
+/// (only a POST acknowledges): the status and the body.
+pub(crate) async fn ack(url: &str, accept: &str) -> (u16, String) {
+    let resp = reqwest::Client::new()
+        .post(url)
+        .header("accept", accept)
+        .send()
+        .await
+        .expect("POST ack");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+/// The incident's state as `GET /api/incidents/{id}` shows it.
+pub(crate) async fn state_of(gw: &Process, id: &str) -> Value {
+    let url = format!("{}/api/incidents/{id}", gw.base());
+    let (_, text) = get(&url, "application/json").await;
+    serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)["state"].clone()
+}
+
 /// The ACK button URL of the `nth_post` Slack message posted, if it has one.
 pub(crate) fn ack_url_of(slack: &SlackEmulator, nth_post: usize) -> Option<String> {
     let posts: Vec<_> = slack

@@ -23,6 +23,7 @@ fn incident(id: &str, key: &str, now: i64) -> NewIncident {
         response_plan_arn: "arn:aws:ssm-incidents::111122223333:response-plan/keep".into(),
         title: "keep".into(),
         impact: None,
+        severity: None,
         dedup_key: Some(key.into()),
         ack_exp: now / 1000 + 3600,
         ack_expiry_ms: RETENTION.ack_hold_ms,

@@ -42,6 +42,8 @@ async fn alertmanager_fixtures_reach_send_message_as_their_goldens() {
         let body = r.json();
         assert_eq!(body["chat_id"], "-1001");
         assert_eq!(body["parse_mode"], "HTML");
+        // No preview: Telegram would fetch the links in the message.
+        assert_eq!(body["link_preview_options"], json!({"is_disabled": true}));
         let text = body["text"].as_str().expect("text");
         assert!(text.contains("<b>"), "{text}");
         assert!(text.contains("HighErrorRate"), "{text}");

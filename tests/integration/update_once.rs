@@ -59,6 +59,7 @@ fn incident(id: &str, now: i64) -> NewIncident {
         response_plan_arn: "arn:aws:ssm-incidents::111122223333:response-plan/once".into(),
         title: "once".into(),
         impact: None,
+        severity: None,
         dedup_key: None,
         ack_exp: now / 1000 + 3600,
         ack_expiry_ms: 0,

@@ -36,7 +36,7 @@ pub struct HttpAcks {
     pub connections: usize,
 }
 
-/// Creates `n` pending incidents, ACKs each with `GET /api/ack/{id}` and
+/// Creates `n` pending incidents, ACKs each with `POST /api/ack/{id}` and
 /// times every round trip.
 ///
 /// Strategy: links are signed before any clock starts, and a `/healthz`
@@ -87,7 +87,7 @@ pub async fn measure(oncall: &Arc<OnCall>, n: usize) -> anyhow::Result<HttpAcks>
     for (id, url) in &links {
         let t = Instant::now();
         let resp = client
-            .get(url)
+            .post(url)
             .header(ACCEPT, "application/json")
             .send()
             .await?;

@@ -84,6 +84,7 @@ pub fn incident(id: String, created_ms: i64, deadline_ms: i64) -> NewIncident {
         deadline_ms,
         response_plan_arn: PLAN.into(),
         title: "bench".into(),
+        severity: None,
         impact: None,
         dedup_key: None,
         ack_exp: 0,

@@ -8,7 +8,7 @@ use sha2::Sha256;
 type HmacSha256 = Hmac<Sha256>;
 
 /// Why an ACK link was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AckLinkError {
     /// `exp` or `sig` is missing or malformed.
     #[error("the ACK link is missing its signature or expiry")]

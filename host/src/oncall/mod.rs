@@ -175,15 +175,14 @@ impl OnCall {
         let now = self.clock.now_ms();
         let deadline_ms = now + wait.as_millis() as i64;
         let ack_exp = (deadline_ms + ACK_GRACE.as_millis() as i64) / 1000;
+        let payload = serde_json::from_str(incident.payload.get()).unwrap_or_default();
         let new = NewIncident {
             id: incident.id.clone(),
             created_ms: now,
             deadline_ms,
             response_plan_arn: plan,
-            title: title::title(
-                &serde_json::from_str(incident.payload.get()).unwrap_or_default(),
-                event.severity.as_deref(),
-            ),
+            title: title::title(&payload, event.severity.as_deref()),
+            severity: title::severity(&payload, event.severity.as_deref()).map(str::to_owned),
             impact: title::impact(&self.settings.impact, event.severity.as_deref()),
             dedup_key: event.dedup_key.clone(),
             ack_exp,

@@ -60,6 +60,10 @@ pub struct NewIncident {
     pub response_plan_arn: String,
     /// Incident title for AWS.
     pub title: String,
+    /// The alert's severity, as the ACK page shows it. Records written
+    /// before it was kept have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
     /// AWS impact (1 = critical … 5 = no impact), if mapped.
     pub impact: Option<i32>,
     /// Groups repeated notifications of one problem.

@@ -104,6 +104,7 @@ mod tests {
             deadline_ms: T + 1000,
             response_plan_arn: "arn:plan".into(),
             title: "t".into(),
+            severity: None,
             impact: None,
             dedup_key: None,
             ack_exp: 0,

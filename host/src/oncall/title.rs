@@ -7,15 +7,29 @@ use serde_json::Value;
 /// AWS limits an incident title to 200 characters.
 const MAX_TITLE_CHARS: usize = 200;
 
-/// A title like `[CRITICAL] HighErrorRate on web-1:9090`, from Alertmanager
-/// labels when present, else common fields of other senders.
-pub fn title(payload: &Value, severity: Option<&str>) -> String {
-    let labels = payload.get("commonLabels").or_else(|| {
+/// The labels that describe an Alertmanager payload: the common ones, else
+/// the first alert's.
+fn labels(payload: &Value) -> Option<&Value> {
+    payload.get("commonLabels").or_else(|| {
         payload
             .get("alerts")
             .and_then(|a| a.get(0))
             .and_then(|a| a.get("labels"))
-    });
+    })
+}
+
+/// The alert's severity: the one the transforms found, else the
+/// `severity` label; `None` when neither is set or it is empty.
+pub fn severity<'a>(payload: &'a Value, severity: Option<&'a str>) -> Option<&'a str> {
+    severity
+        .or_else(|| labels(payload)?.get("severity")?.as_str())
+        .filter(|s| !s.is_empty())
+}
+
+/// A title like `[CRITICAL] HighErrorRate on web-1:9090`, from Alertmanager
+/// labels when present, else common fields of other senders.
+pub fn title(payload: &Value, severity: Option<&str>) -> String {
+    let labels = labels(payload);
     let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
     let field = |keys: &[&str]| {
         keys.iter()
@@ -34,10 +48,7 @@ pub fn title(payload: &Value, severity: Option<&str>) -> String {
         })
         .unwrap_or("Alert");
     let mut t = String::new();
-    if let Some(sev) = severity
-        .or_else(|| label("severity"))
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(sev) = self::severity(payload, severity) {
         t.push_str(&format!("[{}] ", sev.to_uppercase()));
     }
     t.push_str(name);
@@ -77,6 +88,20 @@ mod tests {
             "[CRITICAL] HighErrorRate on web-1:9100"
         );
         assert_eq!(title(&p, None), "[CRITICAL] HighErrorRate on web-1:9100");
+    }
+
+    #[test]
+    fn severity_from_the_event_else_the_label() {
+        let p = json!({"commonLabels": {"severity": "warning"}});
+        assert_eq!(severity(&p, Some("critical")), Some("critical"));
+        assert_eq!(severity(&p, None), Some("warning"));
+        let first = json!({"alerts": [{"labels": {"severity": "info"}}]});
+        assert_eq!(severity(&first, None), Some("info"));
+        assert_eq!(severity(&json!({}), Some("")), None);
+        assert_eq!(
+            severity(&json!({"commonLabels": {"severity": 3}}), None),
+            None
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! HTTP server: the router and one file per route group.
 
+mod ack;
+mod ack_page;
 pub mod auth;
 mod error;
 #[cfg(test)]
@@ -58,11 +60,10 @@ pub fn app(state: AppState) -> Router {
             )),
         )
         .route("/api/incidents/{id}", get(oncall::show))
-        .route("/api/ack/{id}", get(oncall::ack).post(oncall::ack))
-        .route(
-            "/api/incidents/ack/{id}",
-            get(oncall::ack).post(oncall::ack),
-        )
+        // A GET only shows what the link would acknowledge: link scanners
+        // and chat previews fetch every URL. Only a POST acknowledges.
+        .route("/api/ack/{id}", get(ack::confirm).post(ack::ack))
+        .route("/api/incidents/ack/{id}", get(ack::confirm).post(ack::ack))
         // Every answer is JSON, the router's own 404 and 405 included.
         // `method_not_allowed_fallback` applies to the routes above, so it
         // must come after them.

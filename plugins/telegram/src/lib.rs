@@ -1,7 +1,9 @@
 //! Built-in Telegram channel: posts the rendered message with the Bot API's
 //! `sendMessage`, in HTML parse mode, as upstream Versus does
 //! (`{api_url}bot<token>/sendMessage` with `chat_id`, `text` and
-//! `parse_mode: "HTML"`).
+//! `parse_mode: "HTML"`), with link previews off: to build a preview,
+//! Telegram fetches the first link of the message, which is often the ACK
+//! link.
 //!
 //! Telegram answers 429 with `parameters.retry_after` (seconds) and 5xx when
 //! it is in trouble: both are retried. Anything else that is not `ok`
@@ -63,6 +65,8 @@ pub fn build_send(message: &str, config: &Config) -> Result<Request, Error> {
         "chat_id": config.chat_id,
         "text": message,
         "parse_mode": "HTML",
+        // No preview: it would fetch the ACK link and crowd the alert.
+        "link_preview_options": { "is_disabled": true },
     });
     Ok(Request::post_json(
         format!("{}bot{}/sendMessage", config.api_url, config.bot_token),

@@ -23,7 +23,7 @@ fn config_reads_upstream_keys_and_defaults_the_api() {
 }
 
 #[test]
-fn send_message_body_is_html() {
+fn send_message_body_is_html_without_link_previews() {
     let c = Config::parse(CONFIG).expect("config");
     let r = build_send("<b>hi</b> & bye", &c).expect("request");
     assert_eq!(r.method, "POST");
@@ -31,7 +31,12 @@ fn send_message_body_is_html() {
     let body: Value = serde_json::from_slice(&r.body).expect("json");
     assert_eq!(
         body,
-        json!({"chat_id": "-1001", "text": "<b>hi</b> & bye", "parse_mode": "HTML"})
+        json!({
+            "chat_id": "-1001",
+            "text": "<b>hi</b> & bye",
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": true},
+        })
     );
     assert!(matches!(build_send(" \n", &c), Err(Error::InvalidInput(_))));
 }

@@ -140,7 +140,11 @@ async fn js_and_python_channels_deliver_reload_and_load_from_cache() {
         .expect("telegram hit");
     assert_eq!(
         tg.body,
-        json!({ "chat_id": -100, "text": "db-1 is firing" })
+        json!({
+            "chat_id": -100,
+            "text": "db-1 is firing",
+            "link_preview_options": { "is_disabled": true },
+        })
     );
 
     // Hot reload: a new build of the JS plugin replaces the file.
@@ -434,7 +438,12 @@ async fn js_and_python_channels_update_delivered_messages() {
     assert_eq!(hits[3].path, format!("/bot{TOKEN}/editMessageText"));
     assert_eq!(
         hits[3].body,
-        json!({ "chat_id": "-100", "message_id": 4242, "text": "disk full\n\nResolved" })
+        json!({
+            "chat_id": "-100",
+            "message_id": 4242,
+            "text": "disk full\n\nResolved",
+            "link_preview_options": { "is_disabled": true },
+        })
     );
     assert_eq!(hits.len(), 4, "{hits:?}");
 }

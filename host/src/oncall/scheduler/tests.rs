@@ -83,6 +83,7 @@ fn incident(id: &str, deadline_ms: i64) -> NewIncident {
         deadline_ms,
         response_plan_arn: "arn:plan".into(),
         title: "t".into(),
+        severity: None,
         impact: None,
         dedup_key: None,
         ack_exp: 0,

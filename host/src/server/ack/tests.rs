@@ -1,0 +1,270 @@
+//! ACK links through `app(state).oneshot(..)` with the in-memory store: a
+//! GET never acknowledges, a POST does, and each outcome is told apart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+use crate::oncall::{
+    AckSigner, Attempt, Clock, EscalationStats, Escalator, MemoryStore, NewIncident, OnCall,
+    Recorder, Settings, State, Store,
+};
+use crate::pipeline::{Loader, Reloader};
+use crate::server::{AppState, app};
+
+const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
+const JSON: &str = "application/json";
+
+struct Rig {
+    router: axum::Router,
+    oncall: Arc<OnCall>,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig() -> Rig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "plugins:\n  transforms: []\n  watch: false\n").expect("write");
+    let reloader = Reloader::start(config, Arc::new(Loader::new(None).expect("engine")))
+        .await
+        .expect("pipeline");
+    let clock = Clock::System;
+    let oncall = Arc::new(OnCall {
+        store: Store::Memory(MemoryStore::default()),
+        signer: AckSigner::new(b"router-test-key-0123".to_vec()),
+        escalator: Escalator::Record(Recorder {
+            calls: Arc::default(),
+            clock,
+            fail_first: 0,
+        }),
+        clock,
+        settings: Settings {
+            wait: Duration::from_secs(180),
+            ..Settings::default()
+        },
+        reloader: reloader.clone(),
+        wake: Arc::new(Notify::new()),
+        stats: EscalationStats::default(),
+    });
+    let mut state = AppState::new(reloader);
+    state.oncall = Some(oncall.clone());
+    Rig {
+        router: app(state),
+        oncall,
+        _dir: dir,
+    }
+}
+
+impl Rig {
+    /// A pending incident `id` titled `title`; returns its ACK link's path.
+    async fn pending(&self, id: &str, title: &str) -> String {
+        let now = self.oncall.clock.now_ms();
+        let new = NewIncident {
+            id: id.into(),
+            created_ms: now,
+            deadline_ms: now + 180_000,
+            response_plan_arn: "arn:plan".into(),
+            title: title.into(),
+            severity: Some("critical".into()),
+            impact: None,
+            dedup_key: Some(format!("dedup-{id}")),
+            ack_exp: now / 1000 + 3600,
+            ack_expiry_ms: 0,
+        };
+        self.oncall.store.create(&new).await.expect("create");
+        self.oncall.signer.url("", id, new.ack_exp)
+    }
+
+    async fn state(&self, id: &str) -> State {
+        let view = self.oncall.store.get(id).await.expect("get");
+        view.expect("incident").state
+    }
+
+    async fn send(&self, method: Method, uri: &str, accept: Option<&str>) -> (StatusCode, String) {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::empty()).expect("request"))
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    async fn json(&self, method: Method, uri: &str) -> (StatusCode, Value) {
+        let (status, text) = self.send(method, uri, Some(JSON)).await;
+        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        (status, body)
+    }
+}
+
+#[tokio::test]
+async fn a_get_shows_the_incident_and_acknowledges_nothing() {
+    let r = rig().await;
+    let link = r.pending("i-get", "<b>HighErrorRate</b> & co").await;
+    let alias = link.replace("/api/ack/", "/api/incidents/ack/");
+
+    // A scanner's GET (no Accept), a browser's, a JSON client's, a HEAD,
+    // through the link and its alias: nothing changes.
+    let (status, text) = r.send(Method::GET, &link, None).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let (status, page) = r.send(Method::GET, &alias, Some(HTML)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Acknowledge this incident?"), "{page}");
+    assert!(
+        page.contains("&lt;b&gt;HighErrorRate&lt;/b&gt; &amp; co"),
+        "{page}"
+    );
+    assert!(page.contains("<dd id=\"severity\">CRITICAL</dd>"), "{page}");
+    assert!(page.contains("<form method=\"post\">"), "{page}");
+    let (status, body) = r.json(Method::GET, &link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "confirm");
+    assert_eq!(body["incident"]["state"], "pending");
+    assert_eq!(body["incident"]["title"], "<b>HighErrorRate</b> & co");
+    assert_eq!(body["incident"]["severity"], "critical");
+    assert_eq!(r.send(Method::HEAD, &link, None).await.0, StatusCode::OK);
+    assert_eq!(r.state("i-get").await, State::Pending);
+
+    // The POST acknowledges, once.
+    let (status, body) = r.json(Method::POST, &link).await;
+    assert_eq!(
+        (status, &body["status"]),
+        (StatusCode::OK, &"acknowledged".into())
+    );
+    assert_eq!(r.state("i-get").await, State::Acknowledged);
+    let (status, body) = r.json(Method::POST, &alias).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["status"], "already_acknowledged");
+    // Now the page says so, without a button.
+    let (status, page) = r.send(Method::GET, &link, Some(HTML)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Already acknowledged"), "{page}");
+    assert!(!page.contains("<form"), "{page}");
+}
+
+#[tokio::test]
+async fn a_browser_post_gets_a_page_that_says_what_happened() {
+    let r = rig().await;
+    let link = r.pending("i-post", "DiskFull").await;
+    let (status, page) = r.send(Method::POST, &link, Some(HTML)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("<h1>Acknowledged</h1>"), "{page}");
+    assert!(page.contains("<dd id=\"title\">DiskFull</dd>"), "{page}");
+    assert!(
+        page.contains("<dd id=\"state\">Acknowledged</dd>"),
+        "{page}"
+    );
+    assert!(!page.contains("<form"), "{page}");
+    let (status, page) = r.send(Method::POST, &link, Some(HTML)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("<h1>Already acknowledged</h1>"), "{page}");
+}
+
+#[tokio::test]
+async fn forged_and_expired_links_reveal_nothing_on_get_or_post() {
+    let r = rig().await;
+    let link = r.pending("i-bad", "SecretTitle").await;
+    let (head, last) = link.split_at(link.len() - 1);
+    let forged = format!("{head}{}", if last == "0" { "1" } else { "0" });
+    let unsigned = link.split('?').next().expect("path").to_string();
+    let expired = r.oncall.signer.url("", "i-bad", 1_000);
+    for method in [Method::GET, Method::POST] {
+        for (uri, want) in [
+            (&forged, StatusCode::UNAUTHORIZED),
+            (&unsigned, StatusCode::UNAUTHORIZED),
+            (&expired, StatusCode::FORBIDDEN),
+        ] {
+            let (status, body) = r.json(method.clone(), uri).await;
+            assert_eq!(status, want, "{method} {uri}: {body}");
+            assert_eq!(body["status"], "refused");
+            let (status, page) = r.send(method.clone(), uri, Some(HTML)).await;
+            assert_eq!(status, want);
+            assert!(!page.contains("SecretTitle"), "{page}");
+            assert!(!page.contains("<form"), "{page}");
+        }
+    }
+    let unknown = r.oncall.signer.url("", "nope", 4_000_000_000);
+    assert_eq!(r.json(Method::GET, &unknown).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.json(Method::POST, &unknown).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(r.state("i-bad").await, State::Pending);
+}
+
+#[tokio::test]
+async fn a_post_after_the_deadline_tells_each_state_apart() {
+    let r = rig().await;
+    let store = &r.oncall.store;
+    let now = r.oncall.clock.now_ms();
+    let escalated = r.pending("i-esc", "t").await;
+    let failed = r.pending("i-fail", "t").await;
+    let escalating = r.pending("i-escalating", "t").await;
+    let far = now + 3_600_000;
+    let claimed = store.claim_due(far, far + 30_000, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 3);
+    store
+        .finish("i-esc", Attempt::Escalated, far, far)
+        .await
+        .expect("finish");
+    store
+        .finish("i-fail", Attempt::Failed("AccessDenied"), far, far)
+        .await
+        .expect("finish");
+    // "i-escalating" is still claimed: paging is under way.
+    let (status, body) = r.json(Method::POST, &escalating).await;
+    assert_eq!(
+        (status, &body["status"]),
+        (StatusCode::CONFLICT, &"already_escalated".into())
+    );
+    let (_, page) = r.send(Method::POST, &escalating, Some(HTML)).await;
+    assert!(page.contains("being paged now"), "{page}");
+
+    for (link, code, heading) in [
+        (
+            &escalated,
+            "already_escalated",
+            "<h1>Already escalated</h1>",
+        ),
+        (&failed, "escalation_failed", "<h1>Paging failed</h1>"),
+    ] {
+        let (status, body) = r.json(Method::POST, link).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["status"], code);
+        let (status, page) = r.send(Method::POST, link, Some(HTML)).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(page.contains(heading), "{page}");
+        // The GET page shows the same state, and no button.
+        let (status, page) = r.send(Method::GET, link, Some(HTML)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(heading), "{page}");
+        assert!(!page.contains("<form"), "{page}");
+    }
+
+    let resolved = r.pending("i-res", "t").await;
+    store.resolve("dedup-i-res", now).await.expect("resolve");
+    let (status, body) = r.json(Method::POST, &resolved).await;
+    assert_eq!(
+        (status, &body["status"]),
+        (StatusCode::CONFLICT, &"already_resolved".into())
+    );
+    let (_, page) = r.send(Method::POST, &resolved, Some(HTML)).await;
+    assert!(page.contains("<h1>Resolved</h1>"), "{page}");
+}
