@@ -412,8 +412,14 @@ fn check_lists_what_is_enabled_and_the_ignored_keys() {
         "  channels: console\n",
         "  on-call:  every alert, wait 30s, in memory (escalations do not survive a restart)\n",
         "  plugins:  gotemplate, alertmanager, console (built-in)\n",
-        "1 warning(s):\n  - alert.telegram.enable is true but alert.telegram.bot_token or chat_id \
+        "4 warning(s):\n  - alert.telegram.enable is true but alert.telegram.bot_token or chat_id \
          is empty: Telegram is disabled; set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID\n",
+        "  - on-call is enabled without Redis: escalations are kept in memory and do NOT survive \
+         a restart; configure redis: for production\n",
+        "  - public_host is empty: ACK links will be relative and will not work from chat; set \
+         public_host\n",
+        "  - oncall.aws_incident_manager.response_plan_arn is empty: only alerts with \
+         awsim_response_plan_arn escalate\n",
     ] {
         assert!(stdout.contains(want), "want {want:?} in\n{stdout}");
     }

@@ -112,20 +112,33 @@ impl Browser {
 
     /// Sends one command; its `value`. Panics on a WebDriver error.
     async fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        match self.try_command(method, path, body).await {
+            Ok(value) => value,
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    }
+
+    /// Sends one command; its `value`, or the WebDriver error's name and
+    /// the whole answer.
+    async fn try_command(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
         let request = match method {
             "GET" => self.http.get(&url),
             "DELETE" => self.http.delete(&url),
             _ => post_json(self.http.post(&url), &body.unwrap_or_else(|| json!({}))),
         };
-        let resp = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let resp = request.send().await.map_err(|e| e.to_string())?;
         let status = resp.status();
         let body = read_json(resp).await;
-        assert!(status.is_success(), "{method} {path}: {status} {body}");
-        body["value"].clone()
+        if !status.is_success() {
+            return Err(format!("{status} {body}"));
+        }
+        Ok(body["value"].clone())
     }
 
     fn at(&self, path: &str) -> String {
@@ -170,13 +183,17 @@ impl Browser {
             .await;
     }
 
-    /// The rendered text of the element `css`, if there is one now.
+    /// The rendered text of the element `css`, if there is one now. An
+    /// element found on a page that a navigation then replaced is stale:
+    /// that is "none now" too.
     pub async fn text(&self, css: &str) -> Option<String> {
         let element = self.find(css).await?;
-        let value = self
-            .command("GET", &self.at(&format!("/element/{element}/text")), None)
-            .await;
-        value.as_str().map(str::to_string)
+        let path = self.at(&format!("/element/{element}/text"));
+        match self.try_command("GET", &path, None).await {
+            Ok(value) => value.as_str().map(str::to_string),
+            Err(e) if e.contains("stale element reference") => None,
+            Err(e) => panic!("GET {path}: {e}"),
+        }
     }
 
     /// Polls until the element `css` reads `want`, for up to `timeout`
