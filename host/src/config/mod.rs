@@ -52,7 +52,7 @@ pub use chat::{
 pub use env::{apply_env_overrides, expand_env, expand_with, process_env};
 pub use ingest::{
     DEFAULT_MAX_ALERTS, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_JSON_DEPTH, IngestConfig,
-    IngestSource, OVERRIDE_KEYS, Secret,
+    IngestSource, Secret,
 };
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use sections::{

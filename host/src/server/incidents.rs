@@ -5,7 +5,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::future::join_all;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -24,7 +24,6 @@ use crate::pipeline::bindings::types::StatusChange;
 pub async fn create(
     State(state): State<AppState>,
     query: Result<Query<Overrides>, QueryRejection>,
-    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -48,7 +47,7 @@ pub async fn create(
             )));
         }
     };
-    pending.finish(ingest, &headers, &bytes, &uri, unix_now())?;
+    pending.finish(ingest, &headers, &bytes, &overrides, unix_now())?;
     limits::check_depth(&bytes, ingest.max_json_depth)?;
     if config.alert.debug_body {
         tracing::info!(body = %String::from_utf8_lossy(&bytes), "incoming alert body");

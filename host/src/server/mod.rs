@@ -1,6 +1,8 @@
 //! HTTP server: the router and one file per route group.
 
 pub mod auth;
+#[cfg(test)]
+mod auth_tests;
 mod error;
 #[cfg(test)]
 mod fuzz;
