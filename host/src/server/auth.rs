@@ -1,6 +1,7 @@
 //! Ingest authentication for `POST /api/incidents`: a bearer token or an
 //! HMAC-SHA256 signature per source (`ingest.sources`), compared in constant
-//! time, and the allow-list of query overrides each source may use.
+//! time, and the allow-list of query overrides each source may use. The
+//! same sources may read `GET /api/incidents/{id}`, with a bearer token.
 //!
 //! Off while `ingest.sources` is empty, as upstream.
 
@@ -72,6 +73,27 @@ pub fn check_headers<'a>(
         "authentication required: send `Authorization: Bearer <token>`, or sign the body \
          (`{SIGNATURE_HEADER}: sha256=<hex>` with `{TIMESTAMP_HEADER}`)"
     )))
+}
+
+/// Authenticates a read of an incident (`GET /api/incidents/{id}`), which
+/// shows alert titles and where messages went: any source's bearer token.
+///
+/// Strategy: a signature covers a timestamp and a body, and a GET has no
+/// body; a signature over an empty body would not be bound to the incident
+/// asked for, so within its 300 s it could read any incident. Signing
+/// sources therefore cannot read; a reader gets a token source of its own.
+pub fn check_read(ingest: &IngestConfig, headers: &HeaderMap) -> Result<(), ApiError> {
+    if !ingest.auth_required() {
+        return Ok(());
+    }
+    if !headers.contains_key(header::AUTHORIZATION) {
+        return Err(unauthorized(
+            "authentication required: send `Authorization: Bearer <token>` of an \
+             ingest.sources entry (signatures cover a body, so they do not apply to a GET)"
+                .into(),
+        ));
+    }
+    check_headers(ingest, headers).map(drop)
 }
 
 impl<'a> Pending<'a> {

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::AppState;
+use super::{AppState, auth};
 use crate::oncall::{AckLinkError, Acked, IncidentView, State as IncidentState, timeline};
 use crate::pipeline::bindings::types::StatusChange;
 
@@ -110,8 +110,17 @@ struct Shown<'a> {
     timeline: Vec<timeline::Entry>,
 }
 
-/// `GET /api/incidents/{id}`: state and timeline, for operators.
-pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// `GET /api/incidents/{id}`: state and timeline, for operators. With
+/// ingest authentication on, it takes a source's bearer token (see
+/// [`auth::check_read`]).
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = auth::check_read(&state.reloader.config().ingest, &headers) {
+        return e.into_response();
+    }
     let Some(oncall) = state.oncall.as_ref() else {
         return (
             StatusCode::NOT_FOUND,
