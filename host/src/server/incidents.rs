@@ -194,7 +194,7 @@ fn unix_now() -> u64 {
 
 fn unavailable(e: crate::oncall::StoreError) -> ApiError {
     tracing::error!(error = %e, "on-call store unavailable; answering 503");
-    ApiError::Unavailable(e.to_string())
+    ApiError::Unavailable
 }
 
 fn single_response(id: &str, outcome: Outcome) -> Response {

@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::error::STORE_UNAVAILABLE;
 use super::{AppState, auth};
 use crate::oncall::{AckLinkError, Acked, IncidentView, State as IncidentState, timeline};
 use crate::pipeline::bindings::types::StatusChange;
@@ -96,7 +97,7 @@ pub async fn ack(
                 html,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                "State store unavailable; try the link again",
+                STORE_UNAVAILABLE,
             )
         }
     }
@@ -145,7 +146,7 @@ pub async fn show(
             tracing::error!(error = %e, "incident lookup failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "error", "error": "state store unavailable"})),
+                Json(json!({"status": "error", "error": STORE_UNAVAILABLE})),
             )
                 .into_response()
         }
