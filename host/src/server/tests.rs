@@ -287,3 +287,45 @@ async fn unknown_routes_and_wrong_methods_answer_json() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
     still_serves(&router, "404 and 405").await;
 }
+
+#[tokio::test]
+async fn oncall_asked_for_where_it_is_off_is_delivered_and_said_so() {
+    let (router, _dir) = router().await;
+    let counted = || crate::metrics::get().oncall_not_configured.get();
+    let before = counted();
+    let (status, body) = send(
+        &router,
+        post(
+            "/api/incidents?oncall_enable=true",
+            Some("application/json"),
+            alert(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["status"], "Incident created", "{body}");
+    assert_eq!(body["oncall"], "not configured", "{body}");
+    assert_eq!(body["channels"][0]["status"], "delivered", "{body}");
+    assert!(counted() > before);
+
+    let one: Value = serde_json::from_slice(&alert()).expect("fixture JSON");
+    let two = Value::Array(vec![one.clone(), one]).to_string();
+    let (status, body) = send(
+        &router,
+        post(
+            "/api/incidents?oncall_enable=1",
+            Some("application/json"),
+            two,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["oncall"], "not configured", "{body}");
+
+    // Not asked for, or asked off: nothing to say.
+    for uri in ["/api/incidents", "/api/incidents?oncall_enable=false"] {
+        let (status, body) = send(&router, post(uri, Some("application/json"), alert())).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert!(body.get("oncall").is_none(), "{uri}: {body}");
+    }
+}
