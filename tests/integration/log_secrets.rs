@@ -17,7 +17,7 @@ use crate::ssm_emulator::{Failure, SsmEmulator};
 
 const SLACK_TOKEN: &str = "slack-secret-token-4b1d9e";
 const REDIS_PASSWORD: &str = "redis-pass/7e3a+9f";
-const ACK_SECRET: &str = "ack-secret-c0ffee-5150";
+const ACK_SECRET: &str = "ack-secret-c0ffee-5150-0123456789ab";
 const AWS_SECRET: &str = "aws-secret-key-9b8c7d6e5f";
 const AWS_SESSION: &str = "aws-session-token-1a2b3c4d";
 const BEARER: &str = "ingest-bearer-0d15ea5e";

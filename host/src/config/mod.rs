@@ -11,7 +11,7 @@
 //! 3. the typed structs are read with lenient scalars (`lenient`);
 //! 4. environment overrides apply ([`apply_env_overrides`]);
 //! 5. settings that cannot take effect give warnings (Slack without a
-//!    token, an on-call provider we lack);
+//!    token, an on-call provider we lack while on-call is off);
 //! 6. [`Config::validate`] runs.
 
 mod aws;
@@ -20,6 +20,7 @@ mod chat;
 mod env;
 mod ingest;
 pub mod lenient;
+mod oncall;
 mod plugins;
 mod schema;
 mod sections;
@@ -54,6 +55,7 @@ pub use ingest::{
     DEFAULT_MAX_ALERTS, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_JSON_DEPTH, IngestConfig,
     IngestSource, Secret,
 };
+pub use oncall::{ACK_SECRET_PLACEHOLDERS, MIN_ACK_SECRET_LEN, PROVIDERS};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use sections::{
     AWS_INCIDENT_MANAGER, AlertConfig, ConsoleConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
@@ -244,9 +246,8 @@ impl Config {
         Ok((config, warnings))
     }
 
-    /// Warns about settings that cannot take effect, and turns off what
-    /// cannot work.
-    fn settle(&mut self, warnings: &mut Vec<String>) {
+    /// Warns about settings that cannot take effect.
+    fn settle(&self, warnings: &mut Vec<String>) {
         let slack = &self.alert.slack;
         if slack.enable && !slack.is_effective() {
             warnings.push(
@@ -256,17 +257,15 @@ impl Config {
             );
         }
         self.settle_chat(warnings);
-        let oncall = &mut self.oncall;
-        let on = oncall.enable || oncall.initialized_only;
-        if oncall.provider != AWS_INCIDENT_MANAGER {
-            let outcome = if on { "on-call is disabled" } else { "ignored" };
+        // With on-call on, an unknown provider is an error (`oncall::validate`).
+        let oncall = &self.oncall;
+        if !oncall::is_on(oncall) && !oncall::has_provider(&oncall.provider) {
             warnings.push(format!(
-                "oncall.provider: `{}` is not implemented yet (only {AWS_INCIDENT_MANAGER} is); \
-                 {outcome}",
-                oncall.provider
+                "oncall.provider: `{}` is not implemented yet (this build has: {}); ignored \
+                 while on-call is off",
+                oncall.provider.trim(),
+                PROVIDERS.join(", ")
             ));
-            oncall.enable = false;
-            oncall.initialized_only = false;
         }
     }
 }
