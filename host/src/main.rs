@@ -170,26 +170,29 @@ async fn shutdown_signal() {
 
 async fn check(config_path: std::path::PathBuf) -> anyhow::Result<()> {
     let (config, warnings) = Config::load_with_warnings(&config_path)?;
+    // The report and any error below are masked like the log.
+    versus::logging::remember_secrets(&config);
     let loader = Loader::new(cache_dir(&config.plugins))?;
     let pipeline = loader.build(&config, 1).await?;
     let stats = &loader.cache().stats;
     use versus::summary;
-    println!("config {} is valid", config_path.display());
-    println!("  listen:   {}:{}", config.host, config.port);
-    println!("  channels: {}", summary::channels(&pipeline));
-    println!("  on-call:  {}", summary::oncall(&config));
-    println!("  plugins:  {}", summary::plugins(&pipeline));
-    println!(
-        "components: {} compiled, {} loaded from cache",
+    let mut report = format!("config {} is valid\n", config_path.display());
+    report += &format!("  listen:   {}:{}\n", config.host, config.port);
+    report += &format!("  channels: {}\n", summary::channels(&pipeline));
+    report += &format!("  on-call:  {}\n", summary::oncall(&config));
+    report += &format!("  plugins:  {}\n", summary::plugins(&pipeline));
+    report += &format!(
+        "components: {} compiled, {} loaded from cache\n",
         stats.compiled.load(Ordering::Relaxed),
         stats.disk_hits.load(Ordering::Relaxed) + stats.memory_hits.load(Ordering::Relaxed)
     );
     if !warnings.is_empty() {
-        println!("{} warning(s):", warnings.len());
+        report += &format!("{} warning(s):\n", warnings.len());
         for w in &warnings {
-            println!("  - {w}");
+            report += &format!("  - {w}\n");
         }
     }
+    print!("{}", versus::logging::redact::redact(&report));
     Ok(())
 }
 

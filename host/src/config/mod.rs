@@ -23,6 +23,7 @@ pub mod lenient;
 mod oncall;
 mod plugins;
 mod schema;
+mod secrets;
 mod sections;
 mod validate;
 
@@ -57,6 +58,7 @@ pub use ingest::{
 };
 pub use oncall::{ACK_SECRET_PLACEHOLDERS, MIN_ACK_SECRET_LEN, PROVIDERS};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
+pub use secrets::{SECRET_ENV_VARS, SecretKind, SecretValue};
 pub use sections::{
     AWS_INCIDENT_MANAGER, AlertConfig, ConsoleConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_REDIS_PORT, DEFAULT_SLACK_API_URL, DEFAULT_WAIT_MINUTES, OnCallConfig, RedisConfig,
@@ -172,10 +174,11 @@ impl Config {
     /// environment, and logs each warning.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let (config, warnings) = Self::load_with_warnings(path)?;
+        // Before anything about this config is logged.
+        crate::logging::remember_secrets(&config);
         for warning in &warnings {
             tracing::warn!(config = %path.display(), "{warning}");
         }
-        crate::logging::remember_secrets(&config);
         Ok(config)
     }
 
