@@ -20,7 +20,7 @@ fn sources() -> String {
     )
 }
 
-fn with_bearer(uri: &str, token: &str) -> axum::http::Request<axum::body::Body> {
+fn with_bearer(uri: &str, token: &str) -> Request<Body> {
     let mut request = post(uri, Some("application/json"), alert());
     request.headers_mut().insert(
         header::AUTHORIZATION,
