@@ -20,7 +20,7 @@ pub enum SecretKind {
     /// The whole value.
     Text,
     /// A URL that is its own credential (Teams, Lark): the whole URL, and
-    /// its path and query wherever they appear alone.
+    /// its path, query and long segments wherever they appear alone.
     Url,
     /// A URL with a password in it (`redis://:pw@host`): the password only.
     UrlPassword,
@@ -29,8 +29,6 @@ pub enum SecretKind {
 /// One configured secret.
 #[derive(Debug, Clone, Copy)]
 pub struct SecretValue<'a> {
-    /// The key, in the schema's spelling (`alert.lark.other_webhook_urls`).
-    pub key: &'static str,
     /// Its value.
     pub value: &'a str,
     /// How to mask it.
@@ -77,36 +75,28 @@ impl Config {
         use SecretKind::{Text, Url, UrlPassword};
         let mut out = Found(Vec::new());
         let alert = &self.alert;
-        out.add("alert.slack.token", &alert.slack.token, Text);
-        out.add("alert.telegram.bot_token", &alert.telegram.bot_token, Text);
-        out.add("alert.viber.bot_token", &alert.viber.bot_token, Text);
-        out.add("alert.email.password", &alert.email.password, Text);
+        out.add(&alert.slack.token, Text);
+        out.add(&alert.telegram.bot_token, Text);
+        out.add(&alert.viber.bot_token, Text);
+        out.add(&alert.email.password, Text);
         let teams = &alert.msteams;
-        out.add(
-            "alert.msteams.power_automate_url",
-            &teams.power_automate_url,
-            Url,
-        );
+        out.add(&teams.power_automate_url, Url);
         for url in teams.other_power_urls.values() {
-            out.add("alert.msteams.other_power_urls", url, Url);
+            out.add(url, Url);
         }
         let lark = &alert.lark;
-        out.add("alert.lark.webhook_url", &lark.webhook_url, Url);
+        out.add(&lark.webhook_url, Url);
         for url in lark.other_webhook_urls.values() {
-            out.add("alert.lark.other_webhook_urls", url, Url);
+            out.add(url, Url);
         }
-        out.add("oncall.ack_secret", &self.oncall.ack_secret, Text);
-        out.add("redis.password", &self.redis.password, Text);
+        out.add(&self.oncall.ack_secret, Text);
+        out.add(&self.redis.password, Text);
         if let Some(url) = &self.redis.url {
-            out.add("redis.url", url, UrlPassword);
+            out.add(url, UrlPassword);
         }
         for source in &self.ingest.sources {
-            out.add("ingest.sources.token", source.token.expose(), Text);
-            out.add(
-                "ingest.sources.hmac_secret",
-                source.hmac_secret.expose(),
-                Text,
-            );
+            out.add(source.token.expose(), Text);
+            out.add(source.hmac_secret.expose(), Text);
         }
         for channel in &self.custom_channels {
             out.in_settings(&channel.config, false);
@@ -119,20 +109,20 @@ impl Config {
 struct Found<'a>(Vec<SecretValue<'a>>);
 
 impl<'a> Found<'a> {
-    fn add(&mut self, key: &'static str, value: &'a str, kind: SecretKind) {
+    fn add(&mut self, value: &'a str, kind: SecretKind) {
         if !value.trim().is_empty() {
-            self.0.push(SecretValue { key, value, kind });
+            self.0.push(SecretValue { value, kind });
         }
     }
 
     /// A credential, and the credential alone when it comes after a scheme
     /// (`Bearer <token>`, `Basic <…>`), since that part may be shown alone.
-    fn credential(&mut self, key: &'static str, value: &'a str) {
-        self.add(key, value, SecretKind::Text);
+    fn credential(&mut self, value: &'a str) {
+        self.add(value, SecretKind::Text);
         if let Some((scheme, rest)) = value.trim().split_once(' ')
             && scheme.chars().all(|c| c.is_ascii_alphabetic())
         {
-            self.add(key, rest.trim(), SecretKind::Text);
+            self.add(rest.trim(), SecretKind::Text);
         }
     }
 
@@ -147,10 +137,10 @@ impl<'a> Found<'a> {
                     let name = k.to_ascii_lowercase();
                     match v {
                         Value::String(s) if named_secret(&name) => {
-                            self.credential("channels.config", s);
+                            self.credential(s);
                         }
                         Value::String(s) if in_headers && secret_header(&name, s) => {
-                            self.credential("channels.config.headers", s);
+                            self.credential(s);
                         }
                         other => self.in_settings(other, in_headers || name == "headers"),
                     }

@@ -27,9 +27,12 @@ pub fn remember(secret: &str) {
     let Ok(mut all) = SECRETS.write() else {
         return;
     };
-    let escaped = format!("{secret:?}");
-    let escaped = escaped[1..escaped.len() - 1].to_string();
-    for s in [secret.to_string(), url_encode(secret), escaped] {
+    let quoted = format!("{secret:?}");
+    let escaped = quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or(secret);
+    for s in [secret.to_string(), url_encode(secret), escaped.to_string()] {
         if !all.contains(&s) {
             all.push(s);
         }
