@@ -173,26 +173,29 @@ async fn check(
 ) -> anyhow::Result<()> {
     let (config, mut warnings) = Config::load_with_warnings(&config_path)?;
     warnings.extend(versus::oncall::setup::warnings(&config));
+    // The report and any error below are masked like the log.
+    versus::logging::remember_secrets(&config);
     let loader = Loader::new(cache_dir(&config.plugins))?;
     let pipeline = loader.build(&config, 1).await?;
     let stats = &loader.cache().stats;
     use versus::summary;
-    println!("config {} is valid", config_path.display());
-    println!("  listen:   {}:{}", config.host, config.port);
-    println!("  channels: {}", summary::channels(&pipeline));
-    println!("  on-call:  {}", summary::oncall(&config));
-    println!("  plugins:  {}", summary::plugins(&pipeline));
-    println!(
-        "components: {} compiled, {} loaded from cache",
+    let mut report = format!("config {} is valid\n", config_path.display());
+    report += &format!("  listen:   {}:{}\n", config.host, config.port);
+    report += &format!("  channels: {}\n", summary::channels(&pipeline));
+    report += &format!("  on-call:  {}\n", summary::oncall(&config));
+    report += &format!("  plugins:  {}\n", summary::plugins(&pipeline));
+    report += &format!(
+        "components: {} compiled, {} loaded from cache\n",
         stats.compiled.load(Ordering::Relaxed),
         stats.disk_hits.load(Ordering::Relaxed) + stats.memory_hits.load(Ordering::Relaxed)
     );
     if !warnings.is_empty() {
-        println!("{} warning(s):", warnings.len());
+        report += &format!("{} warning(s):\n", warnings.len());
         for w in &warnings {
-            println!("  - {w}");
+            report += &format!("  - {w}\n");
         }
     }
+    print!("{}", versus::logging::redact::redact(&report));
     if let Some(data) = data {
         let text = std::fs::read_to_string(&data)
             .with_context(|| format!("cannot read data {}", data.display()))?;

@@ -155,6 +155,9 @@ pub struct Metrics {
     pub cache_rejected: Counter,
     /// Failed Redis operations.
     pub redis_errors: Family<RedisLabels, Counter>,
+    /// Requests that asked for on-call (`oncall_enable=true`) on a gateway
+    /// where it is off: delivered without escalation.
+    pub oncall_not_configured: Counter,
 }
 
 impl Metrics {
@@ -178,6 +181,7 @@ impl Metrics {
             cache_lookups: Family::default(),
             cache_rejected: Counter::default(),
             redis_errors: Family::default(),
+            oncall_not_configured: Counter::default(),
         };
         let r = &mut m.registry;
         r.register(
@@ -258,6 +262,11 @@ impl Metrics {
             "redis_errors",
             "Failed Redis operations by store operation",
             m.redis_errors.clone(),
+        );
+        r.register(
+            "oncall_not_configured",
+            "Requests with oncall_enable=true on a gateway where on-call is off (delivered, not escalated)",
+            m.oncall_not_configured.clone(),
         );
         m
     }

@@ -15,7 +15,7 @@ use crate::slack_emulator::{Mode, SlackEmulator};
 use crate::ssm_emulator::SsmEmulator;
 
 /// Fixed, so the links' signatures come from a known key.
-const ACK_SECRET: &str = "api-more-ack-secret-0123456789";
+const ACK_SECRET: &str = "api-more-ack-secret-0123456789abcdef";
 /// Never contacted: it only appears in ACK links.
 const PUBLIC_HOST: &str = "https://versus.example";
 const PLAN: &str = "arn:aws:ssm-incidents::111122223333:response-plan/api-more";

@@ -271,16 +271,35 @@ fn serve_with_a_bad_config_exits_1_naming_the_key_and_the_fix() {
     );
     let cases = [
         (
+            "alert",
             "  debug_body: maybe\n",
             "key `alert.debug_body`: expected true or false, found `maybe`",
         ),
         (
+            "alert",
             "  retry:\n    max_elapsed: 0s\n",
             "config key `alert.retry.max_elapsed`: must be greater than 0",
         ),
+        (
+            "oncall",
+            "  enable: true\n  provider: pagerduty\n",
+            "config key `oncall.provider`: `pagerduty` is not an on-call provider this build \
+             has (it has: aws_incident_manager)",
+        ),
+        (
+            "oncall",
+            "  initialized_only: true\n  ack_secret: short-ack-secret-0123\n",
+            "config key `oncall.ack_secret`: is 21 bytes long, shorter than 32: set \
+             VERSUS_ACK_SECRET (or oncall.ack_secret) to a random value of at least 32 bytes, \
+             e.g. the output of `openssl rand -hex 32`",
+        ),
     ];
-    for (bad, want) in cases {
-        let yaml = good.replace("alert:\n", &format!("alert:\n{bad}"));
+    for (section, bad, want) in cases {
+        let yaml = if section == "alert" {
+            good.replace("alert:\n", &format!("alert:\n{bad}"))
+        } else {
+            format!("{good}{section}:\n{bad}")
+        };
         std::fs::write(&config, &yaml).expect("write");
         // No subcommand: serving is the default.
         for args in [
@@ -291,6 +310,7 @@ fn serve_with_a_bad_config_exits_1_naming_the_key_and_the_fix() {
             assert_eq!(code, Some(1), "{args:?} with\n{yaml}\nstderr: {err}");
             assert!(err.contains(want), "{args:?}: want {want:?} in {err}");
             assert!(!err.contains("versus listening"), "{err}");
+            assert!(!err.contains("short-ack-secret"), "{err}");
         }
     }
 }

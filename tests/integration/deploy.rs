@@ -1,8 +1,10 @@
 //! The deployment files agree with the gateway: the Kubernetes manifests'
 //! probes hit real routes on the port the config listens on, there are
-//! enough replicas for a disruption budget, the ConfigMap's config passes
-//! `versus check` with the Deployment's environment, and docker-compose
-//! wires the gateway to its Redis.
+//! enough replicas for a disruption budget, no service-link variables reach
+//! the pods, the ConfigMap's config passes `versus check` with the
+//! Deployment's environment once the Secret's ACK key placeholder is
+//! replaced (and fails while it is not), and docker-compose wires the
+//! gateway to its Redis.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -146,6 +148,30 @@ async fn deployment_probes_replicas_and_budget_match_the_gateway() {
     assert_eq!(pod["spec"]["securityContext"]["runAsNonRoot"], true);
 }
 
+/// A Service named like a variable prefix the gateway reads (`redis`: the
+/// `REDIS_*` overrides) makes Kubernetes inject `REDIS_PORT=tcp://…` into
+/// every pod of the namespace, unless service links are off.
+#[test]
+fn service_links_are_off_because_they_would_break_redis_port() {
+    let deployment = manifest("deployment.yaml");
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["enableServiceLinks"],
+        Value::Bool(false),
+        "set enableServiceLinks: false in the pod spec"
+    );
+    // What the pods would get with links on, for a Service `redis`.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_configmap(dir.path());
+    let mut env = configured_pod_env();
+    env.insert("REDIS_PORT".into(), "tcp://10.96.0.12:6379".into());
+    let err = Config::load_with_env(&dir.path().join("config/config.yaml"), |k| {
+        env.get(k).cloned()
+    })
+    .expect_err("a service-link REDIS_PORT is refused");
+    assert!(err.to_string().contains("`REDIS_PORT`"), "{err}");
+}
+
 /// The Deployment's environment: its literal `env` values and the
 /// Secret's keys.
 fn pod_env() -> BTreeMap<String, String> {
@@ -178,10 +204,20 @@ fn write_configmap(dir: &Path) {
     }
 }
 
+/// [`pod_env`] with the Secret's placeholders replaced, as an operator
+/// does before applying it: the ACK key by a random 32 bytes in hex
+/// (`openssl rand -hex 32`).
+fn configured_pod_env() -> BTreeMap<String, String> {
+    let mut env = pod_env();
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    env.insert("VERSUS_ACK_SECRET".into(), key);
+    env
+}
+
 fn configmap_config() -> Config {
     let dir = tempfile::tempdir().expect("tempdir");
     write_configmap(dir.path());
-    let env = pod_env();
+    let env = configured_pod_env();
     let (config, warnings) = Config::load_with_env(&dir.path().join("config/config.yaml"), |k| {
         env.get(k).cloned()
     })
@@ -197,25 +233,49 @@ async fn reloader() -> Arc<Reloader> {
     Reloader::start(config, loader()).await.expect("reloader")
 }
 
-#[test]
-fn configmap_config_passes_versus_check_with_the_pod_environment() {
+/// `versus check` of the ConfigMap's config with `env`, from a directory
+/// laid out as the pod's.
+fn check_configmap(env: BTreeMap<String, String>) -> std::process::Output {
     let dir = tempfile::tempdir().expect("tempdir");
     write_configmap(dir.path());
-    let out = Command::new(env!("CARGO_BIN_EXE_versus"))
+    Command::new(env!("CARGO_BIN_EXE_versus"))
         .args(["check", "--config", "config/config.yaml"])
         .current_dir(dir.path())
         .env_clear()
-        .envs(pod_env())
+        .envs(env)
         // The pod's cache directory does not exist here.
         .env("VERSUS_CACHE_DIR", dir.path().join("cache"))
         .output()
-        .expect("run versus check");
+        .expect("run versus check")
+}
+
+#[test]
+fn configmap_config_passes_versus_check_with_the_pod_environment() {
+    let out = check_configmap(configured_pod_env());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("  channels: slack\n"), "{stdout}");
     assert!(stdout.contains(", Redis redis:6379/0\n"), "{stdout}");
     assert!(!stdout.contains("warning"), "{stdout}");
+}
+
+/// Applied as shipped, the Secret's placeholder would become the key that
+/// signs ACK links: the gateway refuses it, and says how to make one.
+#[test]
+fn the_secrets_ack_key_placeholder_is_refused() {
+    let env = pod_env();
+    assert!(env.contains_key("VERSUS_ACK_SECRET"), "{env:?}");
+    let out = check_configmap(env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    for says in [
+        "oncall.ack_secret",
+        "VERSUS_ACK_SECRET",
+        "openssl rand -hex 32",
+    ] {
+        assert!(stderr.contains(says), "`{says}` missing: {stderr}");
+    }
 }
 
 #[test]

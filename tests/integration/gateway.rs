@@ -190,11 +190,20 @@ impl Process {
 
     /// Sends SIGTERM (a graceful stop).
     pub fn terminate(&self) {
+        self.signal("-TERM");
+    }
+
+    /// Sends SIGHUP (a reload).
+    pub fn hangup(&self) {
+        self.signal("-HUP");
+    }
+
+    fn signal(&self, signal: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
+            .args([signal, &self.pid().to_string()])
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill -TERM failed");
+        assert!(status.success(), "kill {signal} failed");
     }
 
     /// Waits up to `timeout` for the process to exit; its status, if it did.

@@ -130,11 +130,15 @@ async fn each_source_may_use_only_its_allowed_overrides() {
     assert_eq!(ok.status, 201, "{}", ok.text);
     assert_eq!(slack.requests()[0].body["channel"], "C999");
 
-    // Not allowed: 403 naming the key, nothing sent.
+    // Not allowed: 403 naming the key, nothing sent. (Every override is
+    // checked this way in `server::auth_tests`.)
     for query in [
         "oncall_enable=true",
         "oncall_wait_minutes=0",
         "awsim_response_plan_arn=arn:aws:x",
+        "email_to=someone@example.com",
+        "telegram_chat_id=-100",
+        "lark_other_webhook_url=dev",
     ] {
         let a = gw.post(query, &bearer(AM_TOKEN), &body).await;
         assert_eq!(a.status, 403, "{query}: {}", a.text);

@@ -15,7 +15,7 @@ use crate::ssm_emulator::SsmEmulator;
 /// The configured response plan.
 pub(crate) const PLAN: &str = "arn:aws:ssm-incidents::111122223333:response-plan/default";
 /// The configured ACK secret (unless a test leaves it out).
-pub(crate) const SECRET: &str = "test-ack-secret-0123456789";
+pub(crate) const SECRET: &str = "test-ack-secret-0123456789abcdef-0123";
 
 /// What a test may change in a rig gateway's config.
 pub(crate) struct Setup {

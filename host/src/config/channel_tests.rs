@@ -99,7 +99,7 @@ channels:
     extra: 1
 oncall:
   provider: pagerduty
-  enable: true
+  enable: false
 "#;
     let (cfg, warnings) = from_yaml(text);
     assert_eq!(
@@ -111,8 +111,8 @@ oncall:
              Telegram is disabled; set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID",
             "plugins.overrides.slack.memory: unknown key; ignored (check the spelling)",
             "channels[0].extra: unknown key; ignored (check the spelling)",
-            "oncall.provider: `pagerduty` is not implemented yet (only aws_incident_manager is); \
-             on-call is disabled",
+            "oncall.provider: `pagerduty` is not implemented yet (this build has: \
+             aws_incident_manager); ignored while on-call is off",
         ])
     );
     assert!(!cfg.oncall.enable);

@@ -137,6 +137,26 @@ fn error_messages_match_the_golden_file() {
             "oncall:\n  aws_incident_manager:\n    impact:\n      critical: high\n",
             &[],
         ),
+        (
+            "provider-unknown",
+            "oncall:\n  enable: true\n  provider: pagerduty\n",
+            &[],
+        ),
+        (
+            "env-provider-unknown",
+            "oncall:\n  initialized_only: true\n",
+            &[("ONCALL_PROVIDER", "incident_io")],
+        ),
+        (
+            "ack-secret-short",
+            "oncall:\n  ack_secret: s3cret-0123456789abcdef-0123\n",
+            &[],
+        ),
+        (
+            "ack-secret-placeholder",
+            "",
+            &[("VERSUS_ACK_SECRET", "Replace-With-A-Long-Random-String")],
+        ),
         ("redis-port-zero", "redis:\n  host: r\n  port: 0\n", &[]),
         ("redis-url-scheme", "redis:\n  url: http://r:6379\n", &[]),
         ("bad-renderer-name", "plugins:\n  renderer: ../evil\n", &[]),

@@ -37,14 +37,6 @@ pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Shortest accepted token or HMAC secret: a shorter one can be guessed.
 pub const MIN_SECRET_LEN: usize = 16;
 
-/// The query overrides a source can be allowed to use.
-pub const OVERRIDE_KEYS: &[&str] = &[
-    "slack_channel_id",
-    "oncall_enable",
-    "oncall_wait_minutes",
-    "awsim_response_plan_arn",
-];
-
 /// The `ingest:` section.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -102,7 +94,8 @@ pub struct IngestSource {
     pub token: Secret,
     /// Key of the HMAC-SHA256 signature in `X-Versus-Signature`.
     pub hmac_secret: Secret,
-    /// Query overrides this source may use (see [`OVERRIDE_KEYS`]).
+    /// Query overrides this source may use (any of
+    /// [`Overrides::KEYS`](crate::incident::Overrides::KEYS)).
     #[serde(deserialize_with = "lenient::strings")]
     pub allowed_overrides: Vec<String>,
 }
@@ -205,14 +198,12 @@ pub(super) fn validate(ingest: &IngestConfig) -> Result<(), ConfigError> {
                 ),
             ));
         }
+        let keys = crate::incident::Overrides::KEYS;
         for (j, name) in source.allowed_overrides.iter().enumerate() {
-            if !OVERRIDE_KEYS.contains(&name.as_str()) {
+            if !keys.contains(&name.as_str()) {
                 return Err(invalid(
                     &format!("{}[{j}]", key("allowed_overrides")),
-                    &format!(
-                        "`{name}` is not a query override: use {}",
-                        OVERRIDE_KEYS.join(", ")
-                    ),
+                    &format!("`{name}` is not a query override: use {}", keys.join(", ")),
                 ));
             }
         }

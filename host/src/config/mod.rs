@@ -11,7 +11,7 @@
 //! 3. the typed structs are read with lenient scalars (`lenient`);
 //! 4. environment overrides apply ([`apply_env_overrides`]);
 //! 5. settings that cannot take effect give warnings (Slack without a
-//!    token, an on-call provider we lack);
+//!    token, an on-call provider we lack while on-call is off);
 //! 6. [`Config::validate`] runs.
 
 mod aws;
@@ -20,9 +20,11 @@ mod chat;
 mod env;
 mod ingest;
 pub mod lenient;
+mod oncall;
 mod plugins;
 mod restart;
 mod schema;
+mod secrets;
 mod sections;
 mod validate;
 
@@ -53,10 +55,12 @@ pub use chat::{
 pub use env::{apply_env_overrides, expand_env, expand_with, process_env};
 pub use ingest::{
     DEFAULT_MAX_ALERTS, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_JSON_DEPTH, IngestConfig,
-    IngestSource, OVERRIDE_KEYS, Secret,
+    IngestSource, Secret,
 };
+pub use oncall::{ACK_SECRET_PLACEHOLDERS, MIN_ACK_SECRET_LEN, PROVIDERS};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use restart::{keep_startup_settings, restart_needed};
+pub use secrets::{SECRET_ENV_VARS, SecretKind, SecretValue};
 pub use sections::{
     AWS_INCIDENT_MANAGER, AlertConfig, ConsoleConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_REDIS_PORT, DEFAULT_SLACK_API_URL, DEFAULT_WAIT_MINUTES, OnCallConfig, RedisConfig,
@@ -172,10 +176,11 @@ impl Config {
     /// environment, and logs each warning.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let (config, warnings) = Self::load_with_warnings(path)?;
+        // Before anything about this config is logged.
+        crate::logging::remember_secrets(&config);
         for warning in &warnings {
             tracing::warn!(config = %path.display(), "{warning}");
         }
-        crate::logging::remember_secrets(&config);
         Ok(config)
     }
 
@@ -246,9 +251,8 @@ impl Config {
         Ok((config, warnings))
     }
 
-    /// Warns about settings that cannot take effect, and turns off what
-    /// cannot work.
-    fn settle(&mut self, warnings: &mut Vec<String>) {
+    /// Warns about settings that cannot take effect.
+    fn settle(&self, warnings: &mut Vec<String>) {
         let slack = &self.alert.slack;
         if slack.enable && !slack.is_effective() {
             warnings.push(
@@ -258,17 +262,15 @@ impl Config {
             );
         }
         self.settle_chat(warnings);
-        let oncall = &mut self.oncall;
-        let on = oncall.enable || oncall.initialized_only;
-        if oncall.provider != AWS_INCIDENT_MANAGER {
-            let outcome = if on { "on-call is disabled" } else { "ignored" };
+        // With on-call on, an unknown provider is an error (`oncall::validate`).
+        let oncall = &self.oncall;
+        if !oncall::is_on(oncall) && !oncall::has_provider(&oncall.provider) {
             warnings.push(format!(
-                "oncall.provider: `{}` is not implemented yet (only {AWS_INCIDENT_MANAGER} is); \
-                 {outcome}",
-                oncall.provider
+                "oncall.provider: `{}` is not implemented yet (this build has: {}); ignored \
+                 while on-call is off",
+                oncall.provider.trim(),
+                PROVIDERS.join(", ")
             ));
-            oncall.enable = false;
-            oncall.initialized_only = false;
         }
     }
 }

@@ -9,6 +9,10 @@
 //!
 //! Keep this tree in step with the structs in `sections.rs` and
 //! `plugins.rs`: a key missing here is warned about as unknown.
+//!
+//! It is also where a key is declared secret ([`Node::Secret`]): the one
+//! list of keys whose values are masked in the log (`config::secrets` reads
+//! their values, and its tests check it reads every key marked here).
 
 use serde_yaml_ng::{Mapping, Value};
 
@@ -18,6 +22,10 @@ use super::lenient;
 pub(super) enum Node {
     /// Text; blank text is kept (`button_style: ""` means grey).
     Text,
+    /// Text that is, or holds, a secret (a token, a password, a URL that
+    /// carries its own credential): read like [`Node::Text`], and masked
+    /// in every log line (see `config::secrets`).
+    Secret,
     /// A scalar read by a lenient helper; blank text counts as empty.
     Scalar(Kind),
     /// Anything: passed on as written (plugin settings).
@@ -45,7 +53,7 @@ pub(super) enum Kind {
 }
 
 use Kind::{Bool, Duration, Float, I64, U16, U32, Usize};
-use Node::{Free, List, Map, Named, Scalar, Text, Unimplemented};
+use Node::{Free, List, Map, Named, Scalar, Secret, Text, Unimplemented};
 
 const LIMITS: &[(&str, Node)] = &[
     ("memory_mb", Scalar(U32)),
@@ -60,7 +68,7 @@ const LIMITS: &[(&str, Node)] = &[
 
 const SLACK: Node = Map(&[
     ("enable", Scalar(Bool)),
-    ("token", Text),
+    ("token", Secret),
     ("channel_id", Text),
     ("template_path", Text),
     ("api_url", Text),
@@ -94,7 +102,7 @@ const ALERT: Node = Map(&[
         "telegram",
         Map(&[
             ("enable", Scalar(Bool)),
-            ("bot_token", Text),
+            ("bot_token", Secret),
             ("chat_id", Text),
             ("template_path", Text),
             ("api_url", Text),
@@ -106,7 +114,7 @@ const ALERT: Node = Map(&[
         Map(&[
             ("enable", Scalar(Bool)),
             ("api_type", Text),
-            ("bot_token", Text),
+            ("bot_token", Secret),
             ("user_id", Text),
             ("channel_id", Text),
             ("template_path", Text),
@@ -121,7 +129,7 @@ const ALERT: Node = Map(&[
             ("smtp_host", Text),
             ("smtp_port", Scalar(U16)),
             ("username", Text),
-            ("password", Text),
+            ("password", Secret),
             ("to", Text),
             ("subject", Text),
             ("template_path", Text),
@@ -134,20 +142,20 @@ const ALERT: Node = Map(&[
         "msteams",
         Map(&[
             ("enable", Scalar(Bool)),
-            ("power_automate_url", Text),
+            ("power_automate_url", Secret),
             ("template_path", Text),
-            ("other_power_urls", Named(&Text)),
+            ("other_power_urls", Named(&Secret)),
             // upstream v1.2.0 spelling
-            ("other_power_url", Named(&Text)),
+            ("other_power_url", Named(&Secret)),
         ]),
     ),
     (
         "lark",
         Map(&[
             ("enable", Scalar(Bool)),
-            ("webhook_url", Text),
+            ("webhook_url", Secret),
             ("template_path", Text),
-            ("other_webhook_urls", Named(&Text)),
+            ("other_webhook_urls", Named(&Secret)),
             ("use_proxy", Scalar(Bool)),
         ]),
     ),
@@ -158,7 +166,7 @@ const ONCALL: Node = Map(&[
     ("initialized_only", Scalar(Bool)),
     ("wait_minutes", Scalar(Float)),
     ("provider", Text),
-    ("ack_secret", Text),
+    ("ack_secret", Secret),
     ("ack_expiry", Scalar(Duration)),
     ("retention", Scalar(Duration)),
     (
@@ -191,11 +199,12 @@ const ONCALL: Node = Map(&[
 const REDIS: Node = Map(&[
     ("host", Text),
     ("port", Scalar(U16)),
-    ("password", Text),
+    ("password", Secret),
     ("db", Scalar(I64)),
     ("insecure_skip_verify", Scalar(Bool)),
     ("tls", Scalar(Bool)),
-    ("url", Text),
+    // Its password, if it has one.
+    ("url", Secret),
     ("key_prefix", Text),
 ]);
 
@@ -215,6 +224,7 @@ const CHANNEL: Node = Map(&[
     ("template_path", Text),
     ("enable", Scalar(Bool)),
     ("allowed_hosts", List(&Text)),
+    // Plugin settings: `config::secrets` finds the secrets in them by name.
     ("config", Free),
     ("memory_mb", Scalar(U32)),
     ("timeout", Scalar(Duration)),
@@ -229,8 +239,8 @@ const INGEST: Node = Map(&[
         "sources",
         List(&Map(&[
             ("name", Text),
-            ("token", Text),
-            ("hmac_secret", Text),
+            ("token", Secret),
+            ("hmac_secret", Secret),
             ("allowed_overrides", List(&Text)),
         ])),
     ),
@@ -298,7 +308,7 @@ pub(super) fn walk(
     };
     match node {
         Free | Unimplemented(_) => Ok(()),
-        Text => match value {
+        Text | Secret => match value {
             Value::Mapping(_) | Value::Sequence(_) => Err(bad(format!(
                 "expected a single value, found {}",
                 shape(value)

@@ -253,7 +253,7 @@ fn env_overrides_win_when_set_and_not_empty() {
         ("ONCALL_ENABLE", "1"),
         ("ONCALL_WAIT_MINUTES", "0.25"),
         ("AWS_INCIDENT_MANAGER_RESPONSE_PLAN_ARN", "arn:plan"),
-        ("VERSUS_ACK_SECRET", "s3cret"),
+        ("VERSUS_ACK_SECRET", "s3cret-0123456789abcdef-0123456789"),
         ("REDIS_PORT", "6380"),
         ("REDIS_PASSWORD", "pw"),
         ("REDIS_DB", "2"),
@@ -273,7 +273,7 @@ fn env_overrides_win_when_set_and_not_empty() {
     assert_eq!(slack.api_url, "http://127.0.0.1:9999/api/");
     assert!(cfg.oncall.enable);
     assert_eq!(cfg.oncall.wait(), Duration::from_secs(15));
-    assert_eq!(cfg.oncall.ack_secret, "s3cret");
+    assert_eq!(cfg.oncall.ack_secret, "s3cret-0123456789abcdef-0123456789");
     assert_eq!(
         cfg.oncall.aws_incident_manager.response_plan_arn,
         "arn:plan"

@@ -128,6 +128,7 @@ impl Config {
                 ),
             ));
         }
+        super::oncall::validate(oncall)?;
         self.validate_escalation()?;
         let redis = &self.redis;
         if redis.is_configured() && redis.port == 0 {

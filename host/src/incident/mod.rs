@@ -13,64 +13,9 @@ use alertmanager::scan::{members, text};
 use serde_json::value::RawValue;
 
 pub use check::render_all;
+pub use overrides::Overrides;
 pub use process::{ChannelOutcome, Outcome, Transformed, deliver, template_data, transform};
 pub use retry::RetryPolicy;
-
-/// Per-request overrides from the query string, as upstream Versus accepts.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-pub struct Overrides {
-    /// Post to this Slack channel instead of the configured one.
-    pub slack_channel_id: Option<String>,
-    /// Turn on-call on or off for this alert.
-    #[serde(default, deserialize_with = "lenient_bool")]
-    pub oncall_enable: Option<bool>,
-    /// Minutes to wait for an ACK before escalating; fractions allowed.
-    #[serde(default, deserialize_with = "lenient_f64")]
-    pub oncall_wait_minutes: Option<f64>,
-    /// Response plan to start instead of the configured one.
-    pub awsim_response_plan_arn: Option<String>,
-    /// Post to this Telegram chat instead of the configured one.
-    pub telegram_chat_id: Option<String>,
-    /// Send mail to these addresses (comma-separated) instead of `alert.email.to`.
-    pub email_to: Option<String>,
-    /// Use this mail subject instead of `alert.email.subject`.
-    pub email_subject: Option<String>,
-    /// Send to this Viber user (bot API) instead of the configured one.
-    pub viber_user_id: Option<String>,
-    /// Post to this Viber channel (channel API) instead of the configured one.
-    pub viber_channel_id: Option<String>,
-    /// Name of an `alert.msteams.other_power_urls` entry to use instead of
-    /// `power_automate_url`.
-    pub msteams_other_power_url: Option<String>,
-    /// Name of an `alert.lark.other_webhook_urls` entry to use instead of
-    /// `webhook_url`.
-    pub lark_other_webhook_url: Option<String>,
-}
-
-fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    let s: Option<String> = serde::Deserialize::deserialize(d)?;
-    match s.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(Some(true)),
-        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(Some(false)),
-        Some(v) => Err(serde::de::Error::custom(format!(
-            "`{v}` is not true or false"
-        ))),
-    }
-}
-
-fn lenient_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    let s: Option<String> = serde::Deserialize::deserialize(d)?;
-    match s.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => match v.parse::<f64>() {
-            Ok(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
-            _ => Err(serde::de::Error::custom(format!(
-                "`{v}` is not a number of minutes ≥ 0"
-            ))),
-        },
-    }
-}
 
 /// One alert, accepted and given an id.
 #[derive(Debug, Clone)]
@@ -270,22 +215,5 @@ mod tests {
         assert!(!resolved(json!({"status": 1})));
         assert!(!resolved(json!({"Message": "[1]"})));
         assert!(!resolved(json!({})));
-    }
-
-    #[test]
-    fn overrides_parse_leniently() {
-        let o: Overrides = serde_urlencoded_like(
-            "oncall_enable=false&oncall_wait_minutes=0.1&slack_channel_id=C1&unknown=x",
-        );
-        assert_eq!(o.oncall_enable, Some(false));
-        assert_eq!(o.oncall_wait_minutes, Some(0.1));
-        assert_eq!(o.slack_channel_id.as_deref(), Some("C1"));
-    }
-
-    fn serde_urlencoded_like(q: &str) -> Overrides {
-        let uri: axum::http::Uri = format!("/x?{q}").parse().expect("uri");
-        axum::extract::Query::<Overrides>::try_from_uri(&uri)
-            .expect("query")
-            .0
     }
 }

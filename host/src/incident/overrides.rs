@@ -1,13 +1,128 @@
-//! Query overrides that change where a channel delivers, as upstream Versus
-//! accepts them: `slack_channel_id`, `telegram_chat_id`, `email_to`,
-//! `email_subject`, `viber_user_id`,
+//! Query overrides (`POST /api/incidents?oncall_enable=true&…`), as
+//! upstream Versus accepts them: the one list of them, how each is parsed,
+//! which ones a request uses (for the allow-list of its source, see
+//! `server::auth`), and how the channel overrides (`slack_channel_id`,
+//! `telegram_chat_id`, `email_to`, `email_subject`, `viber_user_id`,
 //! `viber_channel_id`, and the named alternatives `msteams_other_power_url`
-//! and `lark_other_webhook_url`. Each one rewrites keys of its channel's
-//! JSON settings for this request only.
+//! and `lark_other_webhook_url`) rewrite keys of their channel's JSON
+//! settings for this request only.
 
 use serde_json::{Map, Value};
 
-use super::Overrides;
+/// Declares [`Overrides`] and, from the same list, [`Overrides::KEYS`] and
+/// [`Overrides::used`].
+///
+/// Strategy: the list below is the one home of the query overrides. The
+/// parser (serde, by field name), the keys `ingest.sources[].allowed_overrides`
+/// may name, and the gate (which checks what the parser produced, not the
+/// raw query) all derive from it, so an override added here is gated from
+/// the start: there is no second list to forget.
+macro_rules! overrides {
+    ($($(#[$meta:meta])* $key:ident: $ty:ty,)*) => {
+        /// Per-request overrides from the query string, as upstream Versus
+        /// accepts them. Unknown keys are ignored, as upstream.
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        pub struct Overrides {
+            $($(#[$meta])* pub $key: Option<$ty>,)*
+        }
+
+        impl Overrides {
+            /// Every query override, by its key in the query string.
+            pub const KEYS: &[&str] = &[$(stringify!($key)),*];
+
+            /// The overrides this request uses: each one given with a
+            /// value. A blank value (`?oncall_enable=`) is not a use: it
+            /// changes nothing.
+            pub fn used(&self) -> Vec<&'static str> {
+                let mut used = Vec::new();
+                $(
+                    if self.$key.as_ref().is_some_and(Given::given) {
+                        used.push(stringify!($key));
+                    }
+                )*
+                used
+            }
+        }
+    };
+}
+
+overrides! {
+    /// Post to this Slack channel instead of the configured one.
+    slack_channel_id: String,
+    /// Turn on-call on or off for this alert.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    oncall_enable: bool,
+    /// Minutes to wait for an ACK before escalating; fractions allowed.
+    #[serde(default, deserialize_with = "lenient_f64")]
+    oncall_wait_minutes: f64,
+    /// Response plan to start instead of the configured one.
+    awsim_response_plan_arn: String,
+    /// Post to this Telegram chat instead of the configured one.
+    telegram_chat_id: String,
+    /// Send mail to these addresses (comma-separated) instead of `alert.email.to`.
+    email_to: String,
+    /// Use this mail subject instead of `alert.email.subject`.
+    email_subject: String,
+    /// Send to this Viber user (bot API) instead of the configured one.
+    viber_user_id: String,
+    /// Post to this Viber channel (channel API) instead of the configured one.
+    viber_channel_id: String,
+    /// Name of an `alert.msteams.other_power_urls` entry to use instead of
+    /// `power_automate_url`.
+    msteams_other_power_url: String,
+    /// Name of an `alert.lark.other_webhook_urls` entry to use instead of
+    /// `webhook_url`.
+    lark_other_webhook_url: String,
+}
+
+/// Whether a parsed override value changes anything.
+trait Given {
+    fn given(&self) -> bool;
+}
+
+impl Given for String {
+    /// Blank text is ignored, as upstream ignores empty overrides.
+    fn given(&self) -> bool {
+        !self.trim().is_empty()
+    }
+}
+
+impl Given for bool {
+    fn given(&self) -> bool {
+        true
+    }
+}
+
+impl Given for f64 {
+    fn given(&self) -> bool {
+        true
+    }
+}
+
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(Some(true)),
+        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(Some(false)),
+        Some(v) => Err(serde::de::Error::custom(format!(
+            "`{v}` is not true or false"
+        ))),
+    }
+}
+
+fn lenient_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => match v.parse::<f64>() {
+            Ok(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
+            _ => Err(serde::de::Error::custom(format!(
+                "`{v}` is not a number of minutes ≥ 0"
+            ))),
+        },
+    }
+}
 
 /// The settings `config_json` of channel `name` with this request's
 /// overrides applied. Only the built-in channel of the same name is
@@ -100,12 +215,39 @@ mod tests {
 
     use super::*;
 
-    fn apply(name: &str, config: Value, query: &str) -> Value {
+    fn parse(query: &str) -> Overrides {
         let uri: axum::http::Uri = format!("/x?{query}").parse().expect("uri");
-        let overrides = axum::extract::Query::<Overrides>::try_from_uri(&uri)
+        axum::extract::Query::<Overrides>::try_from_uri(&uri)
             .expect("query")
-            .0;
-        serde_json::from_str(&channel_config(name, &config.to_string(), &overrides)).expect("json")
+            .0
+    }
+
+    #[test]
+    fn overrides_parse_leniently() {
+        let o = parse("oncall_enable=false&oncall_wait_minutes=0.1&slack_channel_id=C1&unknown=x");
+        assert_eq!(o.oncall_enable, Some(false));
+        assert_eq!(o.oncall_wait_minutes, Some(0.1));
+        assert_eq!(o.slack_channel_id.as_deref(), Some("C1"));
+    }
+
+    /// Every key in [`Overrides::KEYS`] is a key the parser reads, and a
+    /// request that gives it counts as using it (and nothing else), so the
+    /// gate sees it. A `#[serde(rename)]` or a typo would fail here.
+    #[test]
+    fn every_key_is_parsed_and_counted_as_used() {
+        assert_eq!(Overrides::KEYS.len(), 11);
+        for key in Overrides::KEYS {
+            assert_eq!(parse(&format!("{key}=1")).used(), [*key], "{key}");
+            assert_eq!(parse(&format!("{key}=%20")).used(), [""; 0], "{key}");
+        }
+        let all: Vec<String> = Overrides::KEYS.iter().map(|k| format!("{k}=1")).collect();
+        assert_eq!(parse(&all.join("&")).used(), Overrides::KEYS);
+        assert!(parse("unknown=1&x=").used().is_empty());
+    }
+
+    fn apply(name: &str, config: Value, query: &str) -> Value {
+        serde_json::from_str(&channel_config(name, &config.to_string(), &parse(query)))
+            .expect("json")
     }
 
     #[test]

@@ -5,12 +5,14 @@
 //! are logged without their query, Redis URLs without their password, the
 //! request span without its query string). As a last line of defence every
 //! formatted line passes through [`redact::redact`] before it is written:
-//! the configured secrets (Slack token, Redis password, ACK secret, AWS
-//! secret key and session token, `token`/`secret`/`password` values of
-//! custom channels) and the shapes secrets come in (`sig=…`, `Bearer …`,
-//! Slack `xox…-` tokens, `scheme://user:password@` in URLs) are replaced
-//! with `[redacted]`. `alert.debug_body` logs request bodies as sent; the
-//! same masking applies to them.
+//! every secret the config holds (the keys the config schema marks secret,
+//! read by [`Config::secrets`]: tokens, passwords, the ACK secret, ingest
+//! credentials, Teams and Lark webhook URLs, secrets in plugin settings
+//! and their headers), the AWS secret key and session token from the
+//! environment, and the shapes secrets come in (`sig=…`, `Bearer …`, Slack
+//! `xox…-` tokens, `scheme://user:password@` in URLs) are replaced with
+//! `[redacted]`. `alert.debug_body` logs request bodies as sent; the same
+//! masking applies to them.
 
 pub mod redact;
 
@@ -22,7 +24,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::cli::LogFormat;
-use crate::config::Config;
+use crate::config::{Config, SECRET_ENV_VARS, SecretKind};
 
 /// The `log:` section of the config (ours).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -78,22 +80,20 @@ pub fn init(format: LogFormat, quiet: bool) {
 }
 
 /// Remembers the secrets in `config`, so that they are masked in every
-/// later log line. Called on every (re)load; secrets are never forgotten
-/// while the process runs.
+/// later log line. Called on every (re)load, before anything about that
+/// config is logged; secrets are never forgotten while the process runs.
 pub fn remember_secrets(config: &Config) {
-    redact::remember(&config.alert.slack.token);
-    redact::remember(&config.redis.password);
-    if let Some(url) = &config.redis.url {
-        redact::remember_url_password(url);
+    for secret in config.secrets() {
+        match secret.kind {
+            SecretKind::Text => redact::remember(secret.value),
+            SecretKind::Url => redact::remember_url(secret.value),
+            SecretKind::UrlPassword => redact::remember_url_password(secret.value),
+        }
     }
-    redact::remember(&config.oncall.ack_secret);
-    for var in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+    for var in SECRET_ENV_VARS {
         if let Ok(v) = std::env::var(var) {
             redact::remember(&v);
         }
-    }
-    for c in &config.custom_channels {
-        redact::remember_in_json(&c.config);
     }
 }
 

@@ -16,7 +16,9 @@ const MIN_SECRET_LEN: usize = 6;
 /// another is masked whole).
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// Remembers `secret` (and its URL-encoded form), unless it is too short.
+/// Remembers `secret` as written, URL-encoded, and escaped as a JSON or
+/// Rust string shows it (a `"` or `\` in a password is logged as `\"` or
+/// `\\` by both log formats), unless it is too short.
 pub fn remember(secret: &str) {
     let secret = secret.trim();
     if secret.len() < MIN_SECRET_LEN {
@@ -25,12 +27,55 @@ pub fn remember(secret: &str) {
     let Ok(mut all) = SECRETS.write() else {
         return;
     };
-    for s in [secret.to_string(), url_encode(secret)] {
+    let quoted = format!("{secret:?}");
+    let escaped = quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or(secret);
+    for s in [secret.to_string(), url_encode(secret), escaped.to_string()] {
         if !all.contains(&s) {
             all.push(s);
         }
     }
     all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+/// Path segments and query values at least this long are masked on their
+/// own in a credential URL: its credential is one of them (Lark's hook
+/// token, Teams' `sig`, a workflow id), while the fixed words around it
+/// (`hook`, `workflows`, `api-version=2016-06-01`) are shorter.
+const MIN_URL_PART_LEN: usize = 16;
+
+/// Remembers a URL that is its own credential (a Teams or Lark webhook):
+/// the whole URL, the URL without its query, its path (with and without
+/// the query), and its long path segments and query values, as a log line
+/// or a remote error may show any of them.
+pub fn remember_url(url: &str) {
+    let url = url.trim();
+    remember(url);
+    let without_query = url.split_once('?').map_or(url, |(u, _)| u);
+    remember(without_query);
+    let Some((_, rest)) = url.split_once("://") else {
+        return;
+    };
+    let Some(at) = rest.find('/') else {
+        return;
+    };
+    let path_and_query = &rest[at..];
+    remember(path_and_query);
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    remember(path);
+    let values = query
+        .split('&')
+        .map(|p| p.split_once('=').map_or(p, |(_, v)| v));
+    for part in path.split('/').chain(values) {
+        if part.len() >= MIN_URL_PART_LEN {
+            remember(part);
+            remember(&url_decode(part));
+        }
+    }
 }
 
 /// Remembers the password of a `scheme://user:password@host` URL, as
@@ -45,27 +90,6 @@ pub fn remember_url_password(url: &str) {
     if let Some((_, password)) = userinfo.split_once(':') {
         remember(password);
         remember(&url_decode(password));
-    }
-}
-
-/// Remembers every string under a key that names a secret (`token`,
-/// `secret`, `password`, `key`, …) anywhere in a free-form JSON value.
-pub fn remember_in_json(value: &serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                let k = k.to_ascii_lowercase();
-                let named = ["token", "secret", "password", "passwd", "key", "auth"]
-                    .iter()
-                    .any(|w| k.contains(w));
-                match v {
-                    serde_json::Value::String(s) if named => remember(s),
-                    other => remember_in_json(other),
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(remember_in_json),
-        _ => {}
     }
 }
 
@@ -290,15 +314,38 @@ mod tests {
         remember("s3cr3t/pass word");
         remember("short");
         remember_url_password("redis://:pa%24%24w0rd-x@h:1/0");
-        remember_in_json(&serde_json::json!({
-            "url": "https://hooks.example/x",
-            "headers": {"X-Api-Key": "key-value-123"},
-        }));
-        let line = "a s3cr3t/pass word b s3cr3t%2Fpass%20word c pa$$w0rd-x d key-value-123 e short";
+        remember(r#"quo"te\back-slash"#);
+        let line = "a s3cr3t/pass word b s3cr3t%2Fpass%20word c pa$$w0rd-x e short";
         assert_eq!(
             redact(line),
-            "a [redacted] b [redacted] c [redacted] d [redacted] e short"
+            "a [redacted] b [redacted] c [redacted] e short"
         );
-        assert_eq!(redact("https://hooks.example/x"), "https://hooks.example/x");
+        // As the JSON and text formats print it.
+        assert_eq!(
+            redact(r#"{"error":"quo\"te\\back-slash"}"#),
+            r#"{"error":"[redacted]"}"#
+        );
+    }
+
+    #[test]
+    fn webhook_urls_are_masked_whole_and_in_parts() {
+        remember_url("https://open.example/hook/lark-key-42?x=1");
+        for line in [
+            "https://open.example/hook/lark-key-42?x=1",
+            "https://open.example/hook/lark-key-42",
+            "POST /hook/lark-key-42 failed",
+            "path=/hook/lark-key-42?x=1",
+        ] {
+            assert!(!redact(line).contains("lark-key-42"), "{line}");
+        }
+        remember_url(
+            "https://flow.example/workflows/0123456789abcdef01/run?api=2016-06-01&sig=Zm9v%2Bbar-0123456",
+        );
+        assert_eq!(
+            redact("bad sig Zm9v+bar-0123456 for 0123456789abcdef01 (api 2016-06-01)"),
+            "bad sig [redacted] for [redacted] (api 2016-06-01)"
+        );
+        assert_eq!(redact("https://open.example/"), "https://open.example/");
+        assert_eq!(redact("/hook/ and /run"), "/hook/ and /run");
     }
 }

@@ -36,7 +36,8 @@ pub async fn build(
     } else {
         Store::Memory(MemoryStore::new(Retention::from_config(oncall)))
     };
-    let secret = if !oncall.ack_secret.is_empty() {
+    // Blank counts as unset, as `config::oncall::validate` sees it.
+    let secret = if !oncall.ack_secret.trim().is_empty() {
         oncall.ack_secret.clone()
     } else {
         let fresh = hex::encode(rand::random::<[u8; 32]>());

@@ -116,7 +116,7 @@ impl Outcome {
             Self::Refused(e) => return e.to_string(),
             Self::Unknown => "No such incident",
             Self::OnCallOff => "on-call is not enabled on this gateway",
-            Self::Unavailable => "State store unavailable; try the link again",
+            Self::Unavailable => super::error::STORE_UNAVAILABLE,
         };
         text.to_owned()
     }

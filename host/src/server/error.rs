@@ -6,6 +6,11 @@ use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// What a client is told when the on-call store fails, on every route.
+/// The store's error names hosts, addresses and keys, so it goes to the
+/// log only.
+pub const STORE_UNAVAILABLE: &str = "on-call state store unavailable; retry later";
+
 /// A request that could not be served.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -21,9 +26,9 @@ pub enum ApiError {
     )]
     BodyTimeout(std::time::Duration),
     /// The on-call store is unreachable: nothing was sent, so the sender's
-    /// retry is clean.
-    #[error("on-call state store unavailable, nothing was sent; retry later ({0})")]
-    Unavailable(String),
+    /// retry is clean. The store's own error stays in the log.
+    #[error("nothing was sent: {STORE_UNAVAILABLE}")]
+    Unavailable,
     /// Not JSON at all, by its content type.
     #[error("content type `{0}` is not supported: send application/json")]
     UnsupportedMediaType(String),
@@ -79,7 +84,7 @@ impl IntoResponse for ApiError {
             Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         };

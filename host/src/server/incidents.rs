@@ -5,7 +5,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::future::join_all;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -24,7 +24,6 @@ use crate::pipeline::bindings::types::StatusChange;
 pub async fn create(
     State(state): State<AppState>,
     query: Result<Query<Overrides>, QueryRejection>,
-    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -48,19 +47,28 @@ pub async fn create(
             )));
         }
     };
-    pending.finish(ingest, &headers, &bytes, &uri, unix_now())?;
+    pending.finish(ingest, &headers, &bytes, &overrides, unix_now())?;
     limits::check_depth(&bytes, ingest.max_json_depth)?;
     if config.alert.debug_body {
         tracing::info!(body = %String::from_utf8_lossy(&bytes), "incoming alert body");
     }
-    match parse_alerts(&bytes)? {
+    let alerts = parse_alerts(&bytes)?;
+    let oncall_missing = overrides.oncall_enable == Some(true) && state.oncall.is_none();
+    if oncall_missing {
+        crate::metrics::get().oncall_not_configured.inc();
+        tracing::warn!(
+            "oncall_enable=true but on-call is off on this gateway (oncall.enable, \
+             oncall.initialized_only): delivering without escalation"
+        );
+    }
+    let (status, mut answer) = match alerts {
         Alerts::One(payload) => {
             let incident = Incident::new(payload, overrides);
             let mut outcomes = run(&state, vec![incident]).await?;
             let (id, outcome) = outcomes
                 .pop()
                 .unwrap_or_else(|| (String::new(), Outcome::Delivered { channels: vec![] }));
-            Ok(single_response(&id, outcome))
+            single_response(&id, &outcome)
         }
         Alerts::Many(payloads) => {
             limits::check_count(payloads.len(), ingest.max_alerts)?;
@@ -71,20 +79,26 @@ pub async fn create(
             let outcomes = run(&state, incidents).await?;
             let count = outcomes.len();
             if outcomes.iter().all(|(_, o)| o.ok()) {
-                return Ok((
+                (
                     StatusCode::CREATED,
-                    Json(json!({ "status": "Incidents created", "count": count })),
+                    json!({ "status": "Incidents created", "count": count }),
                 )
-                    .into_response());
+            } else {
+                let results: Vec<Value> =
+                    outcomes.iter().map(|(id, o)| outcome_json(id, o)).collect();
+                (
+                    StatusCode::BAD_GATEWAY,
+                    json!({ "status": "Delivery failed", "count": count, "incidents": results }),
+                )
             }
-            let results: Vec<Value> = outcomes.iter().map(|(id, o)| outcome_json(id, o)).collect();
-            Ok((
-                StatusCode::BAD_GATEWAY,
-                Json(json!({ "status": "Delivery failed", "count": count, "incidents": results })),
-            )
-                .into_response())
         }
+    };
+    // The sender asked for paging it will not get: say so, rather than
+    // answer as if it would.
+    if oncall_missing {
+        answer["oncall"] = json!("not configured");
     }
+    Ok((status, Json(answer)).into_response())
 }
 
 /// Runs incidents through the pipeline. Every on-call write happens before
@@ -199,16 +213,16 @@ fn unix_now() -> u64 {
 
 fn unavailable(e: crate::oncall::StoreError) -> ApiError {
     tracing::error!(error = %e, "on-call store unavailable; answering 503");
-    ApiError::Unavailable(e.to_string())
+    ApiError::Unavailable
 }
 
-fn single_response(id: &str, outcome: Outcome) -> Response {
-    let status = match &outcome {
+fn single_response(id: &str, outcome: &Outcome) -> (StatusCode, Value) {
+    let status = match outcome {
         Outcome::Dropped { .. } => StatusCode::ACCEPTED,
         o if o.ok() => StatusCode::CREATED,
         _ => StatusCode::BAD_GATEWAY,
     };
-    (status, Json(outcome_json(id, &outcome))).into_response()
+    (status, outcome_json(id, outcome))
 }
 
 fn outcome_json(id: &str, outcome: &Outcome) -> Value {

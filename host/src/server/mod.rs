@@ -3,6 +3,8 @@
 mod ack;
 mod ack_page;
 pub mod auth;
+#[cfg(test)]
+mod auth_tests;
 mod error;
 #[cfg(test)]
 mod fuzz;

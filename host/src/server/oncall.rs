@@ -2,12 +2,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use super::AppState;
+use super::error::STORE_UNAVAILABLE;
+use super::{AppState, auth};
 use crate::oncall::{IncidentView, timeline};
 
 /// The incident view as `GET /api/incidents/{id}` shows it.
@@ -18,8 +19,17 @@ struct Shown<'a> {
     timeline: Vec<timeline::Entry>,
 }
 
-/// `GET /api/incidents/{id}`: state and timeline, for operators.
-pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// `GET /api/incidents/{id}`: state and timeline, for operators. With
+/// ingest authentication on, it takes a source's bearer token (see
+/// [`auth::check_read`]).
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = auth::check_read(&state.reloader.config().ingest, &headers) {
+        return e.into_response();
+    }
     let Some(oncall) = state.oncall.as_ref() else {
         return (
             StatusCode::NOT_FOUND,
@@ -44,7 +54,7 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Resp
             tracing::error!(error = %e, "incident lookup failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "error", "error": "state store unavailable"})),
+                Json(json!({"status": "error", "error": STORE_UNAVAILABLE})),
             )
                 .into_response()
         }

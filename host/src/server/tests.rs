@@ -20,12 +20,18 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 /// A router whose only channel is the console, with a small body limit.
 /// The temp dir holds the config and must outlive the router.
 async fn router() -> (axum::Router, tempfile::TempDir) {
+    router_with("").await
+}
+
+/// [`router`] with `extra` (top-level YAML sections) added to its config;
+/// on-call is set up when `extra` turns it on (in memory).
+pub(super) async fn router_with(extra: &str) -> (axum::Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let template = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/fixtures/templates/slack_message.tmpl");
     let config = dir.path().join("config.yaml");
     let yaml = format!(
-        "alert:\n  max_body_bytes: {MAX_BODY_BYTES}\n  console:\n    enable: true\n    template_path: {}\nplugins:\n  watch: false\n",
+        "alert:\n  max_body_bytes: {MAX_BODY_BYTES}\n  console:\n    enable: true\n    template_path: {}\nplugins:\n  watch: false\n{extra}",
         template.display()
     );
     std::fs::write(&config, yaml).expect("write config");
@@ -33,11 +39,16 @@ async fn router() -> (axum::Router, tempfile::TempDir) {
     let reloader = Reloader::start(config, loader)
         .await
         .expect("start pipeline");
-    (app(AppState::new(reloader)), dir)
+    let oncall = crate::oncall::setup::build(&reloader.config(), reloader.clone())
+        .await
+        .expect("on-call");
+    let mut state = AppState::new(reloader);
+    state.oncall = oncall;
+    (app(state), dir)
 }
 
 /// Sends one request and returns its status and JSON body.
-async fn send(router: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
+pub(super) async fn send(router: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
     let response = router.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let bytes = response
@@ -55,7 +66,7 @@ async fn send(router: &axum::Router, request: Request<Body>) -> (StatusCode, Val
     (status, body)
 }
 
-fn post(uri: &str, content_type: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+pub(super) fn post(uri: &str, content_type: Option<&str>, body: impl Into<Body>) -> Request<Body> {
     let mut request = Request::post(uri);
     if let Some(ct) = content_type {
         request = request.header(header::CONTENT_TYPE, ct);
@@ -67,7 +78,7 @@ fn post_json(body: impl Into<Body>) -> Request<Body> {
     post("/api/incidents", Some("application/json"), body)
 }
 
-fn alert() -> Vec<u8> {
+pub(super) fn alert() -> Vec<u8> {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/alertmanager/critical.json");
     std::fs::read(path).expect("fixture")
@@ -275,4 +286,46 @@ async fn unknown_routes_and_wrong_methods_answer_json() {
     let (status, body) = send(&router, request("DELETE", "/healthz")).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
     still_serves(&router, "404 and 405").await;
+}
+
+#[tokio::test]
+async fn oncall_asked_for_where_it_is_off_is_delivered_and_said_so() {
+    let (router, _dir) = router().await;
+    let counted = || crate::metrics::get().oncall_not_configured.get();
+    let before = counted();
+    let (status, body) = send(
+        &router,
+        post(
+            "/api/incidents?oncall_enable=true",
+            Some("application/json"),
+            alert(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["status"], "Incident created", "{body}");
+    assert_eq!(body["oncall"], "not configured", "{body}");
+    assert_eq!(body["channels"][0]["status"], "delivered", "{body}");
+    assert!(counted() > before);
+
+    let one: Value = serde_json::from_slice(&alert()).expect("fixture JSON");
+    let two = Value::Array(vec![one.clone(), one]).to_string();
+    let (status, body) = send(
+        &router,
+        post(
+            "/api/incidents?oncall_enable=1",
+            Some("application/json"),
+            two,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["oncall"], "not configured", "{body}");
+
+    // Not asked for, or asked off: nothing to say.
+    for uri in ["/api/incidents", "/api/incidents?oncall_enable=false"] {
+        let (status, body) = send(&router, post(uri, Some("application/json"), alert())).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert!(body.get("oncall").is_none(), "{uri}: {body}");
+    }
 }

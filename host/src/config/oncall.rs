@@ -1,0 +1,122 @@
+//! What the `oncall:` section must hold before a gateway may page: a
+//! provider this build has, and an ACK signing key that is really secret.
+
+use super::ConfigError;
+use super::sections::{AWS_INCIDENT_MANAGER, OnCallConfig};
+use super::validate::invalid;
+
+/// The on-call providers this build has. Upstream also names `pagerduty`,
+/// `servicenow` and `incident_io`; they are not implemented yet.
+pub const PROVIDERS: &[&str] = &[AWS_INCIDENT_MANAGER];
+
+/// Shortest accepted `oncall.ack_secret`, in bytes: the HMAC-SHA256 key of
+/// every ACK link. 32 bytes is SHA-256's own size (RFC 2104 advises no key
+/// shorter than the hash output), and what `openssl rand -hex 32` prints
+/// half of.
+pub const MIN_ACK_SECRET_LEN: usize = 32;
+
+/// Placeholder values the project's own files ship for the ACK secret
+/// (`deploy/kubernetes/secret.yaml`): long enough to pass the length check,
+/// and public, so a gateway started with one signs links anyone can forge.
+/// Compared without regard to ASCII case.
+pub const ACK_SECRET_PLACEHOLDERS: &[&str] = &["replace-with-a-long-random-string"];
+
+/// How to make a good key, for the error messages.
+const ACK_SECRET_FIX: &str = "set VERSUS_ACK_SECRET (or oncall.ack_secret) to a random value of \
+     at least 32 bytes, e.g. the output of `openssl rand -hex 32`, or leave it unset to have one \
+     generated and shared through Redis";
+
+/// Whether on-call is switched on (for every alert, or for those that ask).
+pub(super) fn is_on(oncall: &OnCallConfig) -> bool {
+    oncall.enable || oncall.initialized_only
+}
+
+/// Whether this build has the provider `name`.
+pub(super) fn has_provider(name: &str) -> bool {
+    PROVIDERS.contains(&name.trim())
+}
+
+/// Checks the provider (only while on-call is on: a config that leaves it
+/// off may name any provider, as upstream's do) and the ACK secret (when it
+/// is set at all). Errors never repeat the secret.
+pub(super) fn validate(oncall: &OnCallConfig) -> Result<(), ConfigError> {
+    if is_on(oncall) && !has_provider(&oncall.provider) {
+        return Err(invalid(
+            "oncall.provider",
+            &format!(
+                "`{}` is not an on-call provider this build has (it has: {}): set it to one of \
+                 those or leave it out (or set ONCALL_PROVIDER), or turn on-call off \
+                 (oncall.enable and oncall.initialized_only)",
+                oncall.provider.trim(),
+                PROVIDERS.join(", ")
+            ),
+        ));
+    }
+    let secret = oncall.ack_secret.trim();
+    if secret.is_empty() {
+        return Ok(());
+    }
+    if ACK_SECRET_PLACEHOLDERS
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(secret))
+    {
+        return Err(invalid(
+            "oncall.ack_secret",
+            &format!(
+                "is the placeholder from the example files, so anyone could sign ACK links: \
+                 {ACK_SECRET_FIX}"
+            ),
+        ));
+    }
+    if secret.len() < MIN_ACK_SECRET_LEN {
+        return Err(invalid(
+            "oncall.ack_secret",
+            &format!(
+                "is {} bytes long, shorter than {MIN_ACK_SECRET_LEN}: {ACK_SECRET_FIX}",
+                secret.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::Config;
+
+    fn load(yaml: &str) -> Result<Config, String> {
+        Config::from_yaml(yaml, Path::new("c.yaml"), |_| None)
+            .map(|(c, _)| c)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_provider_we_have_or_none_loads_with_oncall_on() {
+        for oncall in [
+            "  enable: true\n",
+            "  enable: true\n  provider: aws_incident_manager\n",
+            "  initialized_only: true\n  provider: ' aws_incident_manager '\n",
+        ] {
+            let c = load(&format!("oncall:\n{oncall}")).expect(oncall);
+            assert!(c.oncall.enable || c.oncall.initialized_only, "{oncall}");
+        }
+        // Off, any provider loads (upstream configs name theirs).
+        load("oncall:\n  provider: servicenow\n").expect("off");
+    }
+
+    #[test]
+    fn a_real_ack_secret_loads_and_is_never_repeated() {
+        let good = "0123456789abcdef0123456789abcdef";
+        let c = load(&format!("oncall:\n  ack_secret: {good}\n")).expect("32 bytes");
+        assert_eq!(c.oncall.ack_secret, good);
+        let short = &good[..31];
+        let err = load(&format!("oncall:\n  ack_secret: {short}\n")).expect_err("31 bytes");
+        assert!(
+            err.contains("VERSUS_ACK_SECRET") && err.contains("openssl rand -hex 32"),
+            "{err}"
+        );
+        assert!(!err.contains(short), "{err}");
+    }
+}
