@@ -123,7 +123,7 @@ mod tests {
         let running = load("");
         let new = load(
             "host: 127.0.0.9\nport: 4000\npublic_host: https://x\n\
-             oncall:\n  enable: true\n  wait_minutes: 9\n  provider: aws_incident_manager\n  ack_secret: s3cr3t-s3cr3t-s3cr3t-s3cr3t\n  \
+             oncall:\n  enable: true\n  wait_minutes: 9\n  provider: aws_incident_manager\n  ack_secret: s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t\n  \
              aws_incident_manager:\n    response_plan_arn: arn:x\n    region: eu-west-1\n    max_attempts: 2\n    initial_backoff: 1s\n\
              redis:\n  host: r\n  port: 7000\n  key_prefix: 'y:'\n\
              plugins:\n  cache_dir: /tmp/c\n  watch: false\n\
