@@ -32,6 +32,11 @@ const EDITS: usize = 20;
 /// flowing and the last reload's events handled.
 const SETTLE: Duration = Duration::from_millis(300);
 
+/// The pause is lengthened by edit × this, modulo the stream's period, so
+/// the writes fall at every phase of the 100 ms alert clock instead of
+/// always just after an alert.
+const PHASE_STEP_MS: u64 = 37;
+
 fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -69,7 +74,8 @@ async fn run() -> anyhow::Result<()> {
                 .await
                 .ok_or_else(|| anyhow::anyhow!("{style:?} edit {edit} never went live"))?;
             latencies.push(at - written);
-            tokio::time::sleep(SETTLE).await;
+            let phase = (edit as u64 * PHASE_STEP_MS) % reload_rig::PERIOD.as_millis() as u64;
+            tokio::time::sleep(SETTLE + Duration::from_millis(phase)).await;
         }
         let statuses = stream.stop().await;
         latencies.sort();
