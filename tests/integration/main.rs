@@ -10,6 +10,7 @@ mod chat_emulator;
 mod chat_rig;
 mod cli;
 mod common;
+mod dedup_sources;
 mod deploy;
 mod docs;
 mod email;

@@ -2,6 +2,7 @@
 //! through the pipeline (transforms, then every channel concurrently).
 
 mod check;
+pub mod dedup;
 mod fallback;
 #[cfg(test)]
 mod fuzz;
@@ -35,12 +36,21 @@ pub struct Incident {
     /// this alert joined it: `id` is then that incident's, and templates see
     /// `Repeat: true`.
     pub repeat: bool,
+    /// Which earlier alerts are the same problem (see [`dedup`]): the
+    /// `?dedup_key=` override, else the body's own.
+    pub dedup_key: Option<String>,
 }
 
 impl Incident {
     /// A new incident for `payload` with a fresh id.
     pub fn new(payload: Box<RawValue>, overrides: Overrides) -> Self {
         let facts = Facts::of(payload.get());
+        let dedup_key = overrides
+            .dedup_key
+            .as_deref()
+            .filter(|k| !k.trim().is_empty())
+            .map(dedup::given)
+            .or_else(|| dedup::of(payload.get()));
         Self {
             id: uuid::Uuid::new_v4().to_string(),
             resolved: facts.resolved,
@@ -48,6 +58,7 @@ impl Incident {
             payload,
             overrides,
             repeat: false,
+            dedup_key,
         }
     }
 }

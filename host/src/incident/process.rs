@@ -81,7 +81,7 @@ pub async fn transform(pipeline: &Pipeline, incident: &Incident) -> Transformed 
         resolved: incident.resolved,
         severity: None,
         ack_url: None,
-        dedup_key: None,
+        dedup_key: incident.dedup_key.clone(),
     };
     for t in &pipeline.transforms {
         match t.transform(&event).await {
@@ -96,6 +96,10 @@ pub async fn transform(pipeline: &Pipeline, incident: &Incident) -> Transformed 
                 tracing::error!(plugin = &*t.base.name, error = %e, "transform failed; continuing without it")
             }
         }
+    }
+    // A key the sender chose wins over one a transform derived.
+    if incident.overrides.dedup_key.is_some() {
+        event.dedup_key.clone_from(&incident.dedup_key);
     }
     Transformed::Keep(event)
 }
