@@ -29,6 +29,7 @@ mod oncall;
 mod oncall_more;
 mod oncall_race;
 mod oncall_rig;
+mod plan_routing;
 mod plugin_cli;
 mod polyglot;
 mod pool;

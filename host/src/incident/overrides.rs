@@ -57,6 +57,10 @@ overrides! {
     oncall_wait_minutes: f64,
     /// Response plan to start instead of the configured one.
     awsim_response_plan_arn: String,
+    /// Name of an `oncall.aws_incident_manager.other_response_plan_arns`
+    /// entry: start that plan instead of the default (an unknown name is a
+    /// 400; `awsim_response_plan_arn` wins when both are given).
+    awsim_other_response_plan: String,
     /// The sender's own key for "the same problem": alerts with one key
     /// share an incident, so repeats join it and a resolve cancels it
     /// (see `incident::dedup`).
@@ -239,7 +243,7 @@ mod tests {
     /// gate sees it. A `#[serde(rename)]` or a typo would fail here.
     #[test]
     fn every_key_is_parsed_and_counted_as_used() {
-        assert_eq!(Overrides::KEYS.len(), 12);
+        assert_eq!(Overrides::KEYS.len(), 13);
         for key in Overrides::KEYS {
             assert_eq!(parse(&format!("{key}=1")).used(), [*key], "{key}");
             assert_eq!(parse(&format!("{key}=%20")).used(), [""; 0], "{key}");

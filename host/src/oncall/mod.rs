@@ -68,6 +68,8 @@ pub struct Settings {
     pub impact: BTreeMap<String, u32>,
     /// How long an acknowledged incident absorbs repeats of its group.
     pub ack_expiry: Duration,
+    /// Plans chosen per alert with `?awsim_other_response_plan=NAME`.
+    pub other_response_plan_arns: BTreeMap<String, String>,
 }
 
 impl Settings {
@@ -84,6 +86,7 @@ impl Settings {
             max_backoff: aws.max_backoff,
             impact: aws.impact.clone(),
             ack_expiry: config.oncall.ack_expiry,
+            other_response_plan_arns: aws.other_response_plan_arns.clone(),
         }
     }
 
@@ -153,11 +156,17 @@ impl OnCall {
         incident: &Incident,
         event: &Event,
     ) -> Result<Option<Registration>, StoreError> {
-        let plan = incident
-            .overrides
+        let overrides = &incident.overrides;
+        let named = overrides
+            .awsim_other_response_plan
+            .as_deref()
+            .map(str::trim)
+            .and_then(|name| self.settings.other_response_plan_arns.get(name));
+        let plan = overrides
             .awsim_response_plan_arn
             .clone()
             .filter(|p| !p.is_empty())
+            .or_else(|| named.cloned())
             .unwrap_or_else(|| self.settings.response_plan_arn.clone());
         if plan.is_empty() {
             tracing::warn!(

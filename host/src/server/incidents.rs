@@ -53,6 +53,7 @@ pub async fn create(
         tracing::info!(body = %String::from_utf8_lossy(&bytes), "incoming alert body");
     }
     let alerts = parse_alerts(&bytes)?;
+    check_other_plan(&config, &overrides)?;
     let oncall_missing = overrides.oncall_enable == Some(true) && state.oncall.is_none();
     if oncall_missing {
         crate::metrics::get().oncall_not_configured.inc();
@@ -203,6 +204,33 @@ async fn run(
         .map(|(i, _, _)| i.id.clone())
         .zip(outcomes)
         .collect())
+}
+
+/// `?awsim_other_response_plan=NAME` must name an entry of
+/// `oncall.aws_incident_manager.other_response_plan_arns`: an unknown name
+/// is refused before anything is sent, never served by the default plan.
+fn check_other_plan(config: &crate::config::Config, overrides: &Overrides) -> Result<(), ApiError> {
+    let Some(name) = overrides
+        .awsim_other_response_plan
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    else {
+        return Ok(());
+    };
+    let plans = &config.oncall.aws_incident_manager.other_response_plan_arns;
+    if plans.contains_key(name) {
+        return Ok(());
+    }
+    let known: Vec<&str> = plans.keys().map(String::as_str).collect();
+    Err(ApiError::BadRequest(format!(
+        "awsim_other_response_plan `{name}` is not in oncall.aws_incident_manager.other_response_plan_arns          (known: {})",
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    )))
 }
 
 fn unix_now() -> u64 {
