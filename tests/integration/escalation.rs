@@ -257,3 +257,33 @@ async fn readyz_is_503_while_redis_is_down_and_healthz_stays_200() {
     let _ = redis.wait();
     assert!(back, "not ready after Redis came back:\n{}", gw.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permission_error_fails_at_once_without_retries() {
+    let rig = Rig::new().await;
+    rig.ssm.fail_next(usize::MAX, Failure::AccessDenied);
+    // Five attempts a second apart would take four seconds to give up.
+    let yaml = config(&rig, SHARED_REDIS, 5, "1s", "1s");
+    let gw = Process::start(&rig.dir("gw"), &yaml, &rig.env()).await;
+    let (status, body) = post(&gw, "oncall_wait_minutes=0", payload("critical", "denied")).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().expect("id").to_string();
+
+    let failed = eventually(Duration::from_secs(3), async || {
+        incident(&gw, &id).await["state"] == "escalation_failed"
+    })
+    .await;
+    assert!(failed, "not failed at once:\n{}", gw.log());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let attempts = rig.ssm.attempts();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(attempts[0].status, 403);
+    let view = incident(&gw, &id).await;
+    assert!(
+        view["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("AccessDeniedException")),
+        "{view}"
+    );
+    assert!(gw.log().contains("no retry can fix"), "{}", gw.log());
+}

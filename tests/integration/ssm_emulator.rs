@@ -30,6 +30,9 @@ pub enum Failure {
     ServerError,
     /// HTTP 429 `ThrottlingException`.
     Throttling,
+    /// HTTP 403 `AccessDeniedException`: the caller lacks
+    /// `ssm-incidents:StartIncident`.
+    AccessDenied,
 }
 
 /// One valid StartIncident request, answered or failed on purpose.
@@ -185,6 +188,7 @@ async fn start_incident(
             Some("InternalServerException"),
         ),
         Some(Failure::Throttling) => (StatusCode::TOO_MANY_REQUESTS, Some("ThrottlingException")),
+        Some(Failure::AccessDenied) => (StatusCode::FORBIDDEN, Some("AccessDeniedException")),
     };
     if let Ok(mut a) = shared.attempts.lock() {
         a.push(Attempt {

@@ -15,6 +15,30 @@ use aws_sdk_ssmincidents::error::{DisplayErrorContext, ProvideErrorMetadata, Sdk
 use super::record::NewIncident;
 use crate::config::AwsIncidentManagerConfig;
 
+/// Why StartIncident failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartError {
+    /// AWS's error code and message, or the SDK's account (timeout, …).
+    pub message: String,
+    /// Retrying cannot help: see [`PERMANENT_CODES`].
+    pub permanent: bool,
+}
+
+/// AWS errors that the same request meets again on every retry: missing
+/// permissions, a request AWS refuses as invalid, a response plan that does
+/// not exist, a client token reused with other parameters. They fail the
+/// escalation at once, so nobody waits through the retries to learn that
+/// nobody was paged. Throttling, `InternalServerException`, other 5xx
+/// answers, timeouts and network errors are retried.
+pub const PERMANENT_CODES: &[&str] = &[
+    "AccessDeniedException",
+    "ValidationException",
+    "ResourceNotFoundException",
+    "ConflictException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+];
+
 /// Starts response plans.
 #[derive(Clone)]
 pub enum Escalator {
@@ -67,18 +91,22 @@ impl Escalator {
 
     /// Calls StartIncident. `clientToken` is the incident id, so AWS
     /// deduplicates a retry after a crash: at-least-once calls, one page.
-    pub async fn start(&self, incident: &NewIncident) -> Result<String, String> {
+    pub async fn start(&self, incident: &NewIncident) -> Result<String, StartError> {
         let client = match self {
             Self::Aws(client) => client,
             #[cfg(test)]
             Self::Record(r) => {
+                let transient = |message: String| StartError {
+                    message,
+                    permanent: false,
+                };
                 let mut calls = r
                     .calls
                     .lock()
-                    .map_err(|_| "recorder poisoned".to_string())?;
+                    .map_err(|_| transient("recorder poisoned".to_string()))?;
                 calls.push((incident.id.clone(), r.clock.now_ms()));
                 if calls.len() <= r.fail_first {
-                    return Err(format!("recorded failure {}", calls.len()));
+                    return Err(transient(format!("recorded failure {}", calls.len())));
                 }
                 return Ok(format!("recorded/{}", incident.id));
             }
@@ -103,11 +131,14 @@ const MAX_ERROR_CHARS: usize = 500;
 
 /// A short error for logs and the incident's attempt log: AWS's error code
 /// and message with the HTTP status when AWS answered, else the SDK's
-/// account of what went wrong (timeout, connection refused, …).
-fn describe<E>(e: SdkError<E, HttpResponse>) -> String
+/// account of what went wrong (timeout, connection refused, …); and
+/// whether it is permanent.
+fn describe<E>(e: SdkError<E, HttpResponse>) -> StartError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    let permanent = matches!(e, SdkError::ServiceError(_))
+        && e.code().is_some_and(|code| PERMANENT_CODES.contains(&code));
     let status = match &e {
         SdkError::ServiceError(s) => format!(" (HTTP {})", s.raw().status().as_u16()),
         _ => String::new(),
@@ -116,5 +147,8 @@ where
         Some(code) => format!("{code}: {}{status}", e.message().unwrap_or("no message")),
         None => DisplayErrorContext(&e).to_string(),
     };
-    text.chars().take(MAX_ERROR_CHARS).collect()
+    StartError {
+        message: text.chars().take(MAX_ERROR_CHARS).collect(),
+        permanent,
+    }
 }

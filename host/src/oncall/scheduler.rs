@@ -92,20 +92,28 @@ pub async fn escalate(oncall: &OnCall, id: &str) {
             tracing::info!(incident_arn = %arn, plan = %view.record.response_plan_arn, attempt = attempt_no, "response plan started");
             Attempt::Escalated
         }
+        Err(e) if e.permanent => {
+            tracing::error!(
+                attempts = attempt_no,
+                error = %e.message,
+                "ESCALATION FAILED: AWS refused the response plan with an error no retry can fix (permissions, validation, no such plan); nobody was paged by AWS"
+            );
+            Attempt::Failed(&e.message)
+        }
         Err(e) if attempt_no >= max_attempts => {
             tracing::error!(
                 attempts = attempt_no,
-                error = %e,
+                error = %e.message,
                 "ESCALATION FAILED: could not start the response plan after the last attempt; nobody was paged by AWS"
             );
-            Attempt::Failed(e)
+            Attempt::Failed(&e.message)
         }
         Err(e) => {
             let wait = oncall.settings.backoff(attempt_no);
-            tracing::warn!(attempt = attempt_no, max_attempts, error = %e, retry_in_ms = wait.as_millis() as u64, "StartIncident failed; will retry");
+            tracing::warn!(attempt = attempt_no, max_attempts, error = %e.message, retry_in_ms = wait.as_millis() as u64, "StartIncident failed; will retry");
             Attempt::Retry {
                 at_ms: now + wait.as_millis() as i64,
-                error: e,
+                error: &e.message,
             }
         }
     };
