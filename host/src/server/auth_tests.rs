@@ -34,7 +34,10 @@ fn with_bearer(uri: &str, token: &str) -> Request<Body> {
 /// counts as used), so an override added later is covered here unasked.
 #[tokio::test]
 async fn every_override_is_refused_to_a_source_not_allowed_it() {
-    let (router, _dir) = router_with(&sources()).await;
+    // Every override is sent as `=1`, so `1` must be a plan name too.
+    let plans = "oncall:\n  aws_incident_manager:\n    other_response_plan_arns:\n      \
+                 '1': arn:aws:ssm-incidents::111122223333:response-plan/one\n";
+    let (router, _dir) = router_with(&format!("{}{plans}", sources())).await;
     for key in Overrides::KEYS {
         let uri = format!("/api/incidents?{key}=1");
         let (status, body) = send(&router, with_bearer(&uri, NARROW)).await;

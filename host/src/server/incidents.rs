@@ -224,7 +224,7 @@ fn check_other_plan(config: &crate::config::Config, overrides: &Overrides) -> Re
     }
     let known: Vec<&str> = plans.keys().map(String::as_str).collect();
     Err(ApiError::BadRequest(format!(
-        "awsim_other_response_plan `{name}` is not in oncall.aws_incident_manager.other_response_plan_arns          (known: {})",
+        "awsim_other_response_plan `{name}` is not in oncall.aws_incident_manager.other_response_plan_arns (known: {})",
         if known.is_empty() {
             "none".to_string()
         } else {
