@@ -11,8 +11,8 @@ use versus::oncall::{Acked, Created, MemoryStore, NewIncident, ResolvedOutcome, 
 use crate::alertmanager::{Alertmanager, wait};
 use crate::gateway::Process;
 use crate::oncall_race::{connect, delete_keys};
-use crate::slack_emulator::{Mode, SlackEmulator};
-use crate::ssm_emulator::SsmEmulator;
+use crate::oncall_rig::{Rig, Setup};
+use crate::slack_emulator::SlackEmulator;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -175,35 +175,24 @@ fn is_resolved(message: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeats_after_an_ack_page_nobody_until_the_alert_resolves() {
-    let slack = SlackEmulator::start(Mode::Ok).await;
-    let ssm = SsmEmulator::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let gw_dir = dir.path().join("gw");
-    std::fs::create_dir_all(&gw_dir).expect("mkdir");
-    let yaml = format!(
-        "host: 127.0.0.1\nport: {{port}}\npublic_host: http://127.0.0.1:{{port}}\n\
-         alert:\n  slack:\n    enable: true\n    token: xoxb-test\n    channel_id: C123\n    \
-         template_path: {}\n    api_url: {}\n\
-         oncall:\n  enable: true\n  wait_minutes: 0.05\n  \
-         aws_incident_manager:\n    response_plan_arn: arn:aws:ssm-incidents::111122223333:response-plan/hold\n\
-         redis:\n  host: 127.0.0.1\n  port: 6379\nplugins:\n  watch: false\n",
-        crate::common::fixture("templates/slack_message.tmpl").display(),
-        slack.api_url()
-    );
-    let prefix = format!("versus-hold-{}:", uuid::Uuid::new_v4());
-    let mut env = ssm.env();
-    env.push(("REDIS_KEY_PREFIX", prefix.clone()));
-    let gw = Process::start(&gw_dir, &yaml, &env).await;
-    let am = start_alertmanager(dir.path(), &format!("{}/api/incidents", gw.base()));
+    let rig = Rig::new().await;
+    // A 3 s wait (0.05 min) instead of the rig's 3 minutes.
+    let yaml = rig
+        .yaml(&Setup::redis_port(6379))
+        .replace("wait_minutes: 3\n", "wait_minutes: 0.05\n");
+    assert!(yaml.contains("wait_minutes: 0.05"), "{yaml}");
+    let gw = Process::start(&rig.dir("gw"), &yaml, &rig.env()).await;
+    let (slack, ssm) = (&rig.slack, &rig.ssm);
+    let am = start_alertmanager(&rig.dir("am"), &format!("{}/api/incidents", gw.base()));
 
     // Fire: the first notification opens an incident with a 3 s wait.
     post_alert(&am, &rfc3339(-10), None).await;
     assert!(
-        wait(Duration::from_secs(20), || !received(&slack).is_empty()).await,
+        wait(Duration::from_secs(20), || !received(slack).is_empty()).await,
         "no notification reached Slack:\n{}",
         gw.log()
     );
-    let first = received(&slack).remove(0);
+    let first = received(slack).remove(0);
     let link = ack_link(&first).unwrap_or_else(|| panic!("no ACK link in {first}"));
 
     // Acknowledge it (the form's POST), well before the deadline.
@@ -222,9 +211,9 @@ async fn repeats_after_an_ack_page_nobody_until_the_alert_resolves() {
 
     // Alertmanager keeps re-sending the group; well past the 3 s deadline,
     // nobody is paged.
-    let before = received(&slack).len();
+    let before = received(slack).len();
     tokio::time::sleep(Duration::from_secs(8)).await;
-    let repeats = received(&slack).len() - before;
+    let repeats = received(slack).len() - before;
     assert!(
         repeats >= 3,
         "only {repeats} repeats arrived:\n{}",
@@ -240,7 +229,7 @@ async fn repeats_after_an_ack_page_nobody_until_the_alert_resolves() {
     // Resolve, then fire again: a new incident, which pages on time.
     post_alert(&am, &rfc3339(-10), Some(&rfc3339(-1))).await;
     assert!(
-        wait(Duration::from_secs(20), || received(&slack)
+        wait(Duration::from_secs(20), || received(slack)
             .iter()
             .any(is_resolved))
         .await,
@@ -255,5 +244,5 @@ async fn repeats_after_an_ack_page_nobody_until_the_alert_resolves() {
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(ssm.calls().len(), 1, "{:?}", ssm.calls());
-    delete_keys(&prefix).await;
+    delete_keys(&rig.prefix).await;
 }
