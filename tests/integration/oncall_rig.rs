@@ -132,9 +132,23 @@ pub(crate) fn payload(name: &str, group: &str) -> Vec<u8> {
 
 /// POSTs `body` to `/api/incidents?{query}`: the status and the JSON answer.
 pub(crate) async fn post(gw: &Process, query: &str, body: Vec<u8>) -> (u16, Value) {
-    let resp = reqwest::Client::new()
+    post_as(gw, None, query, body).await
+}
+
+/// [`post`] with `Authorization: Bearer {token}` when a token is given.
+pub(crate) async fn post_as(
+    gw: &Process,
+    token: Option<&str>,
+    query: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
         .post(format!("{}/api/incidents?{query}", gw.base()))
-        .header("content-type", "application/json")
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let resp = request
         .body(body)
         .timeout(Duration::from_secs(30))
         .send()

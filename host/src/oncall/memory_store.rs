@@ -256,30 +256,24 @@ impl MemoryStore {
         let Some(id) = s.dedup.remove(dedup_key) else {
             return Ok(ResolvedOutcome::NoIncident);
         };
-        let keep = s.retention.finished_ms;
         let Some(inc) = s.incidents.get_mut(&id) else {
             return Ok(ResolvedOutcome::NoIncident);
         };
         inc.resolved_ms = Some(now_ms);
         let state = inc.state;
+        if matches!(state, State::Pending | State::Acknowledged) {
+            inc.state = State::Resolved;
+        }
+        // One being escalated gets its expiry when the attempt ends.
         if state != State::Escalating {
+            let keep = s.retention.finished_ms;
             s.expire(&id, now_ms, keep);
         }
-        let Some(inc) = s.incidents.get_mut(&id) else {
-            return Ok(ResolvedOutcome::NoIncident);
-        };
-        match state {
-            State::Pending => {
-                inc.state = State::Resolved;
-                s.remove_due(&id);
-                Ok(ResolvedOutcome::Cancelled(id))
-            }
-            state => {
-                if state == State::Acknowledged {
-                    inc.state = State::Resolved;
-                }
-                Ok(ResolvedOutcome::Closed(id, state))
-            }
+        if state == State::Pending {
+            s.remove_due(&id);
+            Ok(ResolvedOutcome::Cancelled(id))
+        } else {
+            Ok(ResolvedOutcome::Closed(id, state))
         }
     }
 

@@ -26,27 +26,13 @@ use self::setup::{
 use crate::chat_emulator::{ChatEmulator, Mode as ChatMode};
 use crate::common::eventually;
 use crate::gateway::Process;
-use crate::oncall_rig::{ack, ack_url_of, get, payload};
+use crate::oncall_rig::{ack, ack_url_of, get, payload, post_as};
 use crate::slack_emulator::{Mode, SlackEmulator};
 use crate::ssm_emulator::{Failure, SsmEmulator};
 
 /// POSTs an alert with the ingest token: the status and the JSON answer.
 async fn post(gw: &Process, query: &str, body: Vec<u8>) -> (u16, Value) {
-    let resp = reqwest::Client::new()
-        .post(format!("{}/api/incidents?{query}", gw.base()))
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {INGEST_TOKEN}"))
-        .body(body)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST failed: {e}\n{}", gw.log()));
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    post_as(gw, Some(INGEST_TOKEN), query, body).await
 }
 
 /// Slack delivered; every other chat channel failed against the echoing

@@ -109,14 +109,24 @@ impl Reloader {
 
     /// Re-reads the config, plugins and templates and swaps them in.
     pub async fn reload(&self) -> Result<u64, LoadError> {
+        let sources = self.read_sources().await?;
+        self.reload_from(sources).await
+    }
+
+    /// What the files hold now (read off the async threads).
+    async fn read_sources(&self) -> Result<Sources, LoadError> {
+        let path = self.config_path.clone();
+        tokio::task::spawn_blocking(move || Sources::read(&path))
+            .await
+            .map_err(|_| LoadError::Interrupted)
+    }
+
+    /// [`Reloader::reload`] with `sources` read just before: they must be
+    /// read before the files are loaded, so that a change after that point
+    /// is always seen as a difference by the watcher's next check.
+    async fn reload_from(&self, sources: Sources) -> Result<u64, LoadError> {
         let _one_at_a_time = self.lock.lock().await;
         let next_generation = self.current.load().generation + 1;
-        // Read before the files are loaded: a change after this point is
-        // then always seen as a difference by the watcher's next check.
-        let path = self.config_path.clone();
-        let sources = tokio::task::spawn_blocking(move || Sources::read(&path))
-            .await
-            .map_err(|_| LoadError::Interrupted)?;
         *self.sources.lock().unwrap_or_else(PoisonError::into_inner) = sources;
         let result = async {
             let config = Config::load(&self.config_path)?;

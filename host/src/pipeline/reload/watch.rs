@@ -62,16 +62,14 @@ impl Reloader {
                     return;
                 }
                 while rx.try_recv().is_ok() {}
-                let path = this.config_path.clone();
-                let Ok(now) = tokio::task::spawn_blocking(move || Sources::read(&path)).await
-                else {
+                let Ok(now) = this.read_sources().await else {
                     return;
                 };
                 if now == this.sources() {
                     tracing::debug!("watched files touched but unchanged; not reloading");
                 } else {
                     tracing::info!("plugin, template or config files changed; reloading");
-                    let _ = this.reload().await;
+                    let _ = this.reload_from(now).await;
                 }
                 watched.follow(&this.sources());
             }
