@@ -60,7 +60,14 @@ fn main() {
         .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
 
-    for watched in ["wit", "wit-mail", "plugins", "Cargo.lock", "Cargo.toml"] {
+    for watched in [
+        "wit",
+        "wit-0.2",
+        "wit-mail",
+        "plugins",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=VERSUS_WASM_TARGET_DIR");

@@ -168,6 +168,9 @@ pub enum TestChange {
     Escalated,
     /// The alert resolved.
     Resolved,
+    /// Starting the response plan failed for good: nobody was paged
+    /// (a `versus:gateway@0.2.0` channel shows it; an older one cannot).
+    PagingFailed,
 }
 
 const MAIN_HELP: &str = "\

@@ -118,6 +118,9 @@ async fn serve(config_path: std::path::PathBuf) -> anyhow::Result<()> {
     let summary = versus::summary::startup(&addr, &reloader.config(), &reloader.pipeline());
     tracing::info!(%addr, "{summary}");
     let mut state = AppState::new(reloader);
+    if let Some(oc) = &oncall {
+        state.ledger = Arc::new(oc.store.ledger());
+    }
     state.oncall = oncall;
     let gate = state.gate.clone();
     let stopping = Arc::new(tokio::sync::Notify::new());

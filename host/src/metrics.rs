@@ -216,7 +216,7 @@ impl Metrics {
         );
         r.register(
             "escalations_failed",
-            "Incidents marked escalation_failed after every attempt",
+            "Incidents marked escalation_failed: nobody was paged",
             m.escalations_failed.clone(),
         );
         r.register(

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::cli::{PluginTestArgs, TestChange, TestWorld};
 use crate::config::PluginsConfig;
-use crate::pipeline::bindings::types::{Event, StatusChange, TransformOutcome};
+use crate::pipeline::bindings::StatusChange;
+use crate::pipeline::bindings::types::{Event, TransformOutcome};
 use crate::pipeline::inspect::{CannedAnswer, Inspect};
 use crate::pipeline::loader::file_stem;
 use crate::pipeline::{ChannelPlugin, LoadError, Loader, RendererPlugin, TransformerPlugin};
@@ -248,6 +249,7 @@ fn status_change(change: TestChange) -> (StatusChange, &'static str) {
         TestChange::Acknowledged => (StatusChange::Acknowledged, "acknowledged"),
         TestChange::Escalated => (StatusChange::Escalated, "escalated"),
         TestChange::Resolved => (StatusChange::Resolved, "resolved"),
+        TestChange::PagingFailed => (StatusChange::PagingFailed, "paging-failed"),
     }
 }
 

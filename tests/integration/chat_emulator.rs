@@ -103,6 +103,39 @@ impl ChatEmulator {
         }
     }
 
+    /// [`Self::start`] over TLS, with the certificate and key in PEM files:
+    /// the base is then `https://127.0.0.1:PORT`.
+    pub async fn start_tls(mode: Mode, cert: &std::path::Path, key: &std::path::Path) -> Self {
+        let shared = Arc::new(Shared {
+            mode,
+            requests: Mutex::new(Vec::new()),
+        });
+        let app = Router::new().fallback(answer).with_state(shared.clone());
+        let acceptor = crate::smtp_server::tls_acceptor(cert, key);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the chat emulator");
+        let port = listener.local_addr().expect("emulator address").port();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let service = hyper_util::service::TowerToHyperService::new(app);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        Self {
+            base: format!("https://127.0.0.1:{port}"),
+            shared,
+        }
+    }
+
     /// `http://127.0.0.1:PORT` (no trailing slash).
     pub fn base(&self) -> &str {
         &self.base

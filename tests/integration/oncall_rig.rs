@@ -7,10 +7,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::chat_emulator::ChatEmulator;
 use crate::common::fixture;
 use crate::gateway::Process;
 use crate::slack_emulator::{Mode, SlackEmulator};
 use crate::ssm_emulator::SsmEmulator;
+
+/// A Bot API answer to `sendMessage`: message 42 in chat -1001.
+pub(crate) const TELEGRAM_OK: &str =
+    r#"{"ok":true,"result":{"message_id":42,"chat":{"id":-1001}}}"#;
 
 /// The configured response plan.
 pub(crate) const PLAN: &str = "arn:aws:ssm-incidents::111122223333:response-plan/default";
@@ -67,6 +72,20 @@ impl Rig {
             redis: Some(redis.into()),
             ..Setup::redis_port(6379)
         })
+    }
+
+    /// The rig's config plus a Telegram channel on the emulator `telegram`
+    /// (its answers: [`TELEGRAM_OK`]).
+    pub(crate) fn yaml_with_telegram(&self, telegram: &ChatEmulator) -> String {
+        let yaml = self.yaml_with("  host: 127.0.0.1\n  port: 6379\n");
+        let section = format!(
+            "alert:\n  telegram:\n    enable: true\n    bot_token: \"123:abc\"\n    \
+             chat_id: \"-1001\"\n    template_path: {}\n    api_url: {}/\n",
+            crate::chat_rig::config_template("telegram_message.tmpl"),
+            telegram.base()
+        );
+        assert!(yaml.contains("alert:\n"), "the rig's config changed shape");
+        yaml.replacen("alert:\n", &section, 1)
     }
 
     /// The rig's config as `setup` says.

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use versus::pipeline::PluginError;
-use versus::pipeline::bindings::types::{Event, StatusChange};
+use versus::pipeline::bindings::StatusChange;
+use versus::pipeline::bindings::types::Event;
 
 use crate::chat_emulator::{ChatEmulator, Mode};
 use crate::common::{built_plugin, loader, plugin_dir_with, plugins_allowing};

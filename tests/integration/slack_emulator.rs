@@ -143,6 +143,18 @@ impl SlackEmulator {
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.requests().clone()
     }
+
+    /// The bodies of the calls to `method` (e.g. `chat.update`), in
+    /// arrival order, whatever they were answered.
+    pub fn calls(&self, method: &str) -> Vec<Value> {
+        let path = format!("/{method}");
+        self.shared
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with(&path))
+            .map(|r| r.body.clone())
+            .collect()
+    }
 }
 
 async fn answer(

@@ -11,6 +11,25 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
+/// A TLS acceptor serving the certificate and key in PEM files.
+pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> TlsAcceptor {
+    let cert = std::fs::read(cert).expect("read cert");
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert)
+        .collect::<Result<_, _>>()
+        .expect("parse cert");
+    let key =
+        PrivateKeyDer::from_pem_slice(&std::fs::read(key).expect("read key")).expect("parse key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .expect("server config");
+    TlsAcceptor::from(Arc::new(config))
+}
+
 /// How the server protects connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -60,21 +79,7 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// Starts a server in `mode` with the certificate and key in PEM files.
     pub async fn start(mode: Mode, cert: &Path, key: &Path) -> Self {
-        let cert = std::fs::read(cert).expect("read cert");
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert)
-            .collect::<Result<_, _>>()
-            .expect("parse cert");
-        let key = PrivateKeyDer::from_pem_slice(&std::fs::read(key).expect("read key"))
-            .expect("parse key");
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .expect("server config");
-        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let acceptor = tls_acceptor(cert, key);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
         let port = listener.local_addr().expect("address").port();
         let shared = Arc::new(Shared::default());

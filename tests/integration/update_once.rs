@@ -15,7 +15,8 @@ use versus::oncall::{
     AckSigner, Acked, Attempt, Clock, Escalator, MemoryStore, NewIncident, OnCall, Settings, Store,
 };
 use versus::pipeline::Reloader;
-use versus::pipeline::bindings::types::{Receipt, StatusChange};
+use versus::pipeline::bindings::StatusChange;
+use versus::pipeline::bindings::types::Receipt;
 
 use crate::common::{fixture, loader};
 use crate::oncall_race::{connect, delete_keys};
@@ -69,17 +70,13 @@ fn incident(id: &str, now: i64) -> NewIncident {
 /// What the Slack channel answered when it posted the first message.
 fn delivered() -> ChannelOutcome {
     ChannelOutcome {
-        channel: "slack".into(),
-        status: "delivered",
         attempts: 1,
-        error: None,
-        error_kind: None,
         receipt: Some(Receipt {
             destination: "C123".into(),
             message_id: TS.into(),
         }),
         message: Some("disk full".into()),
-        template_error: None,
+        ..ChannelOutcome::new("slack", "delivered")
     }
 }
 

@@ -29,6 +29,8 @@ pub struct ChannelSpec {
     /// The SMTP server the plugin may send through (the email channel only;
     /// its plugin then implements `versus:mail/email-channel`).
     pub smtp: Option<super::SmtpServer>,
+    /// The proxy its HTTP goes through (`use_proxy: true`).
+    pub proxy: Option<super::ProxyConfig>,
 }
 
 impl Config {
@@ -121,6 +123,7 @@ pub(super) fn spec(
         allowed_hosts: limits.allowed_hosts.clone(),
         limits,
         smtp: None,
+        proxy: None,
     }
 }
 

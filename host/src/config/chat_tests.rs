@@ -47,10 +47,37 @@ fn telegram_without_chat_is_a_warning_and_stays_off() {
         strings(&[
             "alert.telegram.enable is true but alert.telegram.bot_token or chat_id is empty: \
              Telegram is disabled; set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID",
-            "alert.telegram.use_proxy: the outbound proxy is not implemented yet; requests go direct",
         ])
     );
     assert!(cfg.channels().is_empty());
+}
+
+#[test]
+fn use_proxy_gives_the_channel_the_proxy_and_only_that_channel() {
+    let (cfg, warnings) = from_yaml(
+        "proxy:\n  url: http://10.0.0.8:3128\n  username: u\n  password: p\n\
+         alert:\n  telegram:\n    enable: true\n    bot_token: x\n    chat_id: '5'\n    \
+         use_proxy: true\n  lark:\n    enable: true\n    webhook_url: https://open.larksuite.com/hook/k\n",
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let channels = cfg.channels();
+    let proxy_of = |name: &str| {
+        channels
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.proxy.clone())
+            .expect("channel")
+    };
+    let proxy = proxy_of("telegram").expect("telegram goes through the proxy");
+    assert_eq!(
+        (
+            proxy.url.as_str(),
+            proxy.username.as_str(),
+            proxy.password.as_str()
+        ),
+        ("http://10.0.0.8:3128", "u", "p")
+    );
+    assert_eq!(proxy_of("lark"), None);
 }
 
 #[test]

@@ -79,6 +79,9 @@ pub fn expand_with(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Strin
 /// | `LARK_ENABLE`                            | `alert.lark.enable`                          |
 /// | `LARK_WEBHOOK_URL`                       | `alert.lark.webhook_url`                     |
 /// | `LARK_USE_PROXY`                         | `alert.lark.use_proxy`                       |
+/// | `PROXY_URL`                              | `proxy.url`                                  |
+/// | `PROXY_USERNAME`                         | `proxy.username`                             |
+/// | `PROXY_PASSWORD`                         | `proxy.password`                             |
 /// | `ONCALL_ENABLE`                          | `oncall.enable`                              |
 /// | `ONCALL_INITIALIZED_ONLY`                | `oncall.initialized_only`                    |
 /// | `ONCALL_WAIT_MINUTES`                    | `oncall.wait_minutes`                        |
@@ -142,6 +145,9 @@ pub fn apply_env_overrides(
     o.flag("LARK_ENABLE", &mut alert.lark.enable)?;
     o.text("LARK_WEBHOOK_URL", &mut alert.lark.webhook_url);
     o.flag("LARK_USE_PROXY", &mut alert.lark.use_proxy)?;
+    o.text("PROXY_URL", &mut config.proxy.url);
+    o.text("PROXY_USERNAME", &mut config.proxy.username);
+    o.text("PROXY_PASSWORD", &mut config.proxy.password);
 
     let oncall = &mut config.oncall;
     o.flag("ONCALL_ENABLE", &mut oncall.enable)?;

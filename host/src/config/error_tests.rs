@@ -101,6 +101,21 @@ fn error_messages_match_the_golden_file() {
             &[],
         ),
         (
+            "proxy-missing",
+            "alert:\n  telegram:\n    enable: true\n    bot_token: x\n    chat_id: '5'\n    use_proxy: true\n",
+            &[],
+        ),
+        (
+            "proxy-socks",
+            "alert:\n  telegram:\n    enable: true\n    bot_token: x\n    chat_id: '5'\n    use_proxy: true\nproxy:\n  url: socks5://127.0.0.1:1080\n",
+            &[],
+        ),
+        (
+            "proxy-password-alone",
+            "alert:\n  telegram:\n    enable: true\n    bot_token: x\n    chat_id: '5'\n    use_proxy: true\nproxy:\n  url: http://127.0.0.1:3128\n  password: p\n",
+            &[],
+        ),
+        (
             "console-no-template",
             "alert:\n  console:\n    enable: true\n    template_path: ''\n",
             &[],

@@ -22,6 +22,7 @@ mod ingest;
 pub mod lenient;
 mod oncall;
 mod plugins;
+mod proxy;
 mod restart;
 mod schema;
 mod secrets;
@@ -59,6 +60,7 @@ pub use ingest::{
 };
 pub use oncall::{ACK_SECRET_PLACEHOLDERS, MIN_ACK_SECRET_LEN, PROVIDERS};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
+pub use proxy::ProxyConfig;
 pub use restart::{keep_startup_settings, restart_needed};
 pub use secrets::{SECRET_ENV_VARS, SecretKind, SecretValue};
 pub use sections::{
@@ -142,6 +144,8 @@ pub struct Config {
     pub log: crate::logging::LogConfig,
     /// Who may post alerts, and request limits (our `ingest:` section).
     pub ingest: IngestConfig,
+    /// The outbound proxy of the channels with `use_proxy` (upstream).
+    pub proxy: ProxyConfig,
     /// Channels delivered by custom channel plugins (our `channels:` list).
     #[serde(rename = "channels")]
     pub custom_channels: Vec<CustomChannelConfig>,
@@ -165,6 +169,7 @@ impl Default for Config {
             plugins: PluginsConfig::default(),
             log: crate::logging::LogConfig::default(),
             ingest: IngestConfig::default(),
+            proxy: ProxyConfig::default(),
             custom_channels: Vec::new(),
             source: None,
         }

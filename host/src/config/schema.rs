@@ -93,6 +93,7 @@ const ALERT: Node = Map(&[
             ("max_backoff", Scalar(Duration)),
         ]),
     ),
+    ("dedup_window", Scalar(Duration)),
     ("slack", SLACK),
     (
         "console",
@@ -270,7 +271,7 @@ pub(super) const ROOT: Node = Map(&[
     ),
     (
         "proxy",
-        Unimplemented("the outbound proxy is not implemented yet"),
+        Map(&[("url", Secret), ("username", Text), ("password", Secret)]),
     ),
     (
         "queue",

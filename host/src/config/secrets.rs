@@ -91,6 +91,8 @@ impl Config {
         }
         out.add(&self.oncall.ack_secret, Text);
         out.add(&self.redis.password, Text);
+        out.add(&self.proxy.password, Text);
+        out.add(&self.proxy.url, UrlPassword);
         if let Some(url) = &self.redis.url {
             out.add(url, UrlPassword);
         }

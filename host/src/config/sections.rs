@@ -52,6 +52,11 @@ pub struct AlertConfig {
     pub max_body_bytes: usize,
     /// How channel deliveries are retried (ours).
     pub retry: RetryConfig,
+    /// How long a sender's retry of a notification (the same query and
+    /// body) goes only to the channels that have not delivered it (ours);
+    /// zero turns that off.
+    #[serde(deserialize_with = "lenient::duration")]
+    pub dedup_window: Duration,
     /// Slack channel.
     pub slack: SlackConfig,
     /// Our built-in console channel: writes messages to the log.
@@ -74,6 +79,7 @@ impl Default for AlertConfig {
             debug_body: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             retry: RetryConfig::default(),
+            dedup_window: Duration::from_secs(600),
             slack: SlackConfig::default(),
             console: ConsoleConfig::default(),
             telegram: TelegramConfig::default(),

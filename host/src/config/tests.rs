@@ -64,7 +64,6 @@ const V1_2_0_UNIMPLEMENTED: &[&str] = &[
 /// What v1.4.23 has that we do not implement: one warning per part.
 pub(super) const V1_4_23_UNIMPLEMENTED: &[&str] = &[
     "gateway_secret: the admin API it protects is not implemented yet; ignored",
-    "proxy: the outbound proxy is not implemented yet; ignored",
     "queue: message queues (SNS, SQS, Pub/Sub, Azure Service Bus) are not implemented yet; ignored",
     "oncall.pagerduty: the pagerduty on-call provider is not implemented yet; ignored",
     "oncall.servicenow: the servicenow on-call provider is not implemented yet; ignored",

@@ -4,8 +4,10 @@
 mod check;
 pub mod dedup;
 mod fallback;
+pub mod flow;
 #[cfg(test)]
 mod fuzz;
+pub mod ledger;
 mod overrides;
 mod process;
 mod retry;
@@ -15,7 +17,9 @@ use serde_json::value::RawValue;
 
 pub use check::render_all;
 pub use overrides::Overrides;
-pub use process::{ChannelOutcome, Outcome, Transformed, deliver, template_data, transform};
+pub use process::{
+    ChannelOutcome, LateDelivery, Outcome, Transformed, deliver, template_data, transform,
+};
 pub use retry::RetryPolicy;
 
 /// One alert, accepted and given an id.

@@ -2,6 +2,7 @@
 //! deliver on every channel concurrently, each with its own retries, so one
 //! failing channel never blocks the others.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use futures::future::join_all;
@@ -9,6 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
+use super::ledger::Prior;
 use super::{Incident, RetryPolicy};
 use crate::pipeline::bindings::types::{Event, Receipt, TransformOutcome};
 use crate::pipeline::{ChannelRuntime, Pipeline, PluginError};
@@ -38,13 +40,22 @@ impl Outcome {
     }
 }
 
+/// A delivery attempt that was still running when the retry budget ran
+/// out: it goes on in the background, and this ends with its result.
+pub type LateDelivery = tokio::task::JoinHandle<Result<Receipt, PluginError>>;
+
 /// What happened on one channel.
 #[derive(Debug, Serialize)]
 pub struct ChannelOutcome {
     /// Channel name.
     pub channel: String,
-    /// `delivered` or `failed`.
+    /// `delivered`, `failed`, or `in_flight` (an attempt is still running,
+    /// for this request or for an earlier copy of the same notification).
     pub status: &'static str,
+    /// Delivered by an earlier copy of this notification, not by this
+    /// request (see [`super::ledger`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub delivered_before: bool,
     /// Delivery attempts made (0 when rendering failed).
     pub attempts: u32,
     /// The failure, for the caller.
@@ -63,6 +74,49 @@ pub struct ChannelOutcome {
     /// got the fallback message instead (see [`super::fallback`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template_error: Option<String>,
+    /// The attempt still running after the budget, when `status` is
+    /// `in_flight` for this request.
+    #[serde(skip)]
+    pub late: Option<LateDelivery>,
+}
+
+impl ChannelOutcome {
+    /// An outcome of `status` on `channel`, with nothing else set.
+    pub fn new(channel: &str, status: &'static str) -> Self {
+        Self {
+            channel: channel.to_string(),
+            status,
+            delivered_before: false,
+            attempts: 0,
+            error: None,
+            error_kind: None,
+            receipt: None,
+            message: None,
+            template_error: None,
+            late: None,
+        }
+    }
+
+    /// An earlier copy of the notification has this channel: delivered, or
+    /// still being delivered (a failure for the sender, which sends again).
+    fn earlier(channel: &str, prior: Prior) -> Option<Self> {
+        match prior {
+            Prior::Go => None,
+            Prior::Delivered => Some(Self {
+                delivered_before: true,
+                ..Self::new(channel, "delivered")
+            }),
+            Prior::InFlight => Some(Self {
+                error: Some(
+                    "an earlier copy of this notification is still being delivered here; \
+                     send it again later"
+                        .into(),
+                ),
+                error_kind: Some("in_flight"),
+                ..Self::new(channel, "in_flight")
+            }),
+        }
+    }
 }
 
 /// The event as the transforms leave it, or why they dropped it.
@@ -104,20 +158,31 @@ pub async fn transform(pipeline: &Pipeline, incident: &Incident) -> Transformed 
     Transformed::Keep(event)
 }
 
-/// Renders and delivers `event` on every channel concurrently.
+/// Renders and delivers `event` on every channel concurrently, except
+/// where `priors` says an earlier copy of the notification has it.
 pub async fn deliver(
     pipeline: &Pipeline,
     event: &Event,
     incident: &Incident,
     retry: &RetryPolicy,
+    priors: &HashMap<String, Prior>,
 ) -> Outcome {
-    let channels = join_all(pipeline.channels.iter().map(|c| {
+    let channels = join_all(pipeline.channels.iter().map(|c| async {
+        let prior = priors.get(&c.name).copied().unwrap_or(Prior::Go);
+        if let Some(skipped) = ChannelOutcome::earlier(&c.name, prior) {
+            return skipped;
+        }
         let span = tracing::info_span!("channel", channel = %c.name);
-        deliver_one(pipeline, c, event, incident, retry).instrument(span)
+        deliver_one(pipeline, c, event, incident, retry)
+            .instrument(span)
+            .await
     }))
     .await;
     let metrics = crate::metrics::get();
-    for c in &channels {
+    for c in channels
+        .iter()
+        .filter(|c| c.attempts > 0 && c.late.is_none())
+    {
         metrics.delivery(&c.channel, c.error.is_none());
     }
     Outcome::Delivered { channels }
@@ -131,14 +196,10 @@ async fn deliver_one(
     retry: &RetryPolicy,
 ) -> ChannelOutcome {
     let failed = |attempts, e: PluginError| ChannelOutcome {
-        channel: channel.name.clone(),
-        status: "failed",
         attempts,
         error: Some(e.to_string()),
         error_kind: Some(e.kind()),
-        receipt: None,
-        message: None,
-        template_error: None,
+        ..ChannelOutcome::new(&channel.name, "failed")
     };
     let data = template_data(event, channel.ack_in_template, incident.repeat);
     // A template that fails at render time must not lose the alert: the
@@ -173,34 +234,47 @@ async fn deliver_one(
     loop {
         attempt += 1;
         let left = retry.max_elapsed.saturating_sub(started.elapsed());
-        let call = channel.plugin.deliver(&message, event, &config);
-        let Ok(result) = tokio::time::timeout(left, call).await else {
-            tracing::error!(
+        // The call owns what it needs, so that an attempt the budget cuts
+        // short can finish in the background instead of being dropped
+        // while the remote side may already have posted.
+        let mut call = Box::pin({
+            let (plugin, message, event, config) = (
+                channel.plugin.clone(),
+                message.clone(),
+                event.clone(),
+                config.clone(),
+            );
+            async move { plugin.deliver(&message, &event, &config).await }
+        });
+        let Ok(result) = tokio::time::timeout(left, &mut call).await else {
+            tracing::warn!(
                 attempts = attempt,
-                "delivery failed; retry budget ran out during the attempt"
+                "retry budget ran out during an attempt; it goes on in the background"
             );
             return ChannelOutcome {
+                attempts: attempt,
                 error: Some(format!(
                     "attempt {attempt} was still running when the {:?} retry budget \
-                     (alert.retry.max_elapsed) ran out",
+                     (alert.retry.max_elapsed) ran out; it goes on in the background, \
+                     and a copy of this notification sent again is not delivered twice",
                     retry.max_elapsed
                 )),
-                error_kind: Some("timeout"),
-                ..failed(attempt, PluginError::Timeout(left))
+                error_kind: Some("in_flight"),
+                message: Some(message),
+                template_error,
+                late: Some(tokio::spawn(call)),
+                ..ChannelOutcome::new(&channel.name, "in_flight")
             };
         };
         match result {
             Ok(receipt) => {
                 tracing::info!(attempts = attempt, "delivered");
                 return ChannelOutcome {
-                    channel: channel.name.clone(),
-                    status: "delivered",
                     attempts: attempt,
-                    error: None,
-                    error_kind: None,
                     receipt: Some(receipt),
                     message: Some(message),
                     template_error,
+                    ..ChannelOutcome::new(&channel.name, "delivered")
                 };
             }
             Err(e) if retryable(&e) => {

@@ -38,7 +38,8 @@ pub use store::{Attempt, Retention, Store, StoreError};
 use crate::config::Config;
 use crate::incident::{ChannelOutcome, Incident};
 use crate::pipeline::Reloader;
-use crate::pipeline::bindings::types::{Event, Receipt, StatusChange};
+use crate::pipeline::bindings::StatusChange;
+use crate::pipeline::bindings::types::{Event, Receipt};
 
 /// ACK links stay valid this long after the deadline, so a late click is
 /// told "already escalated" (409) rather than "expired" (403).
@@ -256,6 +257,7 @@ impl OnCall {
         let change = match self.store.add_receipts(incident_id, &receipts).await {
             Ok(Some(State::Acknowledged)) if first => StatusChange::Acknowledged,
             Ok(Some(State::Escalated)) if first => StatusChange::Escalated,
+            Ok(Some(State::EscalationFailed)) if first => StatusChange::PagingFailed,
             Ok(_) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot store message receipts; later updates of these messages are skipped");
@@ -324,13 +326,33 @@ impl OnCall {
                 destination: r.destination.clone(),
                 message_id: r.message_id.clone(),
             };
-            if let Err(e) = channel
-                .plugin
-                .update(&receipt, change, &r.message, &event, &channel.config_json)
-                .await
-            {
-                tracing::warn!(channel = %r.channel, error = %e, "channel update failed");
+            let plugin = &channel.plugin;
+            let result = if plugin.shows(change) {
+                plugin
+                    .update(&receipt, change, &r.message, &event, &channel.config_json)
+                    .await
+            } else {
+                // A 0.1.0 channel cannot change its message to say that
+                // paging failed: it gets a message of its own instead.
+                let notice = paging_failed_notice(id, &r.message);
+                plugin
+                    .deliver(&notice, &event, &channel.config_json)
+                    .await
+                    .map(drop)
+            };
+            if let Err(e) = result {
+                tracing::warn!(channel = %r.channel, ?change, error = %e, "channel update failed");
             }
         }
     }
+}
+
+/// What a channel that cannot show "paging failed" on its message gets as
+/// a message of its own: the news first, then the incident's message as
+/// first rendered (in the channel's own format), so it says which alert.
+fn paging_failed_notice(id: &str, message: &str) -> String {
+    format!(
+        "PAGING FAILED: nobody acknowledged in time and the on-call response plan could not be \
+         started, so nobody was paged. Page the on-call team by hand. (incident {id})\n\n{message}"
+    )
 }

@@ -14,7 +14,8 @@ pub enum State {
     Acknowledged,
     /// The response plan was started.
     Escalated,
-    /// Starting the response plan failed after every retry.
+    /// Starting the response plan failed for good: after the last attempt,
+    /// or at once for an error no retry can fix.
     EscalationFailed,
     /// The alert resolved before escalation.
     Resolved,

@@ -64,6 +64,12 @@ impl RedisStore {
         self
     }
 
+    /// The ledger of notification copies, on this store's connection and
+    /// key prefix, so every replica shares it.
+    pub fn ledger(&self) -> crate::incident::ledger::Ledger {
+        crate::incident::ledger::Ledger::redis(self.con.clone(), &self.prefix)
+    }
+
     fn inc(&self, id: &str) -> String {
         format!("{}inc:{id}", self.prefix)
     }

@@ -128,13 +128,15 @@ pub async fn escalate(oncall: &OnCall, id: &str) {
         Attempt::Escalated => {
             oncall.stats.record_started();
             oncall
-                .update_channels(
-                    id,
-                    crate::pipeline::bindings::types::StatusChange::Escalated,
-                )
+                .update_channels(id, crate::pipeline::bindings::StatusChange::Escalated)
                 .await;
         }
-        Attempt::Failed(_) => oncall.stats.record_failed(),
+        Attempt::Failed(_) => {
+            oncall.stats.record_failed();
+            oncall
+                .update_channels(id, crate::pipeline::bindings::StatusChange::PagingFailed)
+                .await;
+        }
         // The loop may be asleep for a full tick: make it see the retry
         // time, so short backoffs are kept.
         Attempt::Retry { .. } => oncall.wake.notify_one(),

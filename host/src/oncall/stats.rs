@@ -19,7 +19,7 @@ pub struct EscalationStats {
 pub struct StatsSnapshot {
     /// Response plans started.
     pub started: u64,
-    /// Incidents given up on (`escalation_failed`) after every attempt.
+    /// Incidents given up on (`escalation_failed`): nobody was paged.
     pub failed: u64,
     /// StartIncident calls that failed, including ones retried later.
     pub attempt_errors: u64,

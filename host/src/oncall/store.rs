@@ -5,7 +5,7 @@ use super::record::{
     Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
 };
 use super::redis_store::RedisStore;
-use crate::pipeline::bindings::types::StatusChange;
+use crate::pipeline::bindings::StatusChange;
 
 /// A store failure. For a request this is a 503: nothing was sent.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +114,14 @@ impl Store {
         match self {
             Self::Redis(s) => counted("create", s.create(new).await),
             Self::Memory(s) => s.create(new),
+        }
+    }
+
+    /// Where notification copies are tracked: beside the incidents.
+    pub fn ledger(&self) -> crate::incident::ledger::Ledger {
+        match self {
+            Self::Redis(s) => s.ledger(),
+            Self::Memory(_) => crate::incident::ledger::Ledger::default(),
         }
     }
 
@@ -235,11 +243,12 @@ impl Store {
 }
 
 /// The order in which a message shows changes: a message is first
-/// acknowledged or escalated (never both: the ACK and the claim exclude
-/// each other), then resolved.
+/// acknowledged, escalated or marked as failed to page (only one of them:
+/// the ACK and the claim exclude each other, and an escalation either
+/// starts the plan or fails), then resolved.
 fn shown_rank(change: StatusChange) -> u8 {
     match change {
-        StatusChange::Acknowledged | StatusChange::Escalated => 1,
+        StatusChange::Acknowledged | StatusChange::Escalated | StatusChange::PagingFailed => 1,
         StatusChange::Resolved => 2,
     }
 }

@@ -1,8 +1,8 @@
 //! The only `bindgen!` calls: host-side bindings for the three plugin worlds
-//! of `versus:gateway@0.1.0` and the `email-channel` world of
-//! `versus:mail@0.1.0`. The `channel` world generates the shared
-//! interfaces; the other worlds reuse them through `with`, so one Rust type
-//! serves every world.
+//! of `versus:gateway@0.1.0`, the `channel` world of `versus:gateway@0.2.0`
+//! and the `email-channel` world of `versus:mail@0.1.0`. The 0.1.0
+//! `channel` world generates the shared interfaces; the other worlds reuse
+//! them through `with`, so one Rust type serves every world.
 
 /// Bindings for the `channel` world, plus the shared interfaces.
 pub mod channel {
@@ -43,6 +43,22 @@ pub mod transformer {
     });
 }
 
+/// Bindings for the `channel` world of `versus:gateway@0.2.0`: 0.1.0's
+/// imports and records, and a status change that can say paging failed.
+pub mod channel_v2 {
+    wasmtime::component::bindgen!({
+        path: ["../wit", "../wit-0.2"],
+        world: "versus:gateway/channel@0.2.0",
+        imports: { default: async },
+        exports: { default: async },
+        with: {
+            "versus:gateway/types": super::channel::versus::gateway::types,
+            "versus:gateway/log": super::channel::versus::gateway::log,
+            "versus:gateway/http": super::channel::versus::gateway::http,
+        },
+    });
+}
+
 /// Bindings for `versus:mail/email-channel`: the channel world plus the
 /// `smtp` import (a package of its own, so `versus:gateway@0.1.0` keeps its
 /// shape).
@@ -62,6 +78,8 @@ pub mod email_channel {
 
 pub use channel::versus::gateway::{http, log, types};
 pub use channel::{Channel, ChannelPre};
+pub use channel_v2::versus::gateway0_2_0::status::StatusChange;
+pub use channel_v2::{Channel as ChannelV2, ChannelPre as ChannelV2Pre};
 pub use email_channel::versus::mail::smtp;
 pub use email_channel::{EmailChannel, EmailChannelPre};
 pub use renderer::{Renderer, RendererPre};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::{Channel, EmailChannel, Renderer, Transformer};
+use super::bindings::{ChannelV2, EmailChannel, Renderer, Transformer};
 use super::ctx::PluginCtx;
 
 /// How often the epoch advances while a plugin call runs. Deadlines are
@@ -132,7 +132,7 @@ impl PluginEngine {
         &self.inner.transformer
     }
 
-    /// Linker for the `channel` world.
+    /// Linker for the `channel` world, either version.
     pub fn channel_linker(&self) -> &Linker<PluginCtx> {
         &self.inner.channel
     }
@@ -256,9 +256,11 @@ fn transformer_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {
     Ok(linker)
 }
 
+/// Serves channels of `versus:gateway@0.1.0` and `@0.2.0` alike: 0.2.0
+/// imports all of 0.1.0's interfaces, plus a types-only one.
 fn channel_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {
     let mut linker = base_linker(engine)?;
-    Channel::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |c| c)?;
+    ChannelV2::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |c| c)?;
     Ok(linker)
 }
 

@@ -143,7 +143,13 @@ impl Loader {
         let mut channels = Vec::new();
         for spec in config.channels() {
             let mut parts = self
-                .parts_with(plugins, &spec.plugin, None, spec.limits.clone())
+                .parts_with(
+                    plugins,
+                    &spec.plugin,
+                    None,
+                    spec.limits.clone(),
+                    spec.proxy.as_ref(),
+                )
                 .await?;
             let desc = parts.source.to_string();
             let plugin = match &spec.smtp {
@@ -244,17 +250,19 @@ impl Loader {
         name: &str,
         file: Option<&Path>,
     ) -> Result<PluginParts, LoadError> {
-        self.parts_with(plugins, name, file, plugins.limits_for(name))
+        self.parts_with(plugins, name, file, plugins.limits_for(name), None)
             .await
     }
 
-    /// [`Self::parts`] with explicit limits (a channel's own).
+    /// [`Self::parts`] with explicit limits (a channel's own), and the
+    /// proxy its HTTP goes through, if any.
     async fn parts_with(
         &self,
         plugins: &PluginsConfig,
         name: &str,
         file: Option<&Path>,
         limits: crate::config::PluginLimits,
+        proxy: Option<&crate::config::ProxyConfig>,
     ) -> Result<PluginParts, LoadError> {
         let (wasm, source) = locate(plugins.dir.as_deref(), name, file)?;
         let allowed = limits
@@ -273,6 +281,16 @@ impl Loader {
             limits.allow_private_networks,
             &self.clients,
         );
+        if let Some(proxy) = proxy {
+            let client = self
+                .clients
+                .proxied(proxy)
+                .map_err(|message| ConfigError::Invalid {
+                    key: "proxy.url".into(),
+                    message,
+                })?;
+            http = http.via_proxy(client);
+        }
         if let Some(inspect) = &self.inspect {
             http = http.inspected(inspect.clone());
         }

@@ -3,6 +3,8 @@
 //! redirect hop is checked against the allow-list again, and every
 //! connection against the address policy in `ssrf`.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
@@ -10,6 +12,7 @@ use reqwest::{Method, StatusCode, Url};
 use super::bindings::http;
 use super::ctx::PluginCtx;
 use super::inspect::Inspect;
+use crate::config::ProxyConfig;
 
 pub use super::allow_list::{HostPattern, PatternError};
 
@@ -17,14 +20,16 @@ pub use super::allow_list::{HostPattern, PatternError};
 /// that redirects more than a few times is misconfigured.
 const MAX_REDIRECTS: usize = 5;
 
-/// The two shared clients: one whose resolver refuses non-public addresses,
-/// for every plugin unless its policy allows private networks.
+/// The shared clients: one whose resolver refuses non-public addresses,
+/// for every plugin unless its policy allows private networks, and one per
+/// outbound proxy in use.
 #[derive(Debug, Clone)]
 pub struct Clients {
     /// Resolves to public addresses only.
     pub public_only: reqwest::Client,
     /// Resolves to any address (`allow_private_networks`).
     pub any: reqwest::Client,
+    proxied: Arc<Mutex<HashMap<ProxyConfig, reqwest::Client>>>,
 }
 
 impl Clients {
@@ -33,7 +38,34 @@ impl Clients {
         Self {
             public_only: shared_client(Some(super::ssrf::public_only())),
             any: shared_client(None),
+            proxied: Arc::default(),
         }
+    }
+
+    /// The client that sends everything through `proxy`, built once per
+    /// proxy so its connections are pooled across reloads. Only the proxy's
+    /// own name is resolved here; the target's is the proxy's to resolve
+    /// (see [`HttpPolicy::via_proxy`] for the address check).
+    pub fn proxied(&self, proxy: &ProxyConfig) -> Result<reqwest::Client, String> {
+        let mut clients = self
+            .proxied
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = clients.get(proxy) {
+            return Ok(c.clone());
+        }
+        let mut via = reqwest::Proxy::all(proxy.url.trim()).map_err(|e| e.to_string())?;
+        if !proxy.username.trim().is_empty() {
+            via = via.basic_auth(proxy.username.trim(), &proxy.password);
+        }
+        // This proxy only, whatever HTTPS_PROXY says.
+        let client = client_builder(None)
+            .no_proxy()
+            .proxy(via)
+            .build()
+            .map_err(|e| e.to_string())?;
+        clients.insert(proxy.clone(), client.clone());
+        Ok(client)
     }
 
     /// The client for a policy.
@@ -60,6 +92,8 @@ pub struct HttpPolicy {
     max_body: usize,
     allow_private: bool,
     client: reqwest::Client,
+    /// Set when `client` sends through a proxy.
+    proxied: bool,
     inspect: Option<std::sync::Arc<Inspect>>,
 }
 
@@ -79,8 +113,19 @@ impl HttpPolicy {
             max_body,
             allow_private,
             client: clients.for_policy(allow_private),
+            proxied: false,
             inspect: None,
         }
+    }
+
+    /// The same policy, sending through a proxy with `client` (see
+    /// [`Clients::proxied`]). The allow-list and the address policy still
+    /// apply to the real target: the proxy resolves its name, so it is
+    /// also resolved here, and refused when it points inside.
+    pub fn via_proxy(mut self, client: reqwest::Client) -> Self {
+        self.client = client;
+        self.proxied = true;
+        self
     }
 
     /// The same policy, with every exchange shown (and in a dry run,
@@ -164,6 +209,11 @@ impl HttpPolicy {
         let mut body = Some(req.body);
         for _ in 0..=MAX_REDIRECTS {
             self.admit(&url)?;
+            if self.proxied && !self.allow_private {
+                super::ssrf::check_name(&url)
+                    .await
+                    .map_err(http::Error::Denied)?;
+            }
             let mut builder = self.client.request(method.clone(), url.clone());
             for (name, value) in &req.headers {
                 builder = builder.header(name.as_str(), value.as_str());
@@ -261,6 +311,14 @@ fn transport_error(e: reqwest::Error) -> http::Error {
 /// redirects (we follow them ourselves, checking each hop), and `resolver`
 /// when given.
 fn shared_client(resolver: Option<std::sync::Arc<super::ssrf::PublicOnly>>) -> reqwest::Client {
+    client_builder(resolver)
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+fn client_builder(
+    resolver: Option<std::sync::Arc<super::ssrf::PublicOnly>>,
+) -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder();
     let builder = match resolver {
         Some(r) => builder.dns_resolver(r),
@@ -271,8 +329,6 @@ fn shared_client(resolver: Option<std::sync::Arc<super::ssrf::PublicOnly>>) -> r
         .connect_timeout(Duration::from_secs(5))
         .pool_idle_timeout(Duration::from_secs(90))
         .user_agent(concat!("versus/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 impl http::Host for PluginCtx {

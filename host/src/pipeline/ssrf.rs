@@ -119,6 +119,36 @@ pub fn public_only() -> Arc<PublicOnly> {
     Arc::new(PublicOnly)
 }
 
+/// How long [`check_name`] waits for an answer.
+const NAME_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// For a request sent through a proxy, which resolves the target's name
+/// itself: resolves it here too, and refuses it when any address is not
+/// public. A name that does not resolve here (behind an egress proxy,
+/// outside names often resolve only at the proxy) is left to the proxy.
+/// IP literals are checked before, with the allow-list.
+pub async fn check_name(url: &reqwest::Url) -> Result<(), String> {
+    let Some(host) = url.host_str() else {
+        return Ok(());
+    };
+    if host.starts_with('[') || host.parse::<IpAddr>().is_ok() {
+        return Ok(());
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    let lookup = tokio::net::lookup_host((host, port));
+    let Ok(Ok(found)) = tokio::time::timeout(NAME_CHECK_TIMEOUT, lookup).await else {
+        return Ok(());
+    };
+    match found.map(|a| a.ip()).find(|ip| !is_public(*ip)) {
+        Some(ip) => Err(PrivateAddress {
+            host: host.to_string(),
+            addr: ip.to_string(),
+        }
+        .to_string()),
+        None => Ok(()),
+    }
+}
+
 /// The refused-resolution message inside a reqwest error, if that is why it
 /// failed.
 pub fn private_address_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {

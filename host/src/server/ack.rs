@@ -20,7 +20,7 @@ use serde_json::json;
 use super::AppState;
 use super::ack_page::Page;
 use crate::oncall::{AckLinkError, Acked, IncidentView, OnCall, State as IncidentState};
-use crate::pipeline::bindings::types::StatusChange;
+use crate::pipeline::bindings::StatusChange;
 
 /// The signed part of an ACK link.
 #[derive(Debug, Deserialize)]
@@ -40,7 +40,7 @@ enum Outcome {
     Escalating,
     /// On-call was paged.
     Escalated,
-    /// Paging failed after every retry: nobody was paged.
+    /// Starting the response plan failed for good: nobody was paged.
     EscalationFailed,
     /// The alert resolved first.
     Resolved,
@@ -142,8 +142,8 @@ impl Outcome {
             ),
             Self::EscalationFailed => (
                 "Paging failed",
-                "The deadline passed, but starting the response plan failed after every \
-                 retry: nobody was paged. Reach the on-call engineers another way.",
+                "The deadline passed, but the response plan could not be started: nobody \
+                 was paged. Page the on-call engineers by hand.",
             ),
             Self::Resolved => (
                 "Resolved",

@@ -5,25 +5,22 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use futures::future::join_all;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::{AppState, auth, limits};
-use tracing::Instrument;
-
-use crate::incident::{Incident, Outcome, Overrides, Transformed, deliver, transform};
-use crate::oncall::ResolvedOutcome;
-use crate::pipeline::bindings::types::StatusChange;
+use crate::incident::flow::{Request, Services, run};
+use crate::incident::{Incident, Outcome, Overrides};
 
 /// Handles `POST /api/incidents`.
 pub async fn create(
     State(state): State<AppState>,
     query: Result<Query<Overrides>, QueryRejection>,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -62,10 +59,21 @@ pub async fn create(
              oncall.initialized_only): delivering without escalation"
         );
     }
+    let request = Request {
+        query: uri.query().unwrap_or_default(),
+        body: &bytes,
+    };
+    let services = Services {
+        reloader: &state.reloader,
+        oncall: state.oncall.as_ref(),
+        ledger: &state.ledger,
+    };
     let (status, mut answer) = match alerts {
         Alerts::One(payload) => {
             let incident = Incident::new(payload, overrides);
-            let mut outcomes = run(&state, vec![incident]).await?;
+            let mut outcomes = run(&services, vec![incident], &request)
+                .await
+                .map_err(unavailable)?;
             let (id, outcome) = outcomes
                 .pop()
                 .unwrap_or_else(|| (String::new(), Outcome::Delivered { channels: vec![] }));
@@ -77,7 +85,9 @@ pub async fn create(
                 .into_iter()
                 .map(|p| Incident::new(p, overrides.clone()))
                 .collect();
-            let outcomes = run(&state, incidents).await?;
+            let outcomes = run(&services, incidents, &request)
+                .await
+                .map_err(unavailable)?;
             let count = outcomes.len();
             if outcomes.iter().all(|(_, o)| o.ok()) {
                 (
@@ -100,110 +110,6 @@ pub async fn create(
         answer["oncall"] = json!("not configured");
     }
     Ok((status, Json(answer)).into_response())
-}
-
-/// Runs incidents through the pipeline. Every on-call write happens before
-/// any channel is called, so a store outage answers 503 with nothing sent.
-async fn run(
-    state: &AppState,
-    mut incidents: Vec<Incident>,
-) -> Result<Vec<(String, Outcome)>, ApiError> {
-    let metrics = crate::metrics::get();
-    for i in &incidents {
-        let status = if i.resolved { "resolved" } else { "firing" };
-        let source = i.source;
-        metrics
-            .incidents
-            .get_or_create(&crate::metrics::IncidentLabels { source, status })
-            .inc();
-    }
-    let pipeline = state.reloader.pipeline();
-    // `alert.retry` follows reloads: each request uses the value current
-    // when it started.
-    let retry = state.reloader.config().alert.retry.clone();
-    let retry = &retry;
-    let transformed = join_all(incidents.iter().map(|i| {
-        let span = tracing::info_span!("incident", incident_id = %i.id);
-        transform(&pipeline, i).instrument(span)
-    }))
-    .await;
-
-    // On-call first: register pending escalations, cancel resolved ones.
-    let mut ready = Vec::new();
-    let mut resolved_updates = Vec::new();
-    for (incident, t) in incidents.iter_mut().zip(transformed) {
-        let mut event = match t {
-            Transformed::Dropped(reason) => {
-                ready.push((&*incident, None, Err(reason)));
-                continue;
-            }
-            Transformed::Keep(e) => e,
-        };
-        let mut oncall_id = None;
-        if let Some(oncall) = &state.oncall {
-            if event.resolved {
-                if let Some(key) = event.dedup_key.as_deref() {
-                    let now = oncall.clock.now_ms();
-                    match oncall.store.resolve(key, now).await.map_err(unavailable)? {
-                        ResolvedOutcome::NoIncident => {}
-                        ResolvedOutcome::Cancelled(id) | ResolvedOutcome::Closed(id, _) => {
-                            tracing::info!(incident_id = %id, "resolved notification closed the incident");
-                            resolved_updates.push(id);
-                        }
-                    }
-                }
-            } else if oncall.applies(incident, event.resolved)
-                && let Some(reg) = oncall
-                    .register(incident, &event)
-                    .await
-                    .map_err(unavailable)?
-            {
-                if reg.joined {
-                    // A repeat belongs to the open incident: it is answered,
-                    // shown and later updated under that incident's id.
-                    incident.id.clone_from(&reg.incident_id);
-                    incident.repeat = true;
-                    event.id.clone_from(&reg.incident_id);
-                }
-                event.ack_url = reg.ack_url;
-                oncall_id = Some(reg.incident_id);
-            }
-        }
-        ready.push((&*incident, oncall_id, Ok(event)));
-    }
-
-    let pipeline = &pipeline;
-    let outcomes = join_all(ready.iter().map(|(incident, _, event)| async move {
-        let span = tracing::info_span!("incident", incident_id = %incident.id);
-        match event {
-            Err(reason) => Outcome::Dropped {
-                reason: reason.clone(),
-            },
-            Ok(event) => {
-                deliver(pipeline, event, incident, retry)
-                    .instrument(span)
-                    .await
-            }
-        }
-    }))
-    .await;
-
-    if let Some(oncall) = &state.oncall {
-        for ((incident, oncall_id, _), outcome) in ready.iter().zip(&outcomes) {
-            if let (Some(id), Outcome::Delivered { channels }) = (oncall_id, outcome) {
-                oncall.record_receipts(id, channels, !incident.repeat).await;
-            }
-        }
-        for id in resolved_updates {
-            let oncall = oncall.clone();
-            tokio::spawn(async move { oncall.update_channels(&id, StatusChange::Resolved).await });
-        }
-    }
-    Ok(ready
-        .iter()
-        .map(|(i, _, _)| i.id.clone())
-        .zip(outcomes)
-        .collect())
 }
 
 /// `?awsim_other_response_plan=NAME` must name an entry of

@@ -35,6 +35,8 @@ pub struct AppState {
     pub oncall: Option<Arc<OnCall>>,
     /// Requests in flight on the alert endpoint, for load shedding.
     pub gate: Arc<limits::Gate>,
+    /// Which channels have each notification, for senders' retries.
+    pub ledger: Arc<crate::incident::ledger::Ledger>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             reloader,
             oncall: None,
             gate: Arc::default(),
+            ledger: Arc::default(),
         }
     }
 }

@@ -8,8 +8,8 @@
 ///
 /// The crate needs `wit-bindgen` and `versus-plugin-arena` as wasm32
 /// dependencies, and `wit/` two levels up (as every crate in `plugins/`).
-/// `update` does nothing: these services cannot edit a posted message
-/// through a webhook, so the state change is not shown there.
+/// `update` calls [`Channel::update`](crate::Channel::update), which does
+/// nothing unless the channel can edit a posted message.
 #[macro_export]
 macro_rules! export_channel {
     ($channel:path) => {
@@ -65,13 +65,33 @@ macro_rules! export_channel {
                 }
 
                 fn update(
-                    _receipt: Receipt,
-                    _change: StatusChange,
-                    _message: String,
+                    receipt: Receipt,
+                    change: StatusChange,
+                    message: String,
                     _event: Event,
-                    _config_json: String,
+                    config_json: String,
                 ) -> Result<(), PluginError> {
-                    Ok(())
+                    let receipt = $crate::Receipt {
+                        destination: receipt.destination,
+                        message_id: receipt.message_id,
+                    };
+                    let change = match change {
+                        StatusChange::Acknowledged => $crate::Change::Acknowledged,
+                        StatusChange::Escalated => $crate::Change::Escalated,
+                        StatusChange::Resolved => $crate::Change::Resolved,
+                    };
+                    let mut sender = send;
+                    <$channel as $crate::Channel>::update(
+                        &receipt,
+                        change,
+                        &message,
+                        &config_json,
+                        &mut sender,
+                    )
+                    .map_err(|e| {
+                        log(Level::Warn, &format!("update failed: {e}"));
+                        to_wit(e)
+                    })
                 }
             }
 

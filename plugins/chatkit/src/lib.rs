@@ -161,6 +161,18 @@ pub enum HttpError {
 /// Sends one request: the host import in the component, a fake in tests.
 pub type Send<'a> = dyn FnMut(Request) -> Result<Response, HttpError> + 'a;
 
+/// A change in an incident's state that a channel may show on its message;
+/// mirrors the WIT `status-change` of `versus:gateway@0.1.0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Acknowledged; escalation cancelled.
+    Acknowledged,
+    /// Escalated to the on-call response plan.
+    Escalated,
+    /// The alert resolved.
+    Resolved,
+}
+
 /// One chat channel, in plain Rust.
 pub trait Channel {
     /// Delivers `message` (the rendered text) for `event`, with the channel
@@ -171,6 +183,19 @@ pub trait Channel {
         config_json: &str,
         send: &mut Send<'_>,
     ) -> Result<Receipt, Error>;
+
+    /// Shows `change` on the message `receipt` names; `message` is its text
+    /// as first rendered. The default does nothing: most of these services
+    /// cannot edit a message posted through a webhook.
+    fn update(
+        _receipt: &Receipt,
+        _change: Change,
+        _message: &str,
+        _config_json: &str,
+        _send: &mut Send<'_>,
+    ) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// `scheme://host[:port]` of `url`, for receipts: webhook URLs carry their

@@ -20,6 +20,8 @@ pub enum Change {
     Escalated,
     /// The alert resolved.
     Resolved,
+    /// Starting the response plan failed: nobody was paged.
+    PagingFailed,
 }
 
 impl Change {
@@ -29,6 +31,7 @@ impl Change {
             Self::Acknowledged => "acknowledged",
             Self::Escalated => "escalated",
             Self::Resolved => "resolved",
+            Self::PagingFailed => "paging failed, nobody was paged: page the on-call team by hand",
         }
     }
 }
@@ -79,13 +82,17 @@ mod component {
     // its own argument.
     #![allow(clippy::too_many_arguments)]
 
-    wit_bindgen::generate!({ world: "channel", path: "../../wit" });
+    wit_bindgen::generate!({
+        world: "versus:gateway/channel@0.2.0",
+        path: ["../../wit", "../../wit-0.2"],
+        generate_all,
+    });
 
     /// A bump arena, then the system allocator: see `versus_plugin_arena`.
     #[global_allocator]
     static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
 
-    use versus::gateway::log::{Level, log};
+    use versus::gateway0_1_0::log::{Level, log};
 
     struct Console;
 
@@ -120,8 +127,13 @@ mod component {
                 StatusChange::Acknowledged => crate::Change::Acknowledged,
                 StatusChange::Escalated => crate::Change::Escalated,
                 StatusChange::Resolved => crate::Change::Resolved,
+                StatusChange::PagingFailed => crate::Change::PagingFailed,
             };
-            log(Level::Info, &crate::format_update(&event.id, change));
+            let level = match change {
+                crate::Change::PagingFailed => Level::Error,
+                _ => Level::Info,
+            };
+            log(level, &crate::format_update(&event.id, change));
             Ok(())
         }
     }
@@ -184,6 +196,10 @@ mod tests {
         assert_eq!(
             format_update("abc", Change::Resolved),
             "incident abc: resolved"
+        );
+        assert_eq!(
+            format_update("abc", Change::PagingFailed),
+            "incident abc: paging failed, nobody was paged: page the on-call team by hand"
         );
     }
 }

@@ -15,9 +15,9 @@ use std::fmt;
 
 pub use config::Config;
 pub use message::{
-    ACKNOWLEDGED_COLOR, ESCALATED_COLOR, FIRING_COLOR, MAX_SECTIONS, RESOLVED_COLOR, SECTION_LIMIT,
-    TRUNCATION_MARKER, build_post, build_update, fallback_text, post_body, split_sections,
-    update_body,
+    ACKNOWLEDGED_COLOR, ESCALATED_COLOR, FIRING_COLOR, MAX_SECTIONS, PAGING_FAILED_COLOR,
+    PAGING_FAILED_NOTE, RESOLVED_COLOR, SECTION_LIMIT, TRUNCATION_MARKER, build_post, build_update,
+    fallback_text, post_body, split_sections, update_body,
 };
 pub use response::{Posted, from_http_error, interpret_response, retry_after_ms};
 
@@ -72,6 +72,8 @@ pub enum Change {
     Escalated,
     /// The alert resolved.
     Resolved,
+    /// Starting the response plan failed: nobody was paged.
+    PagingFailed,
 }
 
 /// An HTTP request for the host to send; mirrors the WIT `http.request`.
@@ -110,14 +112,18 @@ mod component {
     // its own argument.
     #![allow(clippy::too_many_arguments)]
 
-    wit_bindgen::generate!({ world: "channel", path: "../../wit" });
+    wit_bindgen::generate!({
+        world: "versus:gateway/channel@0.2.0",
+        path: ["../../wit", "../../wit-0.2"],
+        generate_all,
+    });
 
     /// A bump arena, then the system allocator: see `versus_plugin_arena`.
     #[global_allocator]
     static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
 
-    use versus::gateway::http;
-    use versus::gateway::log::{Level, log};
+    use versus::gateway0_1_0::http;
+    use versus::gateway0_1_0::log::{Level, log};
 
     struct Slack;
 
@@ -155,6 +161,7 @@ mod component {
                 StatusChange::Acknowledged => crate::Change::Acknowledged,
                 StatusChange::Escalated => crate::Change::Escalated,
                 StatusChange::Resolved => crate::Change::Resolved,
+                StatusChange::PagingFailed => crate::Change::PagingFailed,
             };
             let request =
                 crate::build_update(&receipt, change, &message, &config).map_err(to_wit)?;
@@ -195,7 +202,7 @@ mod component {
             crate::Error::Transient {
                 message,
                 retry_after_ms,
-            } => PluginError::Transient(versus::gateway::types::Retryable {
+            } => PluginError::Transient(versus::gateway0_1_0::types::Retryable {
                 message,
                 retry_after_ms,
             }),

@@ -16,6 +16,13 @@ pub const ACKNOWLEDGED_COLOR: &str = "#439FE0";
 /// Attachment colour once escalated: Slack's brand magenta-red, distinct from
 /// the firing red so that "someone was paged" stands out in the channel.
 pub const ESCALATED_COLOR: &str = "#E01E5A";
+/// Attachment colour once paging failed: near-black, unlike any state in
+/// which someone is on it, because nobody is.
+pub const PAGING_FAILED_COLOR: &str = "#1D1C1D";
+
+/// The note an update adds when paging failed.
+pub const PAGING_FAILED_NOTE: &str =
+    "⛔ *Paging failed* — nobody was paged. Page the on-call team by hand.";
 
 /// Slack's limit on the text of one section block, in characters.
 pub const SECTION_LIMIT: usize = 3000;
@@ -206,6 +213,7 @@ pub fn update_body(
         Change::Acknowledged => (ACKNOWLEDGED_COLOR, "✅ Acknowledged — escalation cancelled"),
         Change::Escalated => (ESCALATED_COLOR, "🚨 Escalated to on-call"),
         Change::Resolved => (RESOLVED_COLOR, "✅ Resolved"),
+        Change::PagingFailed => (PAGING_FAILED_COLOR, PAGING_FAILED_NOTE),
     };
     let mut blocks = section_blocks(message)?;
     blocks.push(json!({

@@ -3,7 +3,8 @@
 //! (`{api_url}bot<token>/sendMessage` with `chat_id`, `text` and
 //! `parse_mode: "HTML"`), with link previews off: to build a preview,
 //! Telegram fetches the first link of the message, which is often the ACK
-//! link.
+//! link. On ACK, escalation and resolve it edits that message with
+//! `editMessageText`: the same text with a line saying what happened.
 //!
 //! Telegram answers 429 with `parameters.retry_after` (seconds) and 5xx when
 //! it is in trouble: both are retried. Anything else that is not `ok`
@@ -12,8 +13,8 @@
 
 use serde_json::{Value, json};
 use versus_plugin_chatkit::{
-    Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet, from_http_error,
-    require_message, retry_after_ms,
+    Change, Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet,
+    from_http_error, require_message, retry_after_ms,
 };
 
 /// The Bot API base URL used when `api_url` is not set.
@@ -70,6 +71,59 @@ pub fn build_send(message: &str, config: &Config) -> Result<Request, Error> {
     });
     Ok(Request::post_json(
         format!("{}bot{}/sendMessage", config.api_url, config.bot_token),
+        &body,
+    ))
+}
+
+/// The line an edit adds for `change` (HTML).
+pub fn change_note(change: Change) -> &'static str {
+    match change {
+        Change::Acknowledged => "✅ <b>Acknowledged</b> — escalation cancelled",
+        Change::Escalated => "🚨 <b>Escalated to on-call</b>",
+        Change::Resolved => "✅ <b>Resolved</b>",
+    }
+}
+
+/// The `editMessageText` request that shows `change` on the message
+/// `receipt` names: its text as first rendered, then a blank line and the
+/// note. When both would pass [`TEXT_LIMIT`], whole lines are dropped from
+/// the end of the message (never part of a line, so no HTML tag is cut).
+pub fn build_edit(
+    receipt: &Receipt,
+    change: Change,
+    message: &str,
+    config: &Config,
+) -> Result<Request, Error> {
+    let message_id: i64 = receipt.message_id.parse().map_err(|_| {
+        Error::InvalidInput(format!(
+            "receipt has no Telegram message id to edit (`{}`)",
+            receipt.message_id
+        ))
+    })?;
+    let chat_id = if receipt.destination.is_empty() {
+        &config.chat_id
+    } else {
+        &receipt.destination
+    };
+    let note = change_note(change);
+    let room = TEXT_LIMIT.saturating_sub(note.chars().count() + 2);
+    let mut kept = String::new();
+    for line in message.trim_end().split_inclusive('\n') {
+        if kept.chars().count() + line.chars().count() > room {
+            break;
+        }
+        kept.push_str(line);
+    }
+    let text = format!("{}\n\n{note}", kept.trim_end());
+    let body = json!({
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "text": text.trim_start(),
+        "parse_mode": "HTML",
+        "link_preview_options": { "is_disabled": true },
+    });
+    Ok(Request::post_json(
+        format!("{}bot{}/editMessageText", config.api_url, config.bot_token),
         &body,
     ))
 }
@@ -147,6 +201,22 @@ impl Channel for Telegram {
             destination: config.chat_id,
             message_id,
         })
+    }
+
+    fn update(
+        receipt: &Receipt,
+        change: Change,
+        message: &str,
+        config_json: &str,
+        send: &mut Send<'_>,
+    ) -> Result<(), Error> {
+        let config = Config::parse(config_json)?;
+        let request = build_edit(receipt, change, message, &config)?;
+        send(request)
+            .map_err(|e| from_http_error("telegram", e))
+            .and_then(|r| interpret(r.status, &r.headers, &r.body))
+            .map(drop)
+            .map_err(|e| mask(e, &config.bot_token))
     }
 }
 

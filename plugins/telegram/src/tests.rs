@@ -107,3 +107,90 @@ fn delivery_returns_chat_and_message_id() {
     assert_eq!(receipt.message_id, "7");
     assert_eq!(seen.len(), 1);
 }
+
+fn receipt(message_id: &str) -> Receipt {
+    Receipt {
+        destination: "-1001".into(),
+        message_id: message_id.into(),
+    }
+}
+
+#[test]
+fn an_edit_keeps_the_text_and_adds_what_happened() {
+    let c = Config::parse(CONFIG).expect("config");
+    for (change, note) in [
+        (
+            Change::Acknowledged,
+            "✅ <b>Acknowledged</b> — escalation cancelled",
+        ),
+        (Change::Escalated, "🚨 <b>Escalated to on-call</b>"),
+        (Change::Resolved, "✅ <b>Resolved</b>"),
+    ] {
+        let r = build_edit(&receipt("42"), change, "<b>Disk full</b>\nhost db-1\n", &c)
+            .expect("request");
+        assert_eq!(r.url, "http://127.0.0.1:9/tg/bot123:abc/editMessageText");
+        let body: Value = serde_json::from_slice(&r.body).expect("json");
+        assert_eq!(
+            body,
+            json!({
+                "chat_id": "-1001",
+                "message_id": 42,
+                "text": format!("<b>Disk full</b>\nhost db-1\n\n{note}"),
+                "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": true},
+            }),
+            "{change:?}"
+        );
+    }
+}
+
+#[test]
+fn an_edit_that_would_be_too_long_drops_whole_lines() {
+    let c = Config::parse(CONFIG).expect("config");
+    let line = format!("<i>{}</i>\n", "x".repeat(93));
+    let message = line.repeat(50); // 5,000 characters
+    let r = build_edit(&receipt("7"), Change::Resolved, &message, &c).expect("request");
+    let body: Value = serde_json::from_slice(&r.body).expect("json");
+    let text = body["text"].as_str().expect("text");
+    assert!(text.chars().count() <= TEXT_LIMIT, "{}", text.len());
+    assert!(text.ends_with("</i>\n\n✅ <b>Resolved</b>"), "{text}");
+    assert_eq!(text.matches("<i>").count(), text.matches("</i>").count());
+}
+
+#[test]
+fn an_edit_needs_a_message_id() {
+    let c = Config::parse(CONFIG).expect("config");
+    assert!(matches!(
+        build_edit(&receipt(""), Change::Resolved, "m", &c),
+        Err(Error::InvalidInput(_))
+    ));
+}
+
+#[test]
+fn an_edit_is_sent_and_telegram_errors_are_classified() {
+    let mut sent = Vec::new();
+    let mut ok = |r: Request| {
+        sent.push(r);
+        Ok(Response {
+            status: 200,
+            headers: vec![],
+            body: br#"{"ok":true,"result":{"message_id":42}}"#.to_vec(),
+        })
+    };
+    Telegram::update(&receipt("42"), Change::Escalated, "m", CONFIG, &mut ok).expect("edited");
+    assert_eq!(sent.len(), 1);
+    let mut refused = |_: Request| -> Result<Response, HttpError> {
+        Ok(Response {
+            status: 400,
+            headers: vec![],
+            body: br#"{"ok":false,"description":"Bad Request: message to edit not found"}"#
+                .to_vec(),
+        })
+    };
+    let err = Telegram::update(&receipt("42"), Change::Escalated, "m", CONFIG, &mut refused)
+        .expect_err("refused");
+    assert!(
+        matches!(&err, Error::Permanent(m) if m.contains("message to edit not found") && !m.contains("123:abc")),
+        "{err:?}"
+    );
+}

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use versus::pipeline::bindings::types::{Event, Receipt, StatusChange};
+use versus::pipeline::bindings::StatusChange;
+use versus::pipeline::bindings::types::{Event, Receipt};
 use versus::pipeline::{Loader, PluginError};
 
 use super::build::{polyglot_plugin, shared_cache_dir};

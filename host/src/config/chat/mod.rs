@@ -28,12 +28,14 @@ impl Config {
                 "chat_id": telegram.chat_id.trim(),
                 "api_url": telegram.api_url.trim(),
             });
-            out.push(self.chat_spec(
+            let mut spec = self.chat_spec(
                 "telegram",
                 &telegram.template_path,
                 &config,
                 &[&telegram.api_url],
-            ));
+            );
+            spec.proxy = self.proxy.for_channel(telegram.use_proxy);
+            out.push(spec);
         }
         let email = &self.alert.email;
         if email.is_effective()
@@ -53,7 +55,10 @@ impl Config {
                 "channel_id": viber.channel_id.trim(),
                 "api_url": viber.api_url.trim(),
             });
-            out.push(self.chat_spec("viber", &viber.template_path, &config, &[&viber.api_url]));
+            let mut spec =
+                self.chat_spec("viber", &viber.template_path, &config, &[&viber.api_url]);
+            spec.proxy = self.proxy.for_channel(viber.use_proxy);
+            out.push(spec);
         }
         let teams = &self.alert.msteams;
         if teams.enable && !teams.power_automate_url.trim().is_empty() {
@@ -71,7 +76,9 @@ impl Config {
                 "other_webhook_urls": lark.other_webhook_urls,
             });
             let urls = with_others(&lark.webhook_url, &lark.other_webhook_urls);
-            out.push(self.chat_spec("lark", &lark.template_path, &config, &urls));
+            let mut spec = self.chat_spec("lark", &lark.template_path, &config, &urls);
+            spec.proxy = self.proxy.for_channel(lark.use_proxy);
+            out.push(spec);
         }
         out
     }
@@ -147,15 +154,6 @@ impl Config {
                     .into(),
             );
         }
-        for (channel, on) in [
-            ("telegram", telegram.use_proxy),
-            ("viber", viber.use_proxy),
-            ("lark", lark.use_proxy),
-        ] {
-            if on {
-                warnings.push(proxy_warning(channel));
-            }
-        }
     }
 
     /// Checks the URLs of the enabled chat channels.
@@ -218,6 +216,11 @@ impl Config {
                 &teams.other_power_urls,
             )?;
         }
+        for spec in self.chat_channels() {
+            if spec.proxy.is_some() {
+                self.proxy.validate_for(&spec.name)?;
+            }
+        }
         let lark = &self.alert.lark;
         if lark.enable {
             check_urls(
@@ -230,12 +233,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-fn proxy_warning(channel: &str) -> String {
-    format!(
-        "alert.{channel}.use_proxy: the outbound proxy is not implemented yet; requests go direct"
-    )
 }
 
 fn check_url(key: &str, url: &str, example: &str) -> Result<(), ConfigError> {

@@ -31,7 +31,7 @@ pub struct TelegramConfig {
     /// Base URL of the Bot API (ours; tests point it at a local server).
     #[serde(deserialize_with = "lenient::string")]
     pub api_url: String,
-    /// Upstream: send through `proxy:`. Not implemented; warned about when true.
+    /// Upstream: send this channel's requests through `proxy:`.
     #[serde(deserialize_with = "lenient::bool")]
     pub use_proxy: bool,
 }
@@ -101,7 +101,7 @@ pub struct LarkConfig {
     /// Other webhooks, picked per alert with `?lark_other_webhook_url=<name>`.
     #[serde(deserialize_with = "lenient::string_map")]
     pub other_webhook_urls: BTreeMap<String, String>,
-    /// Upstream: send through `proxy:`. Not implemented; warned about when true.
+    /// Upstream: send this channel's requests through `proxy:`.
     #[serde(deserialize_with = "lenient::bool")]
     pub use_proxy: bool,
 }
@@ -147,7 +147,7 @@ pub struct ViberConfig {
     /// Base URL of the API (ours; tests point it at a local server).
     #[serde(deserialize_with = "lenient::string")]
     pub api_url: String,
-    /// Upstream: send through `proxy:`. Not implemented; warned about when true.
+    /// Upstream: send this channel's requests through `proxy:`.
     #[serde(deserialize_with = "lenient::bool")]
     pub use_proxy: bool,
 }

@@ -168,6 +168,11 @@ fn update_bodies() {
         ),
         (Change::Escalated, "#E01E5A", "🚨 Escalated to on-call"),
         (Change::Resolved, "#36A64F", "✅ Resolved"),
+        (
+            Change::PagingFailed,
+            "#1D1C1D",
+            "⛔ *Paging failed* — nobody was paged. Page the on-call team by hand.",
+        ),
     ] {
         let body = update_body(&receipt(), change, MESSAGE, &minimal()).expect("body");
         assert_eq!(body, update(color, note), "{change:?}");
