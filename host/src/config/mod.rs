@@ -34,6 +34,8 @@ mod channel_tests;
 #[cfg(test)]
 mod chat_tests;
 #[cfg(test)]
+mod doc_tests;
+#[cfg(test)]
 mod error_tests;
 #[cfg(test)]
 mod fuzz;

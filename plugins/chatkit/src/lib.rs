@@ -13,7 +13,7 @@ mod settings;
 
 use std::fmt;
 
-pub use response::{body_snippet, check_status, from_http_error, retry_after_ms};
+pub use response::{body_snippet, check_status, from_http_error, retry_after_ms, transient_status};
 pub use settings::Settings;
 
 #[cfg(test)]

@@ -9,6 +9,13 @@ use crate::{Error, HttpError, Response};
 /// Longest piece of a response body quoted in an error, in characters.
 const SNIPPET_LIMIT: usize = 200;
 
+/// Whether a status is worth another try: 408 (the server gave up
+/// waiting), 429 (rate limited) and 5xx. Every plugin classifies statuses
+/// with this one function, and takes the wait from [`retry_after_ms`].
+pub fn transient_status(status: u16) -> bool {
+    status == 408 || status == 429 || (500..=599).contains(&status)
+}
+
 /// Classifies a response by status alone.
 ///
 /// | status | result |
@@ -32,7 +39,7 @@ pub fn check_status(service: &str, response: &Response) -> Result<(), Error> {
         format!(": {detail}")
     };
     let retry_after_ms = retry_after_ms(&response.headers);
-    if status == 429 || status == 408 || (500..=599).contains(&status) {
+    if transient_status(status) {
         return Err(Error::Transient {
             message: format!("{service} http {status}{detail}"),
             retry_after_ms,
@@ -69,12 +76,14 @@ pub fn retry_after_ms(headers: &[(String, String)]) -> Option<u64> {
 }
 
 /// Maps a host HTTP failure: network trouble is retried, a request the host
-/// refuses to send is a configuration problem.
+/// refuses to send is a configuration problem, and an answer too large to
+/// read is permanent: the remote side did answer (a post may have gone
+/// through), and the next answer will be as large.
 pub fn from_http_error(service: &str, err: HttpError) -> Error {
     match err {
         HttpError::Timeout(m) => Error::transient(format!("{service} request timed out: {m}")),
         HttpError::Transport(m) => Error::transient(format!("{service} request failed: {m}")),
-        HttpError::TooLarge(m) => Error::transient(format!("{service} response too large: {m}")),
+        HttpError::TooLarge(m) => Error::Permanent(format!("{service} response too large: {m}")),
         HttpError::Denied(m) => Error::Config(format!(
             "{service} URL is not allowed for this plugin ({m}); allow its host"
         )),
@@ -97,6 +106,20 @@ mod tests {
                 .collect(),
             body: body.as_bytes().to_vec(),
         }
+    }
+
+    #[test]
+    fn one_table_of_transient_statuses() {
+        for status in [408, 429, 500, 502, 503, 504, 599] {
+            assert!(transient_status(status), "{status}");
+        }
+        for status in [200, 301, 400, 401, 403, 404, 409, 413, 422, 600] {
+            assert!(!transient_status(status), "{status}");
+        }
+        assert!(matches!(
+            from_http_error("x", HttpError::TooLarge("big".into())),
+            Error::Permanent(_)
+        ));
     }
 
     #[test]

@@ -32,7 +32,7 @@
 //!         Request::post(&url)
 //!             .bearer(&settings.require("token")?)
 //!             .json(&json!({ "text": message, "incident": event.id }))
-//!             .send_ok()?; // 429/5xx: transient (Retry-After kept); other 4xx: permanent
+//!             .send_ok()?; // 408/429/5xx: transient (Retry-After kept); other 4xx: permanent
 //!         Ok(Receipt { destination: "hook".into(), message_id: event.id })
 //!     }
 //!

@@ -142,8 +142,7 @@ impl Response {
 
     /// `Retry-After` in milliseconds, when given in seconds.
     pub fn retry_after_ms(&self) -> Option<u64> {
-        let secs: u64 = self.header("retry-after")?.trim().parse().ok()?;
-        Some(secs.saturating_mul(1000))
+        versus_plugin_chatkit::retry_after_ms(&self.headers)
     }
 
     /// `Ok` for a 2xx status. Otherwise the error the host should act on:
@@ -155,7 +154,7 @@ impl Response {
             return Ok(self);
         }
         let message = format!("HTTP {status}: {}", self.snippet());
-        if status == 408 || status == 429 || status >= 500 {
+        if versus_plugin_chatkit::transient_status(status) {
             return Err(match self.retry_after_ms() {
                 Some(ms) => PluginError::retry_after(message, ms),
                 None => PluginError::transient(message),

@@ -6,6 +6,8 @@
 //! network trouble) are `transient`.
 
 use serde_json::Value;
+pub use versus_plugin_chatkit::retry_after_ms;
+use versus_plugin_chatkit::transient_status;
 
 use crate::{Config, Error, HttpError, Receipt};
 
@@ -39,8 +41,11 @@ impl Posted {
 /// | 2xx, `ok: false`, any other code (`invalid_auth`, `channel_not_found`, ...) | permanent `slack error: <code>` |
 /// | 2xx, body not JSON | permanent |
 /// | 429 | transient, with `Retry-After` |
-/// | 5xx | transient, with `Retry-After` if sent |
+/// | 408, 5xx | transient, with `Retry-After` if sent |
 /// | any other status | permanent |
+///
+/// The statuses are classified as in every plugin
+/// ([`versus_plugin_chatkit::transient_status`]).
 pub fn interpret_response(
     status: u16,
     headers: &[(String, String)],
@@ -60,7 +65,7 @@ pub fn interpret_response(
             retry_after_ms: retry_after,
         });
     }
-    if (500..=599).contains(&status) {
+    if transient_status(status) {
         return Err(Error::Transient {
             message: format!("slack http {status}{detail}"),
             retry_after_ms: retry_after,
@@ -108,16 +113,6 @@ fn classify_code(code: &str, retry_after_ms: Option<u64>) -> Error {
     }
 }
 
-/// The `Retry-After` header in milliseconds, when it is a whole number of
-/// seconds (Slack's form). The HTTP-date form is ignored.
-pub fn retry_after_ms(headers: &[(String, String)]) -> Option<u64> {
-    headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("retry-after"))
-        .and_then(|(_, value)| value.trim().parse::<u64>().ok())
-        .map(|secs| secs.saturating_mul(1000))
-}
-
 /// Maps a host HTTP failure: network trouble is retried, a request the host
 /// refuses to send is a configuration problem.
 pub fn from_http_error(err: HttpError) -> Error {
@@ -128,7 +123,9 @@ pub fn from_http_error(err: HttpError) -> Error {
     match err {
         HttpError::Timeout(m) => transient(format!("slack request timed out: {m}")),
         HttpError::Transport(m) => transient(format!("slack request failed: {m}")),
-        HttpError::TooLarge(m) => transient(format!("slack response too large: {m}")),
+        // The answer came (a post may have gone through) and will be as
+        // large next time: as in every plugin, not retried.
+        HttpError::TooLarge(m) => Error::Permanent(format!("slack response too large: {m}")),
         HttpError::Denied(m) => Error::Config(format!(
             "slack api_url is not allowed for this plugin ({m}); allow its host"
         )),

@@ -7,14 +7,14 @@
 //! `editMessageText`: the same text with a line saying what happened.
 //!
 //! Telegram answers 429 with `parameters.retry_after` (seconds) and 5xx when
-//! it is in trouble: both are retried. Anything else that is not `ok`
+//! it is in trouble: both are retried, as 408 is. Anything else that is not `ok`
 //! (a bad token, an unknown chat, HTML that does not parse) is permanent.
 //! The bot token is part of the URL, so it is masked in every error.
 
 use serde_json::{Value, json};
 use versus_plugin_chatkit::{
     Change, Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet,
-    from_http_error, require_message, retry_after_ms,
+    from_http_error, require_message, retry_after_ms, transient_status,
 };
 
 /// The Bot API base URL used when `api_url` is not set.
@@ -155,7 +155,7 @@ pub fn interpret(status: u16, headers: &[(String, String)], body: &[u8]) -> Resu
             .and_then(|d| d["parameters"]["retry_after"].as_u64())
             .map(|s| s.saturating_mul(1000))
     });
-    if status == 429 || (500..=599).contains(&status) {
+    if transient_status(status) {
         return Err(Error::Transient {
             message,
             retry_after_ms: retry_after,

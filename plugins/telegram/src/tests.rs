@@ -65,6 +65,10 @@ fn answers() {
         interpret(502, &[], b"bad gateway"),
         Err(Error::Transient { .. })
     ));
+    assert!(matches!(
+        interpret(408, &[], b"request timeout"),
+        Err(Error::Transient { .. })
+    ));
     let missing = br#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#;
     assert_eq!(
         interpret(400, &[], missing),

@@ -175,9 +175,11 @@ fn host_http_errors() {
         from_http_error(HttpError::Transport(m())),
         Error::Transient { .. }
     ));
+    // Slack answered; the next answer will be as large (and the post may
+    // have gone through): not retried, as in every plugin.
     assert!(matches!(
         from_http_error(HttpError::TooLarge(m())),
-        Error::Transient { .. }
+        Error::Permanent(_)
     ));
     assert!(matches!(
         from_http_error(HttpError::Denied(m())),
@@ -199,4 +201,15 @@ fn errors_display_their_code() {
         err.to_string(),
         "transient: slack http 429 (rate limited) (retry after 1000 ms)"
     );
+}
+
+#[test]
+fn a_408_is_retried_like_a_5xx() {
+    assert!(matches!(
+        interpret_response(408, &[("retry-after".into(), "2".into())], b""),
+        Err(Error::Transient {
+            retry_after_ms: Some(2000),
+            ..
+        })
+    ));
 }
