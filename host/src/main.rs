@@ -37,10 +37,18 @@ fn main() -> ExitCode {
         .filter(|m| m.value_source("config") == Some(ValueSource::CommandLine))
         .map(|_| cli.config.to_string_lossy().into_owned());
     let quiet = matches!(cli.command, Some(Command::Render { .. }));
-    versus::logging::init(
-        versus::logging::format_for(cli.log_format, &cli.config),
-        quiet,
-    );
+    // Serving and `check` read the config file once, here: its `log.format`
+    // picks the log format before anything is logged.
+    let loaded = matches!(
+        cli.command,
+        None | Some(Command::Serve) | Some(Command::Check { .. })
+    )
+    .then(|| Config::load_with_warnings(&cli.config));
+    let config = loaded
+        .as_ref()
+        .and_then(|l| l.as_ref().ok())
+        .map(|(c, _)| c);
+    versus::logging::init(versus::logging::format_for(cli.log_format, config), quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -53,8 +61,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            None | Some(Command::Serve) => serve(cli.config).await,
-            Some(Command::Check { data }) => check(cli.config, data).await,
+            None | Some(Command::Serve) => serve(cli.config, loaded).await,
+            Some(Command::Check { data }) => check(cli.config, loaded, data).await,
             Some(Command::Render {
                 template,
                 data,
@@ -91,8 +99,21 @@ fn cache_dir(plugins: &PluginsConfig) -> Option<std::path::PathBuf> {
     }
 }
 
-async fn serve(config_path: std::path::PathBuf) -> anyhow::Result<()> {
-    let config = Config::load(&config_path)?;
+/// The config file as `main` read it: the config and its warnings, or
+/// why it could not be used; `None` when the command does not read it.
+type Loaded = Option<Result<(Config, Vec<String>), versus::config::ConfigError>>;
+
+/// The config `main` read, or the error to stop with.
+fn loaded_config(loaded: Loaded, path: &std::path::Path) -> anyhow::Result<(Config, Vec<String>)> {
+    match loaded {
+        Some(result) => Ok(result?),
+        None => Ok(Config::load_with_warnings(path)?),
+    }
+}
+
+async fn serve(config_path: std::path::PathBuf, loaded: Loaded) -> anyhow::Result<()> {
+    let (config, warnings) = loaded_config(loaded, &config_path)?;
+    let config = versus::logging::adopt_config(config, &warnings, &config_path);
     let loader = Arc::new(Loader::new(cache_dir(&config.plugins))?);
     let reloader = Reloader::start_with(config_path, config.clone(), loader).await?;
     if config.plugins.watch {
@@ -172,9 +193,10 @@ async fn shutdown_signal() {
 
 async fn check(
     config_path: std::path::PathBuf,
+    loaded: Loaded,
     data: Option<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
-    let (config, mut warnings) = Config::load_with_warnings(&config_path)?;
+    let (config, mut warnings) = loaded_config(loaded, &config_path)?;
     warnings.extend(versus::oncall::setup::warnings(&config));
     // The report and any error below are masked like the log.
     versus::logging::remember_secrets(&config);

@@ -1,16 +1,16 @@
 //! After an ACK, the acknowledged incident stays the open incident of its
 //! dedup key until it resolves, bounded by `oncall.ack_expiry`: repeats
-//! join it and page nobody. The same rules on both stores, then end to end
-//! with a real Alertmanager re-sending its group.
+//! join it and page nobody. The rules (run on both stores by `store_suite`),
+//! then end to end with a real Alertmanager re-sending its group.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use versus::oncall::{Acked, Created, MemoryStore, NewIncident, ResolvedOutcome, State, Store};
+use versus::oncall::{Acked, Created, NewIncident, ResolvedOutcome, State, Store};
 
 use crate::alertmanager::{Alertmanager, wait};
 use crate::gateway::Process;
-use crate::oncall_race::{connect, delete_keys};
+use crate::oncall_race::delete_keys;
 use crate::oncall_rig::{Rig, Setup};
 use crate::slack_emulator::SlackEmulator;
 
@@ -34,7 +34,7 @@ fn notification(id: &str, now: i64, ack_expiry_ms: i64) -> NewIncident {
 /// The rules, on one store: a repeat within the expiry joins the
 /// acknowledged incident; after it, or after a resolve, a repeat opens a
 /// new one; `0` turns the hold off.
-async fn acknowledged_incident_holds_its_group(store: Store) {
+pub(crate) async fn acknowledged_incident_holds_its_group(store: Store) {
     let t0 = 1_000_000_000_000;
     assert!(matches!(
         store.create(&notification("a", t0, 24 * HOUR_MS)).await,
@@ -79,18 +79,6 @@ async fn acknowledged_incident_holds_its_group(store: Store) {
         .await;
     assert!(matches!(again, Ok(Created::New)), "{again:?}");
     assert_eq!(store.due_count().await.expect("due"), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_incident_holds_its_group_on_redis() {
-    let prefix = format!("versus-test-{}:", uuid::Uuid::new_v4());
-    acknowledged_incident_holds_its_group(connect(&prefix).await).await;
-    delete_keys(&prefix).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_incident_holds_its_group_in_memory() {
-    acknowledged_incident_holds_its_group(Store::Memory(MemoryStore::default())).await;
 }
 
 /// Alertmanager sending the gateway its one group, and re-sending it

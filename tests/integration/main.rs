@@ -52,6 +52,7 @@ mod smtp_server;
 mod ssm_emulator;
 mod ssrf;
 mod startup_warnings;
+mod store_suite;
 mod telegram;
 mod telegram_edits;
 mod template_errors;

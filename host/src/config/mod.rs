@@ -67,8 +67,8 @@ pub use restart::{keep_startup_settings, restart_needed};
 pub use secrets::{SECRET_ENV_VARS, SecretKind, SecretValue};
 pub use sections::{
     AWS_INCIDENT_MANAGER, AlertConfig, ConsoleConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_REDIS_PORT, DEFAULT_SLACK_API_URL, DEFAULT_WAIT_MINUTES, OnCallConfig, RedisConfig,
-    RetryConfig, SlackConfig, SlackMessageProperties,
+    DEFAULT_REDIS_PORT, DEFAULT_SLACK_API_URL, DEFAULT_WAIT_MINUTES, LogConfig, OnCallConfig,
+    RedisConfig, RetryConfig, SlackConfig, SlackMessageProperties,
 };
 
 /// A configuration problem, worded for the person who has to fix it.
@@ -143,7 +143,7 @@ pub struct Config {
     /// Wasm plugins: directory, cache, limits.
     pub plugins: PluginsConfig,
     /// Log output (our `log:` section).
-    pub log: crate::logging::LogConfig,
+    pub log: LogConfig,
     /// Who may post alerts, and request limits (our `ingest:` section).
     pub ingest: IngestConfig,
     /// The outbound proxy of the channels with `use_proxy` (upstream).
@@ -169,7 +169,7 @@ impl Default for Config {
             oncall: OnCallConfig::default(),
             redis: RedisConfig::default(),
             plugins: PluginsConfig::default(),
-            log: crate::logging::LogConfig::default(),
+            log: LogConfig::default(),
             ingest: IngestConfig::default(),
             proxy: ProxyConfig::default(),
             custom_channels: Vec::new(),
@@ -180,19 +180,8 @@ impl Default for Config {
 
 impl Config {
     /// Reads, expands and validates a config file, using the process
-    /// environment, and logs each warning.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let (config, warnings) = Self::load_with_warnings(path)?;
-        // Before anything about this config is logged.
-        crate::logging::remember_secrets(&config);
-        for warning in &warnings {
-            tracing::warn!(config = %path.display(), "{warning}");
-        }
-        Ok(config)
-    }
-
-    /// [`Config::load`] returning the warnings instead of logging them: one
-    /// line per problem, each starting with the dotted key, e.g.
+    /// environment. The warnings come back, one line per problem, each
+    /// starting with the dotted key, e.g.
     /// `alert.telegram: the telegram channel is not implemented yet; ignored`.
     pub fn load_with_warnings(path: &Path) -> Result<(Self, Vec<String>), ConfigError> {
         Self::load_with_env(path, process_env)

@@ -40,6 +40,16 @@ pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api/";
 /// The template upstream ships for Slack, also used by the console channel.
 const DEFAULT_TEMPLATE: &str = "config/slack_message.tmpl";
 
+/// The `log:` section (ours).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct LogConfig {
+    /// `text` (the default) or `json`. `--log-format` and
+    /// `VERSUS_LOG_FORMAT` win over it.
+    #[serde(deserialize_with = "lenient::string")]
+    pub format: String,
+}
+
 /// The upstream `alert:` section.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]

@@ -43,7 +43,8 @@ impl Config {
         if self.port == 0 {
             return Err(invalid("port", "must be between 1 and 65535 (or set PORT)"));
         }
-        if !self.log.format.trim().is_empty() && self.log.parsed().is_none() {
+        let format = self.log.format.trim().to_ascii_lowercase();
+        if !format.is_empty() && format != "text" && format != "json" {
             return Err(invalid(
                 "log.format",
                 &format!(

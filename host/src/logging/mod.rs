@@ -19,44 +19,44 @@ pub mod redact;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::cli::LogFormat;
-use crate::config::{Config, SECRET_ENV_VARS, SecretKind};
+use crate::config::{Config, ConfigError, SECRET_ENV_VARS, SecretKind};
 
-/// The `log:` section of the config (ours).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(default)]
-pub struct LogConfig {
-    /// `text` (the default) or `json`. `--log-format` and
-    /// `VERSUS_LOG_FORMAT` win over it.
-    #[serde(deserialize_with = "crate::config::lenient::string")]
-    pub format: String,
+/// The log format: the command line or `VERSUS_LOG_FORMAT` if given, else
+/// `log.format` of `config` (when it loaded), else text.
+pub fn format_for(cli: Option<LogFormat>, config: Option<&Config>) -> LogFormat {
+    cli.or_else(|| config.and_then(|c| parse_format(&c.log.format)))
+        .unwrap_or(LogFormat::Text)
 }
 
-impl LogConfig {
-    /// The configured format, if the key is set to a known one.
-    pub fn parsed(&self) -> Option<LogFormat> {
-        match self.format.trim().to_ascii_lowercase().as_str() {
-            "text" => Some(LogFormat::Text),
-            "json" => Some(LogFormat::Json),
-            _ => None,
-        }
+/// `text` or `json`, in any case; `None` for anything else.
+pub fn parse_format(text: &str) -> Option<LogFormat> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "text" => Some(LogFormat::Text),
+        "json" => Some(LogFormat::Json),
+        _ => None,
     }
 }
 
-/// The log format: the command line or `VERSUS_LOG_FORMAT` if given, else
-/// `log.format` from the config at `config_path` (read quietly: serving
-/// reads it again and reports any problem), else text.
-pub fn format_for(cli: Option<LogFormat>, config_path: &Path) -> LogFormat {
-    cli.or_else(|| {
-        Config::load_with_warnings(config_path)
-            .ok()
-            .and_then(|(c, _)| c.log.parsed())
-    })
-    .unwrap_or(LogFormat::Text)
+/// Loads the config at `path`, as serving and every reload do: its secrets
+/// are masked in every later log line, then each of its warnings is logged,
+/// once.
+pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
+    let (config, warnings) = Config::load_with_warnings(path)?;
+    Ok(adopt_config(config, &warnings, path))
+}
+
+/// A config loaded from `path` with `warnings`: remembers its secrets, then
+/// logs the warnings.
+pub fn adopt_config(config: Config, warnings: &[String], path: &Path) -> Config {
+    remember_secrets(&config);
+    for warning in warnings {
+        tracing::warn!(config = %path.display(), "{warning}");
+    }
+    config
 }
 
 /// Installs the global subscriber: `RUST_LOG` filters (default `info`, or
@@ -131,21 +131,17 @@ mod tests {
 
     #[test]
     fn the_command_line_wins_then_the_config_then_text() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let json = dir.path().join("json.yaml");
-        std::fs::write(&json, "log:\n  format: JSON\n").expect("write");
-        let plain = dir.path().join("plain.yaml");
-        std::fs::write(&plain, "port: 3000\n").expect("write");
-        let missing = dir.path().join("missing.yaml");
-        assert!(matches!(format_for(None, &json), LogFormat::Json));
+        let json = Config::parse("log:\n  format: JSON\n", Path::new("j.yaml")).expect("json");
+        let plain = Config::default();
+        assert!(matches!(format_for(None, Some(&json)), LogFormat::Json));
         assert!(matches!(
-            format_for(Some(LogFormat::Text), &json),
+            format_for(Some(LogFormat::Text), Some(&json)),
             LogFormat::Text
         ));
-        assert!(matches!(format_for(None, &plain), LogFormat::Text));
-        assert!(matches!(format_for(None, &missing), LogFormat::Text));
+        assert!(matches!(format_for(None, Some(&plain)), LogFormat::Text));
+        assert!(matches!(format_for(None, None), LogFormat::Text));
         assert!(matches!(
-            format_for(Some(LogFormat::Json), &missing),
+            format_for(Some(LogFormat::Json), None),
             LogFormat::Json
         ));
     }

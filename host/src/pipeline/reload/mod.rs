@@ -51,7 +51,7 @@ pub struct Reloader {
 impl Reloader {
     /// Loads the config and the first pipeline; fails if either is broken.
     pub async fn start(config_path: PathBuf, loader: Arc<Loader>) -> Result<Arc<Self>, LoadError> {
-        let config = Config::load(&config_path)?;
+        let config = crate::logging::load_config(&config_path)?;
         Self::start_with(config_path, config, loader).await
     }
 
@@ -129,7 +129,7 @@ impl Reloader {
         let next_generation = self.current.load().generation + 1;
         *self.sources.lock().unwrap_or_else(PoisonError::into_inner) = sources;
         let result = async {
-            let config = Config::load(&self.config_path)?;
+            let config = crate::logging::load_config(&self.config_path)?;
             let pipeline = self.loader.build(&config, next_generation).await?;
             Ok::<_, LoadError>((config, pipeline))
         }
