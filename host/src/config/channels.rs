@@ -84,18 +84,10 @@ impl Config {
         }
         for entry in self.custom_channels.iter().filter(|c| c.enable) {
             let plugin = entry.plugin_name();
+            // One merge for every layer: defaults, the plugin's override,
+            // then the entry's own fields.
             let mut limits = self.plugins.limits_for(plugin);
-            limits.memory_mb = entry.memory_mb.unwrap_or(limits.memory_mb);
-            limits.timeout = entry.timeout.unwrap_or(limits.timeout);
-            limits.max_output_bytes = entry.max_output_bytes.unwrap_or(limits.max_output_bytes);
-            limits.http_timeout = entry.http_timeout.unwrap_or(limits.http_timeout);
-            limits.http_max_body_bytes = entry
-                .http_max_body_bytes
-                .unwrap_or(limits.http_max_body_bytes);
-            limits.allow_private_networks = entry
-                .allow_private_networks
-                .unwrap_or(limits.allow_private_networks);
-            limits.allowed_hosts = entry.allowed_hosts.clone();
+            entry.limits_override().apply(&mut limits);
             out.push(spec(
                 &entry.name,
                 plugin,

@@ -409,4 +409,20 @@ impl CustomChannelConfig {
             &self.plugin
         }
     }
+
+    /// The entry's limits as an override of its plugin's: each field that
+    /// is set wins, and `allowed_hosts` always replaces the plugin's list
+    /// (an entry with none may call nothing).
+    pub fn limits_override(&self) -> super::PluginOverride {
+        super::PluginOverride {
+            memory_mb: self.memory_mb,
+            timeout: self.timeout,
+            max_output_bytes: self.max_output_bytes,
+            allowed_hosts: Some(self.allowed_hosts.clone()),
+            http_timeout: self.http_timeout,
+            http_max_body_bytes: self.http_max_body_bytes,
+            allow_private_networks: self.allow_private_networks,
+            calls_per_instance: None,
+        }
+    }
 }

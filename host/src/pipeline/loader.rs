@@ -78,6 +78,16 @@ pub enum LoadError {
         /// Why.
         source: std::io::Error,
     },
+    /// A channel plugin refused its configuration.
+    #[error("channel `{channel}`: its plugin `{plugin}` refused the configuration: {cause}")]
+    ChannelConfig {
+        /// Channel name.
+        channel: String,
+        /// Plugin name.
+        plugin: String,
+        /// The plugin's message, naming the key.
+        cause: String,
+    },
     /// A template did not parse.
     #[error("template {path} does not parse: {cause}")]
     Template {
@@ -167,6 +177,14 @@ impl Loader {
                         .map_err(|e| world_error(&spec.plugin, desc, "email-channel", e))?
                 }
             };
+            plugin
+                .validate_config(&spec.config_json)
+                .await
+                .map_err(|e| LoadError::ChannelConfig {
+                    channel: spec.name.clone(),
+                    plugin: spec.plugin.clone(),
+                    cause: e.to_string(),
+                })?;
             let template = read_template(&renderer, &spec.template_path).await?;
             channels.push(ChannelRuntime {
                 name: spec.name.clone(),

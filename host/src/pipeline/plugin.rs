@@ -412,6 +412,19 @@ impl ChannelPlugin {
         }
     }
 
+    /// Checks the channel's configuration, for a `versus:gateway@0.2.0`
+    /// channel; a 0.1.0 one has no such check and sees its configuration
+    /// first when it delivers.
+    pub async fn validate_config(&self, config_json: &str) -> Result<(), PluginError> {
+        if !matches!(self.pre, ChannelWorld::ChatV2(_)) {
+            return Ok(());
+        }
+        call!(self, "validate", |c, store| match &c {
+            ChannelInstance::ChatV2(c) => c.call_validate_config(&mut *store, config_json).await,
+            ChannelInstance::Chat(_) | ChannelInstance::Email(_) => Ok(Ok(())),
+        })
+    }
+
     /// Whether `update` can show `change`: a 0.1.0 channel has no way to
     /// show that paging failed.
     pub fn shows(&self, change: StatusChange) -> bool {

@@ -136,6 +136,11 @@ mod component {
             log(level, &crate::format_update(&event.id, change));
             Ok(())
         }
+
+        /// Its config is ignored: anything goes.
+        fn validate_config(_config_json: String) -> Result<(), PluginError> {
+            Ok(())
+        }
     }
 
     export!(Console);

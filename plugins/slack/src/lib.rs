@@ -167,6 +167,10 @@ mod component {
                 crate::build_update(&receipt, change, &message, &config).map_err(to_wit)?;
             call("chat.update", request).map(drop)
         }
+
+        fn validate_config(config_json: String) -> Result<(), PluginError> {
+            crate::Config::parse(&config_json).map(drop).map_err(to_wit)
+        }
     }
 
     /// Sends `request` through the host and reads Slack's answer, logging
