@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod in_flight;
 pub mod incident;
 pub mod logging;
 pub mod metrics;

@@ -153,8 +153,9 @@ async fn serve(config_path: std::path::PathBuf, loaded: Loaded) -> anyhow::Resul
     });
     // Strategy: after the signal, in-flight requests get SHUTDOWN_GRACE to
     // finish, including alerts whose sender already hung up (they run in
-    // their own tasks, see `server::limits::shed`); a connection that never
-    // finishes cannot hold the process up past it.
+    // their own tasks, see `server::limits::shed`) and deliveries that
+    // outlived their request (`in_flight::Gate::hold`); a connection that
+    // never finishes cannot hold the process up past it.
     let grace = async {
         stopping.notified().await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -162,11 +163,16 @@ async fn serve(config_path: std::path::PathBuf, loaded: Loaded) -> anyhow::Resul
     tokio::select! {
         () = server => {
             if tokio::time::timeout(SHUTDOWN_GRACE, gate.wait_idle()).await.is_err() {
-                tracing::warn!(in_flight = gate.in_flight(), "alerts still being processed at shutdown");
+                tracing::warn!(
+                    in_flight = gate.in_flight(),
+                    background = gate.background(),
+                    "alerts still being processed at shutdown"
+                );
             }
         }
         () = grace => tracing::warn!(
             in_flight = gate.in_flight(),
+            background = gate.background(),
             "requests still running {SHUTDOWN_GRACE:?} after the shutdown signal; exiting anyway"
         ),
     }

@@ -180,3 +180,28 @@ async fn with_no_dedup_window_a_retry_is_a_new_notification() {
     assert_eq!(slack_posts, 2);
     assert_eq!(rig.ssm.calls().len(), 2, "{:?}", rig.ssm.calls());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_array_pages_and_posts_each_alert_once() {
+    // Slack refuses its first call: one of the two alerts fails, so the
+    // whole request is answered 502 and the sender sends it again.
+    let script = std::sync::Arc::new(vec![crate::slack_emulator::Fault::ServerError]);
+    let rig = Rig::with_slack(Mode::Scripted(script)).await;
+    let yaml = config(&rig, "  retry:\n    max_elapsed: 300ms\n", "");
+    let gw = Process::start(&rig.dir("gw"), &yaml, &rig.env()).await;
+    let body = serde_json::to_vec(&json!([
+        {"title": "disk full on db-1", "status": "firing"},
+        {"title": "disk full on db-2", "status": "firing"},
+    ]))
+    .expect("json");
+
+    let (status, first) = post(&gw, "oncall_wait_minutes=0", body.clone()).await;
+    assert_eq!(status, 502, "{first}");
+    let (status, again) = post(&gw, "oncall_wait_minutes=0", body).await;
+    assert_eq!(status, 201, "{again}");
+    // Well past any page a second copy could start.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(rig.slack.posted().len(), 2, "{:#?}", rig.slack.posted());
+    assert_eq!(posts(&rig), 3);
+    assert_eq!(rig.ssm.calls().len(), 2, "{:?}", rig.ssm.calls());
+}

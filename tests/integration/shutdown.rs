@@ -1,6 +1,7 @@
 //! Graceful shutdown of the real binary: on SIGTERM the listener closes, an
 //! alert in flight is still delivered and answered, and the process exits
-//! 0. An alert whose sender hung up is still delivered.
+//! 0. An alert whose sender hung up is still delivered, and so is an
+//! attempt that outlived its request (the retry budget ran out first).
 
 use std::time::Duration;
 
@@ -76,4 +77,33 @@ async fn an_alert_is_delivered_even_if_its_sender_hangs_up() {
     // Once done, the slot is free: the next alert is accepted.
     let a = gw.post("", &[], &alert("Next")).await;
     assert_eq!(a.status, 201, "{}", a.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_waits_for_a_delivery_that_outlived_its_request() {
+    // Slack answers in 2 s; the budget is 1 s, so the answer comes first
+    // and the attempt goes on in the background.
+    let slack = SlackEmulator::start(Mode::Slow(Duration::from_secs(2))).await;
+    let mut gw = Gw::start_with_budget(&slack, "1s", "", &[]).await;
+    let answer = gw.post("", &[], &alert("Outlived")).await;
+    assert_eq!(answer.status, 502, "{}", answer.text);
+    assert!(answer.text.contains("in_flight"), "{}", answer.text);
+    assert!(slack.posted().is_empty());
+
+    gw.process.terminate();
+    let exit = gw.process.wait_exit(Duration::from_secs(30));
+    assert!(
+        exit.is_some_and(|s| s.success()),
+        "exit {exit:?}\n{}",
+        gw.process.log()
+    );
+    // The process stayed up until Slack had the message.
+    assert_eq!(slack.posted().len(), 1, "{}", gw.process.log());
+    assert!(
+        gw.process
+            .log()
+            .contains("delivered after the retry budget ran out"),
+        "{}",
+        gw.process.log()
+    );
 }

@@ -18,7 +18,8 @@ use crate::pipeline::Reloader;
 use crate::pipeline::bindings::StatusChange;
 use crate::pipeline::bindings::types::Event;
 
-/// What the flow works with: the pipeline, on-call and the ledger.
+/// What the flow works with: the pipeline, on-call, the ledger, and the
+/// work counter shutdown waits on.
 pub struct Services<'a> {
     /// The current pipeline and config.
     pub reloader: &'a Reloader,
@@ -26,6 +27,9 @@ pub struct Services<'a> {
     pub oncall: Option<&'a Arc<OnCall>>,
     /// Which channels have each notification.
     pub ledger: &'a Arc<Ledger>,
+    /// Work in flight: a delivery that outlives its request is counted
+    /// here, so a graceful shutdown waits for it.
+    pub gate: &'a Arc<crate::in_flight::Gate>,
 }
 
 /// The request as sent, which identifies a sender's retry of it.
@@ -95,7 +99,9 @@ pub async fn run(
     // On-call first: register pending escalations, cancel resolved ones.
     let mut ready = Vec::new();
     let mut resolved_updates = Vec::new();
-    let mut registered: Vec<String> = Vec::new();
+    // Notifications of this request claimed so far, with the channels each
+    // claimed: freed again if a later alert of the request is refused.
+    let mut claimed: Vec<(String, Vec<&str>)> = Vec::new();
     for (index, (incident, t)) in incidents.iter_mut().zip(transformed).enumerate() {
         let mut event = match t {
             Transformed::Dropped(reason) => {
@@ -133,6 +139,14 @@ pub async fn run(
                 event.id.clone_from(&earlier.incident_id);
                 event.ack_url = earlier.ack_url;
                 oncall_id = earlier.oncall.then(|| earlier.incident_id.clone());
+                if let Some(fp) = &fp {
+                    let go = names
+                        .iter()
+                        .copied()
+                        .filter(|n| earlier.channels.get(*n) == Some(&Prior::Go))
+                        .collect();
+                    claimed.push((fp.clone(), go));
+                }
                 priors = earlier.channels;
             }
             Copy::First => {
@@ -145,13 +159,14 @@ pub async fn run(
                         Err(e) => {
                             // Nothing is sent. The sender's retry registers
                             // this alert afresh, and finds the alerts before
-                            // it in the body registered, with every channel
-                            // free: no second escalation for them.
+                            // it in the body registered, with the channels
+                            // they claimed free again: no second escalation
+                            // for them, and no wait for a lapsed claim.
                             if let (Some(l), Some(fp)) = (ledger, &fp) {
                                 l.forget(fp).await;
-                                let free: Vec<(&str, bool)> =
-                                    names.iter().map(|n| (*n, false)).collect();
-                                for fp in &registered {
+                                for (fp, channels) in &claimed {
+                                    let free: Vec<(&str, bool)> =
+                                        channels.iter().map(|c| (*c, false)).collect();
                                     l.settled(fp, &free).await;
                                 }
                             }
@@ -167,7 +182,7 @@ pub async fn run(
                         event.ack_url.as_deref(),
                     )
                     .await;
-                    registered.push(fp.clone());
+                    claimed.push((fp.clone(), names.clone()));
                 }
             }
         }
@@ -196,8 +211,10 @@ pub async fn run(
     }))
     .await;
 
+    // The answer is a success only when every alert of the request went
+    // through; until then the sender may send the whole request again.
+    let answered_ok = outcomes.iter().all(Outcome::ok);
     for (r, outcome) in ready.iter().zip(&mut outcomes) {
-        let answered_ok = outcome.ok();
         let Outcome::Delivered { channels } = outcome else {
             continue;
         };
@@ -223,6 +240,7 @@ pub async fn run(
         for c in channels.iter_mut() {
             if let Some(late) = c.late.take() {
                 tokio::spawn(finish_late(
+                    state.gate.hold(),
                     late,
                     c.channel.clone(),
                     c.message.clone(),
@@ -297,6 +315,7 @@ async fn register(
 /// did: in the ledger (so a retry of the notification does not post it
 /// again), and its receipt, so the message is updated like any other.
 async fn finish_late(
+    _working: crate::in_flight::Permit,
     late: LateDelivery,
     channel: String,
     message: Option<String>,

@@ -67,6 +67,7 @@ pub async fn create(
         reloader: &state.reloader,
         oncall: state.oncall.as_ref(),
         ledger: &state.ledger,
+        gate: &state.gate,
     };
     let (status, mut answer) = match alerts {
         Alerts::One(payload) => {

@@ -2,9 +2,6 @@
 //! shedding (`ingest.max_concurrent_requests`), JSON nesting depth
 //! (`ingest.max_json_depth`) and alerts per request (`ingest.max_alerts`).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -12,57 +9,12 @@ use tracing::Instrument;
 
 use super::AppState;
 use super::error::ApiError;
+pub use crate::in_flight::{Gate, Permit};
 
 /// Seconds a shed sender is asked to wait: a burst drains in well under a
 /// second when channels answer, and senders such as Alertmanager retry on
 /// their own schedule anyway.
 pub const RETRY_AFTER_SECS: u64 = 1;
-
-/// Counts requests being processed.
-#[derive(Debug, Default)]
-pub struct Gate {
-    in_flight: AtomicUsize,
-    idle: tokio::sync::Notify,
-}
-
-/// One admitted request; leaving frees its place.
-pub struct Permit(Arc<Gate>);
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
-}
-
-impl Gate {
-    /// Admits a request unless `max` are already in flight.
-    pub fn try_enter(self: &Arc<Self>, max: usize) -> Option<Permit> {
-        self.in_flight
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| Permit(self.clone()))
-    }
-
-    /// Requests being processed now.
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Acquire)
-    }
-
-    /// Waits until no request is being processed.
-    pub async fn wait_idle(&self) {
-        loop {
-            let notified = self.idle.notified();
-            if self.in_flight() == 0 {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
 
 /// Middleware: sheds load beyond `ingest.max_concurrent_requests` with 503
 /// and `Retry-After`, and runs each admitted request to completion in its
@@ -160,16 +112,5 @@ mod tests {
         assert!(!depth_ok(r#"{"a":"\\","b":[[]]}"#, 2));
         assert!(depth_ok("[][][][]", 1));
         assert!(!depth_ok(&"[".repeat(1_000_000), 64));
-    }
-
-    #[test]
-    fn gate_admits_up_to_max_and_frees_on_drop() {
-        let gate = Arc::new(Gate::default());
-        let a = gate.try_enter(2).expect("first");
-        let _b = gate.try_enter(2).expect("second");
-        assert!(gate.try_enter(2).is_none());
-        drop(a);
-        assert_eq!(gate.in_flight(), 1);
-        assert!(gate.try_enter(2).is_some());
     }
 }
