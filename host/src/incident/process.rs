@@ -56,7 +56,8 @@ pub struct ChannelOutcome {
     /// request (see [`super::ledger`]).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub delivered_before: bool,
-    /// Delivery attempts made (0 when rendering failed).
+    /// Delivery attempts made by this request (0 when an earlier copy of
+    /// the notification has the channel).
     pub attempts: u32,
     /// The failure, for the caller.
     #[serde(skip_serializing_if = "Option::is_none")]
