@@ -56,3 +56,36 @@ fn a_bad_channel_config_stops_check_and_startup_naming_the_key() {
         "{err}"
     );
 }
+
+#[test]
+fn a_webhook_entry_with_a_typo_is_refused_at_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.yaml");
+    let path_text = path.display().to_string();
+    let entry = |format: &str| {
+        format!(
+            "host: 127.0.0.1\nport: 3999\nchannels:\n  - name: ops-hook\n    plugin: webhook\n    \
+             template_path: {}\n    allowed_hosts: [\"https://hooks.example.com\"]\n    config:\n      \
+             url: https://hooks.example.com/ops\n      format: {format}\n",
+            fixture("templates/slack_message.tmpl").display()
+        )
+    };
+    std::fs::write(&path, entry("text")).expect("write");
+    let out = versus(&["check", "--config", &path_text], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    std::fs::write(&path, entry("jsn")).expect("write");
+    let out = versus(&["check", "--config", &path_text], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("channel `ops-hook`: its plugin `webhook` refused the configuration")
+            && err.contains("format"),
+        "{err}"
+    );
+}

@@ -1,27 +1,62 @@
 //! A page that could not be started is told, not hidden: AWS refuses the
-//! response plan for good, and the Slack message (a `versus:gateway@0.2.0`
-//! channel) is changed in place to say that paging failed, a Telegram chat
-//! (a 0.1.0 channel, which cannot change its message) gets a message of its
-//! own, the ACK page and its button say so, and `/metrics` and the log at
-//! error level raise it. Each chat hears it exactly once.
+//! response plan for good. The Slack and Telegram messages
+//! (`versus:gateway@0.2.0` channels) are changed in place to say that
+//! paging failed; a channel built on 0.1.0 (the test plugin, which cannot
+//! be told) gets a message of its own from the gateway. The ACK page and
+//! its button say so, and `/metrics` and the log at error level raise it.
+//! Each chat hears it exactly once.
 
 use std::time::Duration;
 
 use crate::chat_emulator::{ChatEmulator, Mode};
-use crate::common::eventually;
+use crate::common::{built_plugin, eventually, fixture, plugin_dir_with};
 use crate::gateway::Process;
 use crate::oncall_rig::{Rig, ack, ack_url_of, get, payload, post, state_of};
 use crate::ssm_emulator::Failure;
 
 use crate::oncall_rig::TELEGRAM_OK;
 
-/// The `sendMessage` texts Telegram received.
-fn telegram_texts(telegram: &ChatEmulator) -> Vec<String> {
+/// The texts of the Bot API calls to `method` Telegram received.
+fn telegram_texts(telegram: &ChatEmulator, method: &str) -> Vec<String> {
     telegram
         .requests()
         .iter()
-        .filter(|r| r.path.ends_with("/sendMessage"))
+        .filter(|r| r.path.ends_with(&format!("/{method}")))
         .map(|r| r.json()["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The rig's config with Telegram, plus a `channels:` entry on the 0.1.0
+/// test plugin that POSTs each message to `legacy`.
+fn config(rig: &Rig, telegram: &ChatEmulator, legacy: &ChatEmulator) -> String {
+    let plugins = plugin_dir_with(
+        &rig.dir("plugins"),
+        &built_plugin("test_channel"),
+        "legacy_hook",
+    );
+    let entry = format!(
+        "plugins:\n  watch: false\n  dir: {}\nchannels:\n  - name: legacy\n    plugin: legacy_hook\n    \
+         template_path: {}\n    allowed_hosts: [\"{}\"]\n    config:\n      url: {}/legacy\n      \
+         method: POST\n",
+        plugins.display(),
+        fixture("templates/slack_message.tmpl").display(),
+        legacy.base(),
+        legacy.base()
+    );
+    let yaml = rig.yaml_with_telegram(telegram);
+    assert!(
+        yaml.contains("plugins:\n  watch: false\n"),
+        "the rig's config changed shape"
+    );
+    yaml.replacen("plugins:\n  watch: false\n", &entry, 1)
+}
+
+/// The bodies the 0.1.0 channel posted.
+fn legacy_bodies(legacy: &ChatEmulator) -> Vec<String> {
+    legacy
+        .requests()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
         .collect()
 }
 
@@ -30,12 +65,9 @@ async fn a_page_that_failed_is_shown_in_every_chat_once_and_on_the_ack_page() {
     let rig = Rig::new().await;
     rig.ssm.fail_next(usize::MAX, Failure::AccessDenied);
     let telegram = ChatEmulator::start(Mode::Ok(TELEGRAM_OK)).await;
-    let gw = Process::start(
-        &rig.dir("gw"),
-        &rig.yaml_with_telegram(&telegram),
-        &rig.env(),
-    )
-    .await;
+    let legacy = ChatEmulator::start(Mode::Ok("ok")).await;
+    let yaml = config(&rig, &telegram, &legacy);
+    let gw = Process::start(&rig.dir("gw"), &yaml, &rig.env()).await;
 
     // 1.2 s to acknowledge, and nobody does.
     let (status, body) = post(
@@ -54,7 +86,9 @@ async fn a_page_that_failed_is_shown_in_every_chat_once_and_on_the_ack_page() {
     .await;
     assert!(failed, "not marked escalation_failed:\n{}", gw.log());
     let told = eventually(Duration::from_secs(10), async || {
-        !rig.slack.calls("chat.update").is_empty() && telegram_texts(&telegram).len() == 2
+        !rig.slack.calls("chat.update").is_empty()
+            && !telegram_texts(&telegram, "editMessageText").is_empty()
+            && legacy_bodies(&legacy).len() == 2
     })
     .await;
     assert!(told, "the chats were not told:\n{}", gw.log());
@@ -78,17 +112,29 @@ async fn a_page_that_failed_is_shown_in_every_chat_once_and_on_the_ack_page() {
     );
     assert_eq!(rig.slack.posted().len(), 1);
 
-    // Telegram: the alert, then one notice of its own that names the
-    // incident and repeats the alert.
-    let texts = telegram_texts(&telegram);
-    assert_eq!(texts.len(), 2, "{texts:#?}");
-    let notice = &texts[1];
+    // Telegram: the one message, edited once.
+    let sent = telegram_texts(&telegram, "sendMessage");
+    let edits = telegram_texts(&telegram, "editMessageText");
+    assert_eq!((sent.len(), edits.len()), (1, 1), "{sent:#?} {edits:#?}");
+    assert_eq!(
+        edits[0],
+        format!(
+            "{}\n\n⛔ <b>Paging failed</b> — nobody was paged. Page the on-call team by hand.",
+            sent[0].trim_end()
+        )
+    );
+
+    // The 0.1.0 channel: the alert, then one notice of its own that names
+    // the incident and repeats the alert.
+    let bodies = legacy_bodies(&legacy);
+    assert_eq!(bodies.len(), 2, "{bodies:#?}");
+    let notice = &bodies[1];
     assert!(
         notice.starts_with("PAGING FAILED: ") && notice.contains("Page the on-call team by hand"),
         "{notice}"
     );
     assert!(notice.contains(&id), "{notice}");
-    assert!(notice.ends_with(texts[0].as_str()), "{notice}");
+    assert!(notice.ends_with(bodies[0].as_str()), "{notice}");
 
     // The ACK page, before and after its button.
     let (status, page) = get(&link, "text/html").await;

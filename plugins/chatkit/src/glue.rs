@@ -7,9 +7,10 @@
 /// crate root, e.g. `versus_plugin_chatkit::export_channel!(crate::Telegram);`.
 ///
 /// The crate needs `wit-bindgen` and `versus-plugin-arena` as wasm32
-/// dependencies, and `wit/` two levels up (as every crate in `plugins/`).
-/// `update` calls [`Channel::update`](crate::Channel::update), which does
-/// nothing unless the channel can edit a posted message.
+/// dependencies, and `wit/` and `wit-0.2/` two levels up (as every crate
+/// in `plugins/`). The world is `versus:gateway/channel@0.2.0`: `update`
+/// calls [`Channel::update`](crate::Channel::update) and `validate-config`
+/// calls [`Channel::validate_config`](crate::Channel::validate_config).
 #[macro_export]
 macro_rules! export_channel {
     ($channel:path) => {
@@ -21,14 +22,18 @@ macro_rules! export_channel {
             // (lowered) as its own argument.
             #![allow(clippy::too_many_arguments)]
 
-            wit_bindgen::generate!({ world: "channel", path: "../../wit" });
+            wit_bindgen::generate!({
+                world: "versus:gateway/channel@0.2.0",
+                path: ["../../wit", "../../wit-0.2"],
+                generate_all,
+            });
 
             /// A bump arena, then the system allocator: see `versus_plugin_arena`.
             #[global_allocator]
             static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
 
-            use versus::gateway::http;
-            use versus::gateway::log::{Level, log};
+            use versus::gateway0_1_0::http;
+            use versus::gateway0_1_0::log::{Level, log};
 
             struct Component;
 
@@ -38,13 +43,7 @@ macro_rules! export_channel {
                     event: Event,
                     config_json: String,
                 ) -> Result<Receipt, PluginError> {
-                    let info = $crate::EventInfo {
-                        id: event.id,
-                        resolved: event.resolved,
-                        severity: event.severity,
-                        ack_url: event.ack_url,
-                        payload: event.payload,
-                    };
+                    let info = event_info(event);
                     let mut sender = send;
                     let outcome = <$channel as $crate::Channel>::deliver(
                         &message,
@@ -68,7 +67,7 @@ macro_rules! export_channel {
                     receipt: Receipt,
                     change: StatusChange,
                     message: String,
-                    _event: Event,
+                    event: Event,
                     config_json: String,
                 ) -> Result<(), PluginError> {
                     let receipt = $crate::Receipt {
@@ -79,12 +78,14 @@ macro_rules! export_channel {
                         StatusChange::Acknowledged => $crate::Change::Acknowledged,
                         StatusChange::Escalated => $crate::Change::Escalated,
                         StatusChange::Resolved => $crate::Change::Resolved,
+                        StatusChange::PagingFailed => $crate::Change::PagingFailed,
                     };
                     let mut sender = send;
                     <$channel as $crate::Channel>::update(
                         &receipt,
                         change,
                         &message,
+                        &event_info(event),
                         &config_json,
                         &mut sender,
                     )
@@ -92,6 +93,20 @@ macro_rules! export_channel {
                         log(Level::Warn, &format!("update failed: {e}"));
                         to_wit(e)
                     })
+                }
+
+                fn validate_config(config_json: String) -> Result<(), PluginError> {
+                    <$channel as $crate::Channel>::validate_config(&config_json).map_err(to_wit)
+                }
+            }
+
+            fn event_info(event: Event) -> $crate::EventInfo {
+                $crate::EventInfo {
+                    id: event.id,
+                    resolved: event.resolved,
+                    severity: event.severity,
+                    ack_url: event.ack_url,
+                    payload: event.payload,
                 }
             }
 
@@ -126,7 +141,7 @@ macro_rules! export_channel {
                     $crate::Error::Transient {
                         message,
                         retry_after_ms,
-                    } => PluginError::Transient(versus::gateway::types::Retryable {
+                    } => PluginError::Transient(versus::gateway0_1_0::types::Retryable {
                         message,
                         retry_after_ms,
                     }),

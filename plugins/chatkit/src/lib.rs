@@ -5,7 +5,7 @@
 //! A channel implements [`Channel`] in plain Rust against a [`Send`]
 //! function, so every request it builds and every answer it reads is tested
 //! natively; `export_channel!` wires it to the `channel` world of
-//! `versus:gateway@0.1.0`, with HTTP going through the host import.
+//! `versus:gateway@0.2.0`, with HTTP going through the host import.
 
 mod glue;
 mod response;
@@ -26,6 +26,67 @@ mod tests {
         );
         assert_eq!(super::origin("http://u:p@h/x"), "http://h");
         assert_eq!(super::origin("http://h"), "http://h");
+    }
+
+    /// A channel that only posts: it keeps the default `update`.
+    struct Poster;
+
+    impl super::Channel for Poster {
+        fn deliver(
+            message: &str,
+            _event: &super::EventInfo,
+            _config_json: &str,
+            send: &mut super::Send<'_>,
+        ) -> Result<super::Receipt, super::Error> {
+            send(super::Request::post_json(
+                "http://h/",
+                &serde_json::Value::from(message),
+            ))
+            .map_err(|e| super::from_http_error("poster", e))?;
+            Ok(super::Receipt::default())
+        }
+
+        fn validate_config(_config_json: &str) -> Result<(), super::Error> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn by_default_only_paging_failed_is_posted_as_a_message_of_its_own() {
+        use super::{Change, Channel, EventInfo, Receipt, Response};
+        let event = EventInfo {
+            id: "inc-7".into(),
+            resolved: false,
+            severity: None,
+            ack_url: None,
+            payload: "{}".into(),
+        };
+        let mut bodies = Vec::new();
+        let mut send = |r: super::Request| {
+            bodies.push(String::from_utf8_lossy(&r.body).into_owned());
+            Ok(Response {
+                status: 200,
+                headers: vec![],
+                body: vec![],
+            })
+        };
+        let receipt = Receipt::default();
+        for change in [Change::Acknowledged, Change::Escalated, Change::Resolved] {
+            Poster::update(&receipt, change, "disk full", &event, "{}", &mut send).expect("ok");
+        }
+        Poster::update(
+            &receipt,
+            Change::PagingFailed,
+            "disk full",
+            &event,
+            "{}",
+            &mut send,
+        )
+        .expect("posted");
+        assert_eq!(bodies.len(), 1, "{bodies:?}");
+        let expected = super::paging_failed_notice("inc-7", "disk full");
+        assert_eq!(bodies[0], serde_json::Value::from(expected).to_string());
+        assert!(bodies[0].starts_with("\"PAGING FAILED: "), "{}", bodies[0]);
     }
 }
 
@@ -162,7 +223,7 @@ pub enum HttpError {
 pub type Send<'a> = dyn FnMut(Request) -> Result<Response, HttpError> + 'a;
 
 /// A change in an incident's state that a channel may show on its message;
-/// mirrors the WIT `status-change` of `versus:gateway@0.1.0`.
+/// mirrors the WIT `status-change` of `versus:gateway@0.2.0`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     /// Acknowledged; escalation cancelled.
@@ -171,6 +232,19 @@ pub enum Change {
     Escalated,
     /// The alert resolved.
     Resolved,
+    /// Starting the response plan failed for good: nobody was paged.
+    PagingFailed,
+}
+
+/// What a channel that cannot change its message posts when paging
+/// failed: the news first, then the incident's message as first rendered,
+/// so it says which alert. (The gateway sends the same to channels built
+/// on `versus:gateway@0.1.0`, which cannot be told.)
+pub fn paging_failed_notice(id: &str, message: &str) -> String {
+    format!(
+        "PAGING FAILED: nobody acknowledged in time and the on-call response plan could not be \
+         started, so nobody was paged. Page the on-call team by hand. (incident {id})\n\n{message}"
+    )
 }
 
 /// One chat channel, in plain Rust.
@@ -185,17 +259,31 @@ pub trait Channel {
     ) -> Result<Receipt, Error>;
 
     /// Shows `change` on the message `receipt` names; `message` is its text
-    /// as first rendered. The default does nothing: most of these services
-    /// cannot edit a message posted through a webhook.
+    /// as first rendered. Most of these services cannot edit a message
+    /// posted through a webhook, so by default a change is not shown,
+    /// except that paging failed: that is posted as a message of its own
+    /// ([`paging_failed_notice`]), since someone must act on it.
     fn update(
         _receipt: &Receipt,
-        _change: Change,
-        _message: &str,
-        _config_json: &str,
-        _send: &mut Send<'_>,
-    ) -> Result<(), Error> {
-        Ok(())
+        change: Change,
+        message: &str,
+        event: &EventInfo,
+        config_json: &str,
+        send: &mut Send<'_>,
+    ) -> Result<(), Error>
+    where
+        Self: Sized,
+    {
+        if change != Change::PagingFailed {
+            return Ok(());
+        }
+        let notice = paging_failed_notice(&event.id, message);
+        Self::deliver(&notice, event, config_json, send).map(drop)
     }
+
+    /// Checks `config_json` when the gateway loads the channel, sending
+    /// nothing: a mistake is a [`Error::Config`] naming the key.
+    fn validate_config(config_json: &str) -> Result<(), Error>;
 }
 
 /// `scheme://host[:port]` of `url`, for receipts: webhook URLs carry their

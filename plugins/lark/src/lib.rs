@@ -81,6 +81,11 @@ impl Channel for Lark {
             message_id: String::new(),
         })
     }
+
+    fn validate_config(config_json: &str) -> Result<(), Error> {
+        let s = Settings::parse("lark", config_json)?;
+        s.url("webhook_url", None).map(drop)
+    }
 }
 
 versus_plugin_chatkit::export_channel!(crate::Lark);

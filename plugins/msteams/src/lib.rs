@@ -55,6 +55,11 @@ impl Channel for MsTeams {
             message_id: String::new(),
         })
     }
+
+    fn validate_config(config_json: &str) -> Result<(), Error> {
+        let s = Settings::parse("msteams", config_json)?;
+        s.url("power_automate_url", None).map(drop)
+    }
 }
 
 versus_plugin_chatkit::export_channel!(crate::MsTeams);

@@ -81,6 +81,9 @@ pub fn change_note(change: Change) -> &'static str {
         Change::Acknowledged => "✅ <b>Acknowledged</b> — escalation cancelled",
         Change::Escalated => "🚨 <b>Escalated to on-call</b>",
         Change::Resolved => "✅ <b>Resolved</b>",
+        Change::PagingFailed => {
+            "⛔ <b>Paging failed</b> — nobody was paged. Page the on-call team by hand."
+        }
     }
 }
 
@@ -207,6 +210,7 @@ impl Channel for Telegram {
         receipt: &Receipt,
         change: Change,
         message: &str,
+        _event: &EventInfo,
         config_json: &str,
         send: &mut Send<'_>,
     ) -> Result<(), Error> {
@@ -217,6 +221,10 @@ impl Channel for Telegram {
             .and_then(|r| interpret(r.status, &r.headers, &r.body))
             .map(drop)
             .map_err(|e| mask(e, &config.bot_token))
+    }
+
+    fn validate_config(config_json: &str) -> Result<(), Error> {
+        Config::parse(config_json).map(drop)
     }
 }
 

@@ -112,6 +112,16 @@ fn delivery_returns_chat_and_message_id() {
     assert_eq!(seen.len(), 1);
 }
 
+fn event() -> EventInfo {
+    EventInfo {
+        id: "inc-1".into(),
+        resolved: false,
+        severity: None,
+        ack_url: None,
+        payload: "{}".into(),
+    }
+}
+
 fn receipt(message_id: &str) -> Receipt {
     Receipt {
         destination: "-1001".into(),
@@ -129,6 +139,10 @@ fn an_edit_keeps_the_text_and_adds_what_happened() {
         ),
         (Change::Escalated, "🚨 <b>Escalated to on-call</b>"),
         (Change::Resolved, "✅ <b>Resolved</b>"),
+        (
+            Change::PagingFailed,
+            "⛔ <b>Paging failed</b> — nobody was paged. Page the on-call team by hand.",
+        ),
     ] {
         let r = build_edit(&receipt("42"), change, "<b>Disk full</b>\nhost db-1\n", &c)
             .expect("request");
@@ -181,7 +195,15 @@ fn an_edit_is_sent_and_telegram_errors_are_classified() {
             body: br#"{"ok":true,"result":{"message_id":42}}"#.to_vec(),
         })
     };
-    Telegram::update(&receipt("42"), Change::Escalated, "m", CONFIG, &mut ok).expect("edited");
+    Telegram::update(
+        &receipt("42"),
+        Change::Escalated,
+        "m",
+        &event(),
+        CONFIG,
+        &mut ok,
+    )
+    .expect("edited");
     assert_eq!(sent.len(), 1);
     let mut refused = |_: Request| -> Result<Response, HttpError> {
         Ok(Response {
@@ -191,8 +213,15 @@ fn an_edit_is_sent_and_telegram_errors_are_classified() {
                 .to_vec(),
         })
     };
-    let err = Telegram::update(&receipt("42"), Change::Escalated, "m", CONFIG, &mut refused)
-        .expect_err("refused");
+    let err = Telegram::update(
+        &receipt("42"),
+        Change::Escalated,
+        "m",
+        &event(),
+        CONFIG,
+        &mut refused,
+    )
+    .expect_err("refused");
     assert!(
         matches!(&err, Error::Permanent(m) if m.contains("message to edit not found") && !m.contains("123:abc")),
         "{err:?}"

@@ -167,6 +167,10 @@ impl Channel for Viber {
             message_id,
         })
     }
+
+    fn validate_config(config_json: &str) -> Result<(), Error> {
+        Config::parse(config_json).map(drop)
+    }
 }
 
 versus_plugin_chatkit::export_channel!(crate::Viber);

@@ -165,6 +165,10 @@ impl Channel for Webhook {
             message_id: String::new(),
         })
     }
+
+    fn validate_config(config_json: &str) -> Result<(), Error> {
+        Config::parse(config_json).map(drop)
+    }
 }
 
 versus_plugin_chatkit::export_channel!(crate::Webhook);
