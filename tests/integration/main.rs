@@ -58,5 +58,6 @@ mod telegram;
 mod telegram_edits;
 mod template_errors;
 mod update_once;
+mod update_retries;
 mod warm;
 mod webdriver;

@@ -41,9 +41,11 @@ pub enum Mode {
     Scripted(Arc<Vec<Fault>>),
 }
 
-/// One scripted failure.
+/// One scripted answer.
 #[derive(Debug, Clone, Copy)]
 pub enum Fault {
+    /// Answered normally, as [`Mode::Ok`] does.
+    Pass,
     /// HTTP 500.
     ServerError,
     /// HTTP 429 `ratelimited` with `Retry-After` in seconds.
@@ -202,7 +204,7 @@ async fn answer(
             ok()
         }
         Mode::Scripted(script) => match script.get(call - 1) {
-            None => ok(),
+            None | Some(Fault::Pass) => ok(),
             Some(Fault::ServerError) => server_error(),
             Some(Fault::RateLimited(secs)) => rate_limited(*secs),
             Some(Fault::Hang(d)) => {

@@ -11,6 +11,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use super::ledger::Prior;
+use super::retry::{retry_after, retryable};
 use super::{Incident, RetryPolicy};
 use crate::pipeline::bindings::types::{Event, Receipt, TransformOutcome};
 use crate::pipeline::{ChannelRuntime, Pipeline, PluginError};
@@ -279,11 +280,7 @@ async fn deliver_one(
                 };
             }
             Err(e) if retryable(&e) => {
-                let retry_after = match &e {
-                    PluginError::Transient { retry_after, .. } => *retry_after,
-                    _ => None,
-                };
-                let wait = retry.backoff(attempt, retry_after);
+                let wait = retry.backoff(attempt, retry_after(&e));
                 if started.elapsed() + wait >= retry.max_elapsed {
                     tracing::error!(attempts = attempt, error = %e, "delivery failed; retry budget exhausted");
                     return failed(attempt, e);
@@ -298,16 +295,6 @@ async fn deliver_one(
             }
         }
     }
-}
-
-/// Transient errors, timeouts and a full instance pool are worth another
-/// try; everything else (bad config, permanent refusals, plugin bugs) fails
-/// the same way again.
-fn retryable(e: &PluginError) -> bool {
-    matches!(
-        e,
-        PluginError::Transient { .. } | PluginError::Timeout(_) | PluginError::Busy(_)
-    )
 }
 
 /// The data a template sees: the (transformed) payload, plus
@@ -339,7 +326,8 @@ pub fn template_data(event: &Event, with_ack: bool, repeat: bool) -> String {
 mod tests {
     use serde_json::{Value, json};
 
-    use super::{retryable, template_data};
+    use super::template_data;
+    use crate::incident::retry::retryable;
     use crate::pipeline::PluginError;
     use crate::pipeline::bindings::types::Event;
 

@@ -1,7 +1,11 @@
-//! Retry policy for channel deliveries: exponential backoff with jitter,
+//! Retry policy for channel calls: exponential backoff with jitter,
 //! honouring the remote side's `Retry-After`, within a bounded total time.
+//! Deliveries and message updates are retried the same way.
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::pipeline::PluginError;
 
 /// How hard to try one delivery: the `alert.retry` settings themselves.
 pub use crate::config::RetryConfig as RetryPolicy;
@@ -20,6 +24,50 @@ impl RetryPolicy {
         // Jitter spreads retries from many replicas hitting one rate limit.
         let jitter = 0.8 + 0.4 * (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0;
         exp.mul_f64(jitter)
+    }
+
+    /// Runs `call` until it succeeds, fails for good, or the next wait
+    /// would end past `max_elapsed`; returns its last result. The wait
+    /// after a retryable failure is [`Self::backoff`].
+    pub async fn run<T, F, Fut>(&self, mut call: F) -> Result<T, PluginError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, PluginError>>,
+    {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let err = match call().await {
+                Ok(value) => return Ok(value),
+                Err(e) if retryable(&e) => e,
+                Err(e) => return Err(e),
+            };
+            let wait = self.backoff(attempt, retry_after(&err));
+            if started.elapsed() + wait >= self.max_elapsed {
+                return Err(err);
+            }
+            tracing::warn!(attempt, error = %err, wait_ms = wait.as_millis() as u64, "channel call failed; retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Transient errors, timeouts and a full instance pool are worth another
+/// try; everything else (bad config, permanent refusals, plugin bugs) fails
+/// the same way again.
+pub fn retryable(e: &PluginError) -> bool {
+    matches!(
+        e,
+        PluginError::Transient { .. } | PluginError::Timeout(_) | PluginError::Busy(_)
+    )
+}
+
+/// The wait the remote side asked for, if it did.
+pub fn retry_after(e: &PluginError) -> Option<Duration> {
+    match e {
+        PluginError::Transient { retry_after, .. } => *retry_after,
+        _ => None,
     }
 }
 

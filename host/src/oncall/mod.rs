@@ -287,6 +287,9 @@ impl OnCall {
             .await;
     }
 
+    /// Shows `change` on each message, all at once; each call is retried
+    /// like a delivery (`alert.retry`), so a rate limit or a blip does not
+    /// leave a message saying less than what happened.
     async fn update_receipts(
         &self,
         id: &str,
@@ -295,6 +298,7 @@ impl OnCall {
         dedup_key: Option<String>,
     ) {
         let pipeline = self.reloader.pipeline();
+        let retry = self.reloader.config().alert.retry.clone();
         let event = Event {
             id: id.to_string(),
             payload: "{}".into(),
@@ -303,46 +307,58 @@ impl OnCall {
             ack_url: None,
             dedup_key,
         };
-        for r in receipts {
-            let Some(channel) = pipeline.channels.iter().find(|c| c.name == r.channel) else {
-                continue;
-            };
-            // Each change is shown once per message, whichever of the
-            // racing paths (this change, or the first delivery's receipts
-            // finding it already made) gets here first.
-            match self.store.mark_shown(id, r, change).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::debug!(channel = %r.channel, ?change, "message already shows this change");
-                    continue;
-                }
-                Err(e) => tracing::warn!(
-                    channel = %r.channel,
-                    error = %e,
-                    "cannot record the message's state; updating it anyway"
-                ),
+        let updates = receipts.iter().filter_map(|r| {
+            let channel = pipeline.channels.iter().find(|c| c.name == r.channel)?;
+            Some(self.update_receipt(id, change, r, channel, &event, &retry))
+        });
+        futures::future::join_all(updates).await;
+    }
+
+    async fn update_receipt(
+        &self,
+        id: &str,
+        change: StatusChange,
+        r: &StoredReceipt,
+        channel: &crate::pipeline::ChannelRuntime,
+        event: &Event,
+        retry: &crate::incident::RetryPolicy,
+    ) {
+        // Each change is shown once per message, whichever of the racing
+        // paths (this change, or the first delivery's receipts finding it
+        // already made) gets here first.
+        match self.store.mark_shown(id, r, change).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!(channel = %r.channel, ?change, "message already shows this change");
+                return;
             }
-            let receipt = Receipt {
-                destination: r.destination.clone(),
-                message_id: r.message_id.clone(),
-            };
-            let plugin = &channel.plugin;
-            let result = if plugin.shows(change) {
-                plugin
-                    .update(&receipt, change, &r.message, &event, &channel.config_json)
-                    .await
-            } else {
-                // A 0.1.0 channel cannot change its message to say that
-                // paging failed: it gets a message of its own instead.
-                let notice = paging_failed_notice(id, &r.message);
-                plugin
-                    .deliver(&notice, &event, &channel.config_json)
-                    .await
-                    .map(drop)
-            };
-            if let Err(e) = result {
-                tracing::warn!(channel = %r.channel, ?change, error = %e, "channel update failed");
-            }
+            Err(e) => tracing::warn!(
+                channel = %r.channel,
+                error = %e,
+                "cannot record the message's state; updating it anyway"
+            ),
+        }
+        let receipt = Receipt {
+            destination: r.destination.clone(),
+            message_id: r.message_id.clone(),
+        };
+        let plugin = &channel.plugin;
+        let config = &channel.config_json;
+        let result = if plugin.shows(change) {
+            retry
+                .run(|| plugin.update(&receipt, change, &r.message, event, config))
+                .await
+        } else {
+            // A 0.1.0 channel cannot change its message to say that
+            // paging failed: it gets a message of its own instead.
+            let notice = paging_failed_notice(id, &r.message);
+            retry
+                .run(|| plugin.deliver(&notice, event, config))
+                .await
+                .map(drop)
+        };
+        if let Err(e) = result {
+            tracing::warn!(channel = %r.channel, ?change, error = %e, "channel update failed");
         }
     }
 }
