@@ -3,6 +3,7 @@
 //! failing channel never blocks the others.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures::future::join_all;
@@ -169,6 +170,8 @@ pub async fn deliver(
     retry: &RetryPolicy,
     priors: &HashMap<String, Prior>,
 ) -> Outcome {
+    // Shared by every attempt on every channel (see `deliver_one`).
+    let event = &Arc::new(event.clone());
     let channels = join_all(pipeline.channels.iter().map(|c| async {
         let prior = priors.get(&c.name).copied().unwrap_or(Prior::Go);
         if let Some(skipped) = ChannelOutcome::earlier(&c.name, prior) {
@@ -193,7 +196,7 @@ pub async fn deliver(
 async fn deliver_one(
     pipeline: &Pipeline,
     channel: &ChannelRuntime,
-    event: &Event,
+    event: &Arc<Event>,
     incident: &Incident,
     retry: &RetryPolicy,
 ) -> ChannelOutcome {
@@ -224,8 +227,10 @@ async fn deliver_one(
             (text, Some(e.to_string()))
         }
     };
-    let config =
-        super::overrides::channel_config(&channel.name, &channel.config_json, &incident.overrides);
+    let config: Arc<str> =
+        super::overrides::channel_config(&channel.name, &channel.config_json, &incident.overrides)
+            .into();
+    let message: Arc<str> = message.into();
     // Strategy: `retry.max_elapsed` bounds attempts as well as the waits
     // between them. Each attempt gets what is left of the budget, so an
     // attempt that hangs until the plugin's own `timeout` cannot carry the
@@ -236,9 +241,10 @@ async fn deliver_one(
     loop {
         attempt += 1;
         let left = retry.max_elapsed.saturating_sub(started.elapsed());
-        // The call owns what it needs, so that an attempt the budget cuts
-        // short can finish in the background instead of being dropped
-        // while the remote side may already have posted.
+        // The call owns what it needs (shared, so an attempt copies
+        // nothing), so that an attempt the budget cuts short can finish in
+        // the background instead of being dropped while the remote side
+        // may already have posted.
         let mut call = Box::pin({
             let (plugin, message, event, config) = (
                 channel.plugin.clone(),
@@ -262,7 +268,7 @@ async fn deliver_one(
                     retry.max_elapsed
                 )),
                 error_kind: Some("in_flight"),
-                message: Some(message),
+                message: Some(message.to_string()),
                 template_error,
                 late: Some(tokio::spawn(call)),
                 ..ChannelOutcome::new(&channel.name, "in_flight")
@@ -274,7 +280,7 @@ async fn deliver_one(
                 return ChannelOutcome {
                     attempts: attempt,
                     receipt: Some(receipt),
-                    message: Some(message),
+                    message: Some(message.to_string()),
                     template_error,
                     ..ChannelOutcome::new(&channel.name, "delivered")
                 };
