@@ -14,42 +14,60 @@ use std::{env, fs};
 
 const TARGET: &str = "wasm32-wasip2";
 
-/// Plugin packages, the artifact each produces, and the plugin name it is
-/// copied to (`$OUT_DIR/<name>.wasm`).
-const PLUGINS: &[(&str, &str, &str)] = &[
-    (
-        "versus-plugin-gotemplate",
-        "versus_plugin_gotemplate",
-        "gotemplate",
-    ),
-    ("versus-plugin-alertmanager", "alertmanager", "alertmanager"),
-    ("versus-plugin-slack", "slack", "slack"),
-    ("versus-plugin-console", "console", "console"),
-    ("versus-plugin-telegram", "telegram", "telegram"),
-    ("versus-plugin-webhook", "webhook", "webhook"),
-    ("versus-plugin-msteams", "msteams", "msteams"),
-    ("versus-plugin-lark", "lark", "lark"),
-    ("versus-plugin-viber", "viber", "viber"),
-    ("versus-plugin-email", "email", "email"),
-    // The SDK's example channel: not built in, but built here so the tests
-    // load it like a plugin a user dropped into `plugins.dir`.
-    (
-        "versus-example-discord",
-        "discord_example",
-        "discord_example",
-    ),
-    (
-        "versus-plugin-test-renderer",
-        "test_renderer",
-        "test_renderer",
-    ),
-    ("versus-plugin-test-channel", "test_channel", "test_channel"),
-    (
-        "versus-plugin-test-transform",
-        "test_transform",
-        "test_transform",
-    ),
-];
+/// A plugin crate: its package, the artifact it produces, and the plugin
+/// name it is copied to (`$OUT_DIR/<name>.wasm`).
+struct Plugin {
+    package: String,
+    artifact: String,
+    name: String,
+}
+
+/// Every component crate under `plugins/` and `plugins/examples/`: a
+/// crate whose `Cargo.toml` asks for a `cdylib`. The plugin name is the
+/// library name without a `versus_plugin_` prefix (`gotemplate`, `slack`,
+/// `test_channel`, `discord_example`), so a new plugin crate needs no line
+/// here.
+fn plugins(root: &Path) -> Vec<Plugin> {
+    let mut out = Vec::new();
+    for folder in ["plugins", "plugins/examples"] {
+        let Ok(entries) = fs::read_dir(root.join(folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(manifest) = fs::read_to_string(entry.path().join("Cargo.toml")) else {
+                continue;
+            };
+            if !manifest.contains("\"cdylib\"") {
+                continue;
+            }
+            let package = section_name(&manifest, "[package]")
+                .unwrap_or_else(|| panic!("no package name in {}", entry.path().display()));
+            let artifact =
+                section_name(&manifest, "[lib]").unwrap_or_else(|| package.replace('-', "_"));
+            let name = artifact
+                .strip_prefix("versus_plugin_")
+                .unwrap_or(&artifact)
+                .to_string();
+            out.push(Plugin {
+                package,
+                artifact,
+                name,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The `name = "…"` of a `Cargo.toml` section.
+fn section_name(manifest: &str, section: &str) -> Option<String> {
+    let body = manifest.split(section).nth(1)?;
+    let body = body.split("\n[").next().unwrap_or(body);
+    body.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "name").then(|| value.trim().trim_matches('"').to_string())
+    })
+}
 
 fn main() {
     let manifest_dir =
@@ -94,8 +112,9 @@ fn main() {
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("CARGO_MAKEFLAGS");
-    for (package, _, _) in PLUGINS {
-        cmd.args(["-p", package]);
+    let plugins = plugins(&root);
+    for plugin in &plugins {
+        cmd.args(["-p", &plugin.package]);
     }
     let status = cmd
         .status()
@@ -105,9 +124,9 @@ fn main() {
     }
 
     let built = target_dir.join(TARGET).join("wasm");
-    for (_, artifact, name) in PLUGINS {
-        let from = built.join(format!("{artifact}.wasm"));
-        let to = out_dir.join(format!("{name}.wasm"));
+    for plugin in &plugins {
+        let from = built.join(format!("{}.wasm", plugin.artifact));
+        let to = out_dir.join(format!("{}.wasm", plugin.name));
         copy_if_changed(&from, &to);
     }
     println!(

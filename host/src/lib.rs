@@ -1,6 +1,7 @@
 //! Versus: an incident alert gateway whose transforms, templates and chat
 //! channels run as sandboxed WebAssembly components.
 
+pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod in_flight;

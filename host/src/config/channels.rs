@@ -4,8 +4,6 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
-
 use super::{Config, PluginLimits};
 
 /// One enabled channel: which plugin delivers, which template renders, and
@@ -34,54 +32,11 @@ pub struct ChannelSpec {
 }
 
 impl Config {
-    /// The channels that are switched on, in a stable order: Slack (when
-    /// [effective](super::SlackConfig::is_effective)), the other upstream
-    /// chat channels (Telegram, …), console, then each enabled entry of
-    /// `channels:` in file order.
+    /// The channels that are switched on, in a stable order: the built-in
+    /// ones that can work, in `channel::NAMES` order, then each enabled
+    /// entry of `channels:` in file order.
     pub fn channels(&self) -> Vec<ChannelSpec> {
-        let mut out = Vec::new();
-        let slack = &self.alert.slack;
-        if slack.is_effective() {
-            let mut limits = self.plugins.limits_for("slack");
-            let overridden = self
-                .plugins
-                .overrides
-                .get("slack")
-                .is_some_and(|o| o.allowed_hosts.is_some());
-            if !overridden {
-                limits.allowed_hosts = origin_of(&slack.api_url).into_iter().collect();
-            }
-            let props = &slack.message_properties;
-            let config = json!({
-                "token": slack.token,
-                "channel_id": slack.channel_id,
-                "api_url": slack.api_url,
-                "message_properties": {
-                    "button_text": props.button_text,
-                    "button_style": props.button_style,
-                    "disable_button": props.disable_button,
-                },
-            });
-            out.push(spec(
-                "slack",
-                "slack",
-                &slack.template_path,
-                &config,
-                limits,
-            ));
-        }
-        out.extend(self.chat_channels());
-        let console = &self.alert.console;
-        if console.enable {
-            let limits = self.plugins.limits_for("console");
-            out.push(spec(
-                "console",
-                "console",
-                &console.template_path,
-                &json!({}),
-                limits,
-            ));
-        }
+        let mut out = self.alert.channels.specs(self);
         for entry in self.custom_channels.iter().filter(|c| c.enable) {
             let plugin = entry.plugin_name();
             // One merge for every layer: defaults, the plugin's override,
@@ -100,7 +55,34 @@ impl Config {
     }
 }
 
-pub(super) fn spec(
+impl Config {
+    /// A built-in channel whose plugin may call exactly the origins of
+    /// `urls`, unless `plugins.overrides.<name>.allowed_hosts` says
+    /// otherwise.
+    pub(crate) fn builtin_spec(
+        &self,
+        name: &str,
+        template_path: &std::path::Path,
+        settings: &serde_json::Value,
+        urls: &[&str],
+    ) -> ChannelSpec {
+        let mut limits = self.plugins.limits_for(name);
+        let overridden = self
+            .plugins
+            .overrides
+            .get(name)
+            .is_some_and(|o| o.allowed_hosts.is_some());
+        if !overridden {
+            let mut hosts: Vec<String> = urls.iter().filter_map(|u| origin_of(u)).collect();
+            hosts.sort();
+            hosts.dedup();
+            limits.allowed_hosts = hosts;
+        }
+        spec(name, name, template_path, settings, limits)
+    }
+}
+
+pub(crate) fn spec(
     name: &str,
     plugin: &str,
     template_path: &std::path::Path,
@@ -121,7 +103,7 @@ pub(super) fn spec(
 
 /// `scheme://host:port` of an `http(s)` URL, the port spelled out even when
 /// it is the scheme's default; `None` for anything else.
-pub(super) fn origin_of(url: &str) -> Option<String> {
+pub(crate) fn origin_of(url: &str) -> Option<String> {
     let url = reqwest::Url::parse(url.trim()).ok()?;
     if !matches!(url.scheme(), "http" | "https") {
         return None;

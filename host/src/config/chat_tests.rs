@@ -171,7 +171,7 @@ fn upstream_v1_2_0_spelling_of_other_power_urls() {
         "alert:\n  msteams:\n    enable: true\n    power_automate_url: https://a/x\n    \
          other_power_url:\n      qc: https://b/y\n",
     );
-    assert_eq!(cfg.alert.msteams.other_power_urls.len(), 1);
+    assert_eq!(cfg.alert.channels.msteams.other_power_urls.len(), 1);
     assert_eq!(
         cfg.channels()[0].allowed_hosts,
         ["https://a:443", "https://b:443"]

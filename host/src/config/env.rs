@@ -41,7 +41,9 @@ pub fn expand_with(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Strin
 
 /// Applies the environment overrides to a parsed config. A variable wins
 /// over the file when it is set and not blank. Upstream Versus reads the
-/// same variables, so deployments that set them keep working:
+/// same variables, so deployments that set them keep working. Each
+/// built-in channel's variables (`SLACK_TOKEN`, `TELEGRAM_CHAT_ID`, …) are
+/// read by its module in `channel`; the others are:
 ///
 /// | Variable                                 | Key                                          |
 /// |------------------------------------------|----------------------------------------------|
@@ -49,36 +51,6 @@ pub fn expand_with(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Strin
 /// | `PORT`                                   | `port`                                       |
 /// | `PUBLIC_HOST`                            | `public_host`                                |
 /// | `DEBUG_BODY`                             | `alert.debug_body`                           |
-/// | `SLACK_ENABLE`                           | `alert.slack.enable`                         |
-/// | `SLACK_TOKEN`                            | `alert.slack.token`                          |
-/// | `SLACK_CHANNEL_ID`                       | `alert.slack.channel_id`                     |
-/// | `SLACK_API_URL` (ours)                   | `alert.slack.api_url`                        |
-/// | `TELEGRAM_ENABLE`                        | `alert.telegram.enable`                      |
-/// | `TELEGRAM_BOT_TOKEN`                     | `alert.telegram.bot_token`                   |
-/// | `TELEGRAM_CHAT_ID`                       | `alert.telegram.chat_id`                     |
-/// | `TELEGRAM_USE_PROXY`                     | `alert.telegram.use_proxy`                   |
-/// | `TELEGRAM_API_URL` (ours)                | `alert.telegram.api_url`                     |
-/// | `EMAIL_ENABLE`                           | `alert.email.enable`                         |
-/// | `SMTP_HOST`                              | `alert.email.smtp_host`                      |
-/// | `SMTP_PORT`                              | `alert.email.smtp_port`                      |
-/// | `SMTP_USERNAME`                          | `alert.email.username`                       |
-/// | `SMTP_PASSWORD`                          | `alert.email.password`                       |
-/// | `EMAIL_TO`                               | `alert.email.to`                             |
-/// | `EMAIL_SUBJECT`                          | `alert.email.subject`                        |
-/// | `EMAIL_FROM` (ours)                      | `alert.email.from`                           |
-/// | `SMTP_TLS` (ours)                        | `alert.email.tls`                            |
-/// | `VIBER_ENABLE`                           | `alert.viber.enable`                         |
-/// | `VIBER_API_TYPE`                         | `alert.viber.api_type`                       |
-/// | `VIBER_BOT_TOKEN`                        | `alert.viber.bot_token`                      |
-/// | `VIBER_USER_ID`                          | `alert.viber.user_id`                        |
-/// | `VIBER_CHANNEL_ID`                       | `alert.viber.channel_id`                     |
-/// | `VIBER_USE_PROXY`                        | `alert.viber.use_proxy`                      |
-/// | `VIBER_API_URL` (ours)                   | `alert.viber.api_url`                        |
-/// | `MSTEAMS_ENABLE`                         | `alert.msteams.enable`                       |
-/// | `MSTEAMS_POWER_AUTOMATE_URL`             | `alert.msteams.power_automate_url`           |
-/// | `LARK_ENABLE`                            | `alert.lark.enable`                          |
-/// | `LARK_WEBHOOK_URL`                       | `alert.lark.webhook_url`                     |
-/// | `LARK_USE_PROXY`                         | `alert.lark.use_proxy`                       |
 /// | `PROXY_URL`                              | `proxy.url`                                  |
 /// | `PROXY_USERNAME`                         | `proxy.username`                             |
 /// | `PROXY_PASSWORD`                         | `proxy.password`                             |
@@ -103,48 +75,14 @@ pub fn apply_env_overrides(
     config: &mut Config,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), ConfigError> {
-    let o = Overrides(env);
+    let o = EnvReader(env);
     o.text("HOST", &mut config.host);
     o.parsed("PORT", &mut config.port, "a port number (1-65535)")?;
     o.text("PUBLIC_HOST", &mut config.public_host);
 
-    let alert = &mut config.alert;
-    o.flag("DEBUG_BODY", &mut alert.debug_body)?;
-    o.flag("SLACK_ENABLE", &mut alert.slack.enable)?;
-    o.text("SLACK_TOKEN", &mut alert.slack.token);
-    o.text("SLACK_CHANNEL_ID", &mut alert.slack.channel_id);
-    o.text("SLACK_API_URL", &mut alert.slack.api_url);
-    o.flag("TELEGRAM_ENABLE", &mut alert.telegram.enable)?;
-    o.text("TELEGRAM_BOT_TOKEN", &mut alert.telegram.bot_token);
-    o.text("TELEGRAM_CHAT_ID", &mut alert.telegram.chat_id);
-    o.flag("TELEGRAM_USE_PROXY", &mut alert.telegram.use_proxy)?;
-    o.text("TELEGRAM_API_URL", &mut alert.telegram.api_url);
-    let email = &mut alert.email;
-    o.flag("EMAIL_ENABLE", &mut email.enable)?;
-    o.text("SMTP_HOST", &mut email.smtp_host);
-    o.parsed("SMTP_PORT", &mut email.smtp_port, "a port number (1-65535)")?;
-    o.text("SMTP_USERNAME", &mut email.username);
-    o.text("SMTP_PASSWORD", &mut email.password);
-    o.text("EMAIL_TO", &mut email.to);
-    o.text("EMAIL_SUBJECT", &mut email.subject);
-    o.text("EMAIL_FROM", &mut email.from);
-    o.text("SMTP_TLS", &mut email.tls);
-    let viber = &mut alert.viber;
-    o.flag("VIBER_ENABLE", &mut viber.enable)?;
-    o.text("VIBER_API_TYPE", &mut viber.api_type);
-    o.text("VIBER_BOT_TOKEN", &mut viber.bot_token);
-    o.text("VIBER_USER_ID", &mut viber.user_id);
-    o.text("VIBER_CHANNEL_ID", &mut viber.channel_id);
-    o.flag("VIBER_USE_PROXY", &mut viber.use_proxy)?;
-    o.text("VIBER_API_URL", &mut viber.api_url);
-    o.flag("MSTEAMS_ENABLE", &mut alert.msteams.enable)?;
-    o.text(
-        "MSTEAMS_POWER_AUTOMATE_URL",
-        &mut alert.msteams.power_automate_url,
-    );
-    o.flag("LARK_ENABLE", &mut alert.lark.enable)?;
-    o.text("LARK_WEBHOOK_URL", &mut alert.lark.webhook_url);
-    o.flag("LARK_USE_PROXY", &mut alert.lark.use_proxy)?;
+    o.flag("DEBUG_BODY", &mut config.alert.debug_body)?;
+    // Each built-in channel reads its own (see `channel`).
+    config.alert.channels.read_env(&o)?;
     o.text("PROXY_URL", &mut config.proxy.url);
     o.text("PROXY_USERNAME", &mut config.proxy.username);
     o.text("PROXY_PASSWORD", &mut config.proxy.password);
@@ -181,29 +119,49 @@ pub fn apply_env_overrides(
     Ok(())
 }
 
-/// Setters that read one variable each.
-struct Overrides<'a>(&'a dyn Fn(&str) -> Option<String>);
+/// Every variable [`apply_env_overrides`] reads, in the order it reads
+/// them (for the docs and their test).
+pub fn env_variables() -> Vec<String> {
+    let asked = std::cell::RefCell::new(Vec::new());
+    let record = |name: &str| {
+        asked.borrow_mut().push(name.to_string());
+        None
+    };
+    apply_env_overrides(&mut Config::default(), &record).expect("no variable is set");
+    asked.into_inner()
+}
 
-impl Overrides<'_> {
+/// Setters that read one variable each.
+pub struct EnvReader<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl EnvReader<'_> {
     /// The variable's value when it is set and not blank.
-    fn get(&self, var: &str) -> Option<String> {
+    pub fn get(&self, var: &str) -> Option<String> {
         (self.0)(var).filter(|v| !v.trim().is_empty())
     }
 
-    fn text(&self, var: &str, slot: &mut String) {
+    /// Text: replaces the value when the variable is set and not blank.
+    pub fn text(&self, var: &str, slot: &mut String) {
         if let Some(v) = self.get(var) {
             *slot = v;
         }
     }
 
-    fn flag(&self, var: &str, slot: &mut bool) -> Result<(), ConfigError> {
+    /// A boolean (`true`/`false`, `yes`/`no`, `on`/`off`, `1`/`0`).
+    pub fn flag(&self, var: &str, slot: &mut bool) -> Result<(), ConfigError> {
         if let Some(v) = self.get(var) {
             *slot = lenient::parse_bool(&v).ok_or_else(|| bad(var, &v, "true or false"))?;
         }
         Ok(())
     }
 
-    fn parsed<T: FromStr>(&self, var: &str, slot: &mut T, what: &str) -> Result<(), ConfigError> {
+    /// A value of type `T`; `what` says what is expected.
+    pub fn parsed<T: FromStr>(
+        &self,
+        var: &str,
+        slot: &mut T,
+        what: &str,
+    ) -> Result<(), ConfigError> {
         if let Some(v) = self.get(var) {
             *slot = v.trim().parse().map_err(|_| bad(var, &v, what))?;
         }

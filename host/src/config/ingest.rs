@@ -95,7 +95,7 @@ pub struct IngestSource {
     /// Key of the HMAC-SHA256 signature in `X-Versus-Signature`.
     pub hmac_secret: Secret,
     /// Query overrides this source may use (any of
-    /// [`Overrides::KEYS`](crate::incident::Overrides::KEYS)).
+    /// [`Overrides::keys`](crate::incident::Overrides::keys)).
     #[serde(deserialize_with = "lenient::strings")]
     pub allowed_overrides: Vec<String>,
 }
@@ -198,7 +198,7 @@ pub(super) fn validate(ingest: &IngestConfig) -> Result<(), ConfigError> {
                 ),
             ));
         }
-        let keys = crate::incident::Overrides::KEYS;
+        let keys = crate::incident::Overrides::keys();
         for (j, name) in source.allowed_overrides.iter().enumerate() {
             if !keys.contains(&name.as_str()) {
                 return Err(invalid(

@@ -16,7 +16,6 @@
 
 mod aws;
 mod channels;
-mod chat;
 mod env;
 mod ingest;
 pub mod lenient;
@@ -46,16 +45,20 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use crate::channel::{
+    ConsoleConfig, DEFAULT_SLACK_API_URL, DEFAULT_SMTP_TIMEOUT, DEFAULT_TELEGRAM_API_URL,
+    DEFAULT_VIBER_API_URL, EmailConfig, LarkConfig, MsTeamsConfig, SlackConfig,
+    SlackMessageProperties, SmtpSecurity, SmtpServer, TelegramConfig, ViberConfig,
+};
 pub use aws::{
     AwsIncidentManagerConfig, DEFAULT_ESCALATION_INITIAL_BACKOFF, DEFAULT_ESCALATION_MAX_ATTEMPTS,
     DEFAULT_ESCALATION_MAX_BACKOFF, default_impact,
 };
 pub use channels::ChannelSpec;
-pub use chat::{
-    DEFAULT_SMTP_TIMEOUT, DEFAULT_TELEGRAM_API_URL, DEFAULT_VIBER_API_URL, EmailConfig, LarkConfig,
-    MsTeamsConfig, SmtpSecurity, SmtpServer, TelegramConfig, ViberConfig,
+pub(crate) use channels::{origin_of, spec};
+pub use env::{
+    EnvReader, apply_env_overrides, env_variables, expand_env, expand_with, process_env,
 };
-pub use env::{apply_env_overrides, expand_env, expand_with, process_env};
 pub use ingest::{
     DEFAULT_MAX_ALERTS, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_JSON_DEPTH, IngestConfig,
     IngestSource, Secret,
@@ -64,12 +67,13 @@ pub use oncall::{ACK_SECRET_PLACEHOLDERS, MIN_ACK_SECRET_LEN, PROVIDERS};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use proxy::ProxyConfig;
 pub use restart::{keep_startup_settings, restart_needed};
+pub use schema::{Kind, Node};
 pub use secrets::{SECRET_ENV_VARS, SecretKind, SecretValue};
 pub use sections::{
-    AWS_INCIDENT_MANAGER, AlertConfig, ConsoleConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_REDIS_PORT, DEFAULT_SLACK_API_URL, DEFAULT_WAIT_MINUTES, LogConfig, OnCallConfig,
-    RedisConfig, RetryConfig, SlackConfig, SlackMessageProperties,
+    AWS_INCIDENT_MANAGER, AlertConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_REDIS_PORT, DEFAULT_WAIT_MINUTES, LogConfig, OnCallConfig, RedisConfig, RetryConfig,
 };
+pub(crate) use validate::template_given;
 
 /// A configuration problem, worded for the person who has to fix it.
 #[derive(Debug, thiserror::Error)]
@@ -249,15 +253,7 @@ impl Config {
 
     /// Warns about settings that cannot take effect.
     fn settle(&self, warnings: &mut Vec<String>) {
-        let slack = &self.alert.slack;
-        if slack.enable && !slack.is_effective() {
-            warnings.push(
-                "alert.slack.enable is true but alert.slack.token is empty: Slack is disabled; \
-                 set SLACK_TOKEN"
-                    .into(),
-            );
-        }
-        self.settle_chat(warnings);
+        self.alert.channels.warnings(warnings);
         // With on-call on, an unknown provider is an error (`oncall::validate`).
         let oncall = &self.oncall;
         if !oncall::is_on(oncall) && !oncall::has_provider(&oncall.provider) {

@@ -23,7 +23,7 @@ pub struct ProxyConfig {
 
 impl ProxyConfig {
     /// The proxy for a channel whose section sets `use_proxy` to `on`.
-    pub(super) fn for_channel(&self, on: bool) -> Option<Self> {
+    pub(crate) fn for_channel(&self, on: bool) -> Option<Self> {
         on.then(|| self.clone())
     }
 

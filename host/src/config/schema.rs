@@ -8,7 +8,9 @@
 //!   a bad value is reported with its dotted key.
 //!
 //! Keep this tree in step with the structs in `sections.rs` and
-//! `plugins.rs`: a key missing here is warned about as unknown.
+//! `plugins.rs`: a key missing here is warned about as unknown. A built-in
+//! channel's keys sit next to its section struct, in its module in
+//! `channel` (`BuiltinChannel::KEYS`), and are joined in under `alert:`.
 //!
 //! It is also where a key is declared secret ([`Node::Secret`]): the one
 //! list of keys whose values are masked in the log (`config::secrets` reads
@@ -19,7 +21,7 @@ use serde_yaml_ng::{Mapping, Value};
 use super::lenient;
 
 /// What is expected at one place in the file.
-pub(super) enum Node {
+pub enum Node {
     /// Text; blank text is kept (`button_style: ""` means grey).
     Text,
     /// Text that is, or holds, a secret (a token, a password, a URL that
@@ -32,6 +34,11 @@ pub(super) enum Node {
     Free,
     /// A mapping with these keys.
     Map(&'static [(&'static str, Node)]),
+    /// A mapping with the keys of both lists.
+    Joined(
+        &'static [(&'static str, Node)],
+        &'static [(&'static str, Node)],
+    ),
     /// A mapping whose keys are chosen by the user, each value shaped so.
     Named(&'static Node),
     /// A list whose items are shaped so.
@@ -40,9 +47,20 @@ pub(super) enum Node {
     Unimplemented(&'static str),
 }
 
+impl Node {
+    /// The keys of a mapping ([`Node::Map`] or [`Node::Joined`]).
+    pub fn keys(&self) -> Option<impl Iterator<Item = &(&'static str, Node)>> {
+        match self {
+            Map(keys) => Some(keys.iter().chain(&[][..])),
+            Joined(first, second) => Some(first.iter().chain(*second)),
+            _ => None,
+        }
+    }
+}
+
 /// The scalar kinds, by the lenient helper that reads them.
 #[derive(Clone, Copy)]
-pub(super) enum Kind {
+pub enum Kind {
     Bool,
     U16,
     U32,
@@ -53,7 +71,7 @@ pub(super) enum Kind {
 }
 
 use Kind::{Bool, Duration, Float, I64, U16, U32, Usize};
-use Node::{Free, List, Map, Named, Scalar, Secret, Text, Unimplemented};
+use Node::{Free, Joined, List, Map, Named, Scalar, Secret, Text, Unimplemented};
 
 const LIMITS: &[(&str, Node)] = &[
     ("memory_mb", Scalar(U32)),
@@ -66,101 +84,24 @@ const LIMITS: &[(&str, Node)] = &[
     ("calls_per_instance", Scalar(U32)),
 ];
 
-const SLACK: Node = Map(&[
-    ("enable", Scalar(Bool)),
-    ("token", Secret),
-    ("channel_id", Text),
-    ("template_path", Text),
-    ("api_url", Text),
-    (
-        "message_properties",
-        Map(&[
-            ("button_text", Text),
-            ("button_style", Text),
-            ("disable_button", Scalar(Bool)),
-        ]),
-    ),
-]);
-
-const ALERT: Node = Map(&[
-    ("debug_body", Scalar(Bool)),
-    ("max_body_bytes", Scalar(Usize)),
-    (
-        "retry",
-        Map(&[
-            ("max_elapsed", Scalar(Duration)),
-            ("initial_backoff", Scalar(Duration)),
-            ("max_backoff", Scalar(Duration)),
-        ]),
-    ),
-    ("dedup_window", Scalar(Duration)),
-    ("slack", SLACK),
-    (
-        "console",
-        Map(&[("enable", Scalar(Bool)), ("template_path", Text)]),
-    ),
-    (
-        "telegram",
-        Map(&[
-            ("enable", Scalar(Bool)),
-            ("bot_token", Secret),
-            ("chat_id", Text),
-            ("template_path", Text),
-            ("api_url", Text),
-            ("use_proxy", Scalar(Bool)),
-        ]),
-    ),
-    (
-        "viber",
-        Map(&[
-            ("enable", Scalar(Bool)),
-            ("api_type", Text),
-            ("bot_token", Secret),
-            ("user_id", Text),
-            ("channel_id", Text),
-            ("template_path", Text),
-            ("api_url", Text),
-            ("use_proxy", Scalar(Bool)),
-        ]),
-    ),
-    (
-        "email",
-        Map(&[
-            ("enable", Scalar(Bool)),
-            ("smtp_host", Text),
-            ("smtp_port", Scalar(U16)),
-            ("username", Text),
-            ("password", Secret),
-            ("to", Text),
-            ("subject", Text),
-            ("template_path", Text),
-            ("from", Text),
-            ("tls", Text),
-            ("timeout", Scalar(Duration)),
-        ]),
-    ),
-    (
-        "msteams",
-        Map(&[
-            ("enable", Scalar(Bool)),
-            ("power_automate_url", Secret),
-            ("template_path", Text),
-            ("other_power_urls", Named(&Secret)),
-            // upstream v1.2.0 spelling
-            ("other_power_url", Named(&Secret)),
-        ]),
-    ),
-    (
-        "lark",
-        Map(&[
-            ("enable", Scalar(Bool)),
-            ("webhook_url", Secret),
-            ("template_path", Text),
-            ("other_webhook_urls", Named(&Secret)),
-            ("use_proxy", Scalar(Bool)),
-        ]),
-    ),
-]);
+/// `alert:`: our keys, then each built-in channel's section, declared
+/// in its module (`channel::SCHEMA`).
+const ALERT: Node = Joined(
+    &[
+        ("debug_body", Scalar(Bool)),
+        ("max_body_bytes", Scalar(Usize)),
+        (
+            "retry",
+            Map(&[
+                ("max_elapsed", Scalar(Duration)),
+                ("initial_backoff", Scalar(Duration)),
+                ("max_backoff", Scalar(Duration)),
+            ]),
+        ),
+        ("dedup_window", Scalar(Duration)),
+    ],
+    crate::channel::SCHEMA,
+);
 
 const ONCALL: Node = Map(&[
     ("enable", Scalar(Bool)),
@@ -317,34 +258,7 @@ pub(super) fn walk(
             _ => Ok(()),
         },
         Scalar(kind) => check(*kind, value).map_err(bad),
-        Map(keys) => {
-            let map = mapping(value).map_err(bad)?;
-            let mut kept = Mapping::new();
-            for (k, mut v) in std::mem::take(map) {
-                let Some(name) = k.as_str() else {
-                    warnings.push(format!("{key}: the key {k:?} is not text; ignored"));
-                    continue;
-                };
-                let child = join(key, name);
-                match keys.iter().find(|(known, _)| *known == name) {
-                    None => warnings.push(format!(
-                        "{child}: unknown key; ignored (check the spelling)"
-                    )),
-                    Some((_, Unimplemented(what))) => {
-                        warnings.push(format!("{child}: {what}; ignored"))
-                    }
-                    Some((_, node)) => {
-                        if is_empty(&v, node) {
-                            continue;
-                        }
-                        walk(&mut v, node, &child, warnings)?;
-                    }
-                }
-                kept.insert(k, v);
-            }
-            *map = kept;
-            Ok(())
-        }
+        Map(_) | Joined(..) => walk_map(value, node, key, warnings),
         Named(node) => {
             let map = mapping(value).map_err(bad)?;
             map.retain(|_, v| !is_empty(v, node));
@@ -373,6 +287,47 @@ pub(super) fn walk(
             Ok(())
         }
     }
+}
+
+/// Walks a mapping whose keys are those of `node`; see [`walk`].
+fn walk_map(
+    value: &mut Value,
+    node: &Node,
+    key: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(), Bad> {
+    let map = mapping(value).map_err(|message| Bad {
+        key: key.to_string(),
+        message,
+    })?;
+    let mut kept = Mapping::new();
+    for (k, mut v) in std::mem::take(map) {
+        let Some(name) = k.as_str() else {
+            warnings.push(format!("{key}: the key {k:?} is not text; ignored"));
+            continue;
+        };
+        let child = join(key, name);
+        match node
+            .keys()
+            .into_iter()
+            .flatten()
+            .find(|(known, _)| *known == name)
+        {
+            None => warnings.push(format!(
+                "{child}: unknown key; ignored (check the spelling)"
+            )),
+            Some((_, Unimplemented(what))) => warnings.push(format!("{child}: {what}; ignored")),
+            Some((_, node)) => {
+                if is_empty(&v, node) {
+                    continue;
+                }
+                walk(&mut v, node, &child, warnings)?;
+            }
+        }
+        kept.insert(k, v);
+    }
+    *map = kept;
+    Ok(())
 }
 
 /// Whether `value` is empty where `node` is expected, so the default applies.

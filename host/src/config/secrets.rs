@@ -72,22 +72,10 @@ const PLAIN_WORD_MAX_LEN: usize = 16;
 impl Config {
     /// Every secret this config holds (empty values are left out).
     pub fn secrets(&self) -> Vec<SecretValue<'_>> {
-        use SecretKind::{Text, Url, UrlPassword};
+        use SecretKind::{Text, UrlPassword};
         let mut out = Found(Vec::new());
-        let alert = &self.alert;
-        out.add(&alert.slack.token, Text);
-        out.add(&alert.telegram.bot_token, Text);
-        out.add(&alert.viber.bot_token, Text);
-        out.add(&alert.email.password, Text);
-        let teams = &alert.msteams;
-        out.add(&teams.power_automate_url, Url);
-        for url in teams.other_power_urls.values() {
-            out.add(url, Url);
-        }
-        let lark = &alert.lark;
-        out.add(&lark.webhook_url, Url);
-        for url in lark.other_webhook_urls.values() {
-            out.add(url, Url);
+        for (value, kind) in self.alert.channels.secrets() {
+            out.add(value, kind);
         }
         out.add(&self.oncall.ack_secret, Text);
         out.add(&self.redis.password, Text);
@@ -193,8 +181,8 @@ mod tests {
         match node {
             Node::Text => out.push((path.clone(), false)),
             Node::Secret => out.push((path.clone(), true)),
-            Node::Map(keys) => {
-                for (key, child) in *keys {
+            Node::Map(_) | Node::Joined(..) => {
+                for (key, child) in node.keys().into_iter().flatten() {
                     path.push(Step::Key(key));
                     text_keys(child, path, out);
                     path.pop();

@@ -7,7 +7,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::aws::AwsIncidentManagerConfig;
-use super::chat::{EmailConfig, LarkConfig, MsTeamsConfig, TelegramConfig, ViberConfig};
 use super::lenient;
 
 /// Largest request body accepted by default. Alertmanager groups are rarely
@@ -33,12 +32,6 @@ pub const DEFAULT_REDIS_PORT: u16 = 6379;
 
 /// The only on-call provider we implement.
 pub const AWS_INCIDENT_MANAGER: &str = "aws_incident_manager";
-
-/// The Slack Web API; tests point `alert.slack.api_url` at a local server.
-pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api/";
-
-/// The template upstream ships for Slack, also used by the console channel.
-const DEFAULT_TEMPLATE: &str = "config/slack_message.tmpl";
 
 /// The `log:` section (ours).
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -67,20 +60,9 @@ pub struct AlertConfig {
     /// zero turns that off.
     #[serde(deserialize_with = "lenient::duration")]
     pub dedup_window: Duration,
-    /// Slack channel.
-    pub slack: SlackConfig,
-    /// Our built-in console channel: writes messages to the log.
-    pub console: ConsoleConfig,
-    /// Telegram channel.
-    pub telegram: TelegramConfig,
-    /// Viber channel.
-    pub viber: ViberConfig,
-    /// Microsoft Teams channel.
-    pub msteams: MsTeamsConfig,
-    /// Lark channel.
-    pub lark: LarkConfig,
-    /// Email channel.
-    pub email: EmailConfig,
+    /// The built-in channels' sections (`alert.slack`, …): see `channel`.
+    #[serde(flatten)]
+    pub channels: crate::channel::Sections,
 }
 
 impl Default for AlertConfig {
@@ -90,13 +72,7 @@ impl Default for AlertConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             retry: RetryConfig::default(),
             dedup_window: Duration::from_secs(600),
-            slack: SlackConfig::default(),
-            console: ConsoleConfig::default(),
-            telegram: TelegramConfig::default(),
-            viber: ViberConfig::default(),
-            msteams: MsTeamsConfig::default(),
-            lark: LarkConfig::default(),
-            email: EmailConfig::default(),
+            channels: crate::channel::Sections::default(),
         }
     }
 }
@@ -124,97 +100,6 @@ impl Default for RetryConfig {
             max_elapsed: Duration::from_secs(30),
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(8),
-        }
-    }
-}
-
-/// The upstream `alert.slack` section.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct SlackConfig {
-    /// Whether Slack delivery is wanted; see [`SlackConfig::is_effective`].
-    #[serde(deserialize_with = "lenient::bool")]
-    pub enable: bool,
-    /// Bot token (`xoxb-…`).
-    #[serde(deserialize_with = "lenient::string")]
-    pub token: String,
-    /// Channel to post to.
-    #[serde(deserialize_with = "lenient::string")]
-    pub channel_id: String,
-    /// Message template file.
-    #[serde(deserialize_with = "lenient::path")]
-    pub template_path: PathBuf,
-    /// Base URL of the Slack Web API (ours; tests point it at a local server).
-    #[serde(deserialize_with = "lenient::string")]
-    pub api_url: String,
-    /// The ACK button (upstream `message_properties`).
-    pub message_properties: SlackMessageProperties,
-}
-
-impl Default for SlackConfig {
-    fn default() -> Self {
-        Self {
-            enable: false,
-            token: String::new(),
-            channel_id: String::new(),
-            template_path: PathBuf::from(DEFAULT_TEMPLATE),
-            api_url: DEFAULT_SLACK_API_URL.into(),
-            message_properties: SlackMessageProperties::default(),
-        }
-    }
-}
-
-impl SlackConfig {
-    /// Slack is used only when it is enabled and has a token; enabled
-    /// without a token gives a load warning instead of an error, as upstream
-    /// configs ship with `enable: true` and `token: ${SLACK_TOKEN}`.
-    pub fn is_effective(&self) -> bool {
-        self.enable && !self.token.trim().is_empty()
-    }
-}
-
-/// The upstream `alert.slack.message_properties` section.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct SlackMessageProperties {
-    /// Text of the ACK button.
-    #[serde(deserialize_with = "lenient::string")]
-    pub button_text: String,
-    /// `primary` (blue), `danger` (red), or empty for Slack's default grey.
-    #[serde(deserialize_with = "lenient::string")]
-    pub button_style: String,
-    /// Leave the button out, for teams that acknowledge some other way.
-    #[serde(deserialize_with = "lenient::bool")]
-    pub disable_button: bool,
-}
-
-impl Default for SlackMessageProperties {
-    fn default() -> Self {
-        Self {
-            button_text: "Acknowledge Alert".into(),
-            button_style: "primary".into(),
-            disable_button: false,
-        }
-    }
-}
-
-/// The built-in console channel (ours).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct ConsoleConfig {
-    /// Whether the console channel is on.
-    #[serde(deserialize_with = "lenient::bool")]
-    pub enable: bool,
-    /// Message template file.
-    #[serde(deserialize_with = "lenient::path")]
-    pub template_path: PathBuf,
-}
-
-impl Default for ConsoleConfig {
-    fn default() -> Self {
-        Self {
-            enable: false,
-            template_path: PathBuf::from(DEFAULT_TEMPLATE),
         }
     }
 }

@@ -95,7 +95,7 @@ fn expands_variables_and_leaves_other_dollars() {
 fn seed_config_loads_without_env() {
     let (cfg, warnings) = load(SEED, no_env);
     assert_eq!(sorted(warnings), strings(&[SLACK_WITHOUT_TOKEN]));
-    assert!(cfg.alert.slack.enable && !cfg.alert.slack.is_effective());
+    assert!(cfg.alert.channels.slack.enable && !cfg.alert.channels.slack.is_effective());
     assert!(cfg.channels().is_empty());
     assert!(cfg.alert.debug_body);
     assert!(cfg.oncall.enable);
@@ -114,7 +114,7 @@ fn seed_config_loads_without_env() {
 fn seed_config_with_env_turns_everything_on() {
     let (cfg, warnings) = load(SEED, env_of(DEPLOYMENT_ENV));
     assert_eq!(warnings, Vec::<String>::new());
-    assert!(cfg.alert.slack.is_effective());
+    assert!(cfg.alert.channels.slack.is_effective());
     assert!(cfg.redis.is_configured());
     assert_eq!(
         (cfg.redis.host.as_str(), cfg.redis.port),
@@ -155,7 +155,7 @@ fn seed_config_with_env_turns_everything_on() {
 fn upstream_v1_2_0_loads_without_env() {
     let (cfg, warnings) = load(UPSTREAM_V1_2_0, no_env);
     assert_eq!(sorted(warnings), strings(V1_2_0_UNIMPLEMENTED));
-    assert!(!cfg.alert.slack.enable && !cfg.oncall.enable);
+    assert!(!cfg.alert.channels.slack.enable && !cfg.oncall.enable);
     assert!(cfg.channels().is_empty());
 }
 
@@ -166,7 +166,7 @@ fn upstream_v1_4_23_loads_without_env() {
     assert_eq!(cfg.public_host, "");
     assert_eq!(cfg.oncall.provider, AWS_INCIDENT_MANAGER);
     assert_eq!(
-        cfg.alert.slack.message_properties,
+        cfg.alert.channels.slack.message_properties,
         SlackMessageProperties::default()
     );
     // Unset `${VAR}` entries are dropped, not kept as empty plans.
@@ -183,7 +183,7 @@ fn upstream_v1_4_23_with_env_and_switches_turns_everything_on() {
     // The file says `enable: false` for Slack and on-call, so credentials
     // alone keep them off; the upstream switches turn them on.
     let (cfg, _) = load(UPSTREAM_V1_4_23, env_of(DEPLOYMENT_ENV));
-    assert!(!cfg.alert.slack.is_effective() && !cfg.oncall.enable);
+    assert!(!cfg.alert.channels.slack.is_effective() && !cfg.oncall.enable);
     assert!(cfg.redis.is_configured());
 
     let mut vars = DEPLOYMENT_ENV.to_vec();
@@ -197,7 +197,7 @@ fn upstream_v1_4_23_with_env_and_switches_turns_everything_on() {
     ]);
     let (cfg, warnings) = load(UPSTREAM_V1_4_23, env_of(&vars));
     assert_eq!(sorted(warnings), strings(V1_4_23_UNIMPLEMENTED));
-    assert!(cfg.alert.slack.is_effective() && cfg.oncall.enable);
+    assert!(cfg.alert.channels.slack.is_effective() && cfg.oncall.enable);
     assert_eq!(
         cfg.oncall.aws_incident_manager.other_response_plan_arns,
         BTreeMap::from([("infra".to_string(), "arn:infra".to_string())])
@@ -263,7 +263,7 @@ fn env_overrides_win_when_set_and_not_empty() {
     assert_eq!(cfg.port, 8080);
     assert_eq!(cfg.public_host, "https://versus.example.com");
     assert!(!cfg.alert.debug_body);
-    let slack = &cfg.alert.slack;
+    let slack = &cfg.alert.channels.slack;
     assert!(slack.is_effective());
     assert_eq!(
         (slack.token.as_str(), slack.channel_id.as_str()),
@@ -321,7 +321,7 @@ plugins:
     assert_eq!(cfg.public_host, "");
     assert!(cfg.alert.debug_body);
     assert_eq!(cfg.alert.max_body_bytes, 2048);
-    let slack = &cfg.alert.slack;
+    let slack = &cfg.alert.channels.slack;
     assert!(slack.is_effective());
     assert_eq!(
         (slack.token.as_str(), slack.channel_id.as_str()),

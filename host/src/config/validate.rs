@@ -6,17 +6,6 @@ use std::collections::HashMap;
 use super::channels::origin_of;
 use super::{Config, ConfigError, PluginLimits, valid_plugin_name};
 
-/// Channel names taken by the built-in channels.
-const BUILT_IN_CHANNELS: &[(&str, &str)] = &[
-    ("slack", "alert.slack"),
-    ("console", "alert.console"),
-    ("telegram", "alert.telegram"),
-    ("email", "alert.email"),
-    ("viber", "alert.viber"),
-    ("msteams", "alert.msteams"),
-    ("lark", "alert.lark"),
-];
-
 /// Plugin and channel names: what they may contain.
 const NAME_RULE: &str = "use letters, digits, `-` and `_`";
 
@@ -26,7 +15,6 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_server()?;
         self.validate_alert()?;
-        self.validate_chat()?;
         self.validate_oncall()?;
         self.validate_plugins()?;
         super::ingest::validate(&self.ingest)?;
@@ -79,28 +67,11 @@ impl Config {
                 "must be greater than 0: it bounds every attempt of a delivery (the default is 30s)",
             ));
         }
-        let slack = &alert.slack;
-        if slack.is_effective() {
-            if slack.channel_id.trim().is_empty() {
-                return Err(invalid(
-                    "alert.slack.channel_id",
-                    "is empty but Slack is enabled: set it or the SLACK_CHANNEL_ID variable",
-                ));
+        alert.channels.validate()?;
+        for spec in self.channels() {
+            if spec.proxy.is_some() {
+                self.proxy.validate_for(&spec.name)?;
             }
-            if origin_of(&slack.api_url).is_none() {
-                return Err(invalid(
-                    "alert.slack.api_url",
-                    &format!(
-                        "`{}` is not an http(s) URL: it must be like https://slack.com/api/ \
-                         (or set SLACK_API_URL)",
-                        slack.api_url
-                    ),
-                ));
-            }
-            template_given("alert.slack.template_path", &slack.template_path)?;
-        }
-        if alert.console.enable {
-            template_given("alert.console.template_path", &alert.console.template_path)?;
         }
         Ok(())
     }
@@ -252,10 +223,10 @@ impl Config {
                     &format!("`{name}` is not a valid channel name: {NAME_RULE}"),
                 ));
             }
-            if let Some((_, section)) = BUILT_IN_CHANNELS.iter().find(|(n, _)| *n == name) {
+            if crate::channel::NAMES.contains(&name) {
                 return Err(invalid(
                     &key("name"),
-                    &format!("`{name}` is the built-in {section} channel: pick another name"),
+                    &format!("`{name}` is the built-in alert.{name} channel: pick another name"),
                 ));
             }
             if let Some(first) = seen.insert(name, i) {
@@ -292,7 +263,7 @@ impl Config {
     }
 }
 
-fn template_given(key: &str, path: &std::path::Path) -> Result<(), ConfigError> {
+pub(crate) fn template_given(key: &str, path: &std::path::Path) -> Result<(), ConfigError> {
     if path.as_os_str().is_empty() {
         return Err(invalid(
             key,

@@ -1,22 +1,26 @@
 //! Query overrides (`POST /api/incidents?oncall_enable=true&…`), as
-//! upstream Versus accepts them: the one list of them, how each is parsed,
-//! which ones a request uses (for the allow-list of its source, see
-//! `server::auth`), and how the channel overrides (`slack_channel_id`,
-//! `telegram_chat_id`, `email_to`, `email_subject`, `viber_user_id`,
-//! `viber_channel_id`, and the named alternatives `msteams_other_power_url`
-//! and `lark_other_webhook_url`) rewrite keys of their channel's JSON
-//! settings for this request only.
+//! upstream Versus accepts them: how each is parsed, which ones a request
+//! uses (for the allow-list of its source, see `server::auth`), and how a
+//! built-in channel's overrides (`slack_channel_id`, `telegram_chat_id`, …,
+//! declared in its module in `channel`) rewrite keys of its JSON settings
+//! for this request only.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-/// Declares [`Overrides`] and, from the same list, [`Overrides::KEYS`] and
+use crate::channel::{self, OverrideValue};
+
+/// Declares [`Overrides`] and, from the same list, [`Overrides::keys`] and
 /// [`Overrides::used`].
 ///
-/// Strategy: the list below is the one home of the query overrides. The
-/// parser (serde, by field name), the keys `ingest.sources[].allowed_overrides`
-/// may name, and the gate (which checks what the parser produced, not the
-/// raw query) all derive from it, so an override added here is gated from
-/// the start: there is no second list to forget.
+/// Strategy: the list below and the channels' own lists
+/// (`channel::QUERY_OVERRIDES`) are the homes of the query overrides. The
+/// parser (serde, by field name, and the channels' keys from the rest of
+/// the query), the keys `ingest.sources[].allowed_overrides` may name, and
+/// the gate (which checks what the parser produced, not the raw query) all
+/// derive from them, so an override added to either is gated from the
+/// start: there is no second list to forget.
 macro_rules! overrides {
     ($($(#[$meta:meta])* $key:ident: $ty:ty,)*) => {
         /// Per-request overrides from the query string, as upstream Versus
@@ -24,11 +28,20 @@ macro_rules! overrides {
         #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
         pub struct Overrides {
             $($(#[$meta])* pub $key: Option<$ty>,)*
+            /// The rest of the query: the built-in channels' overrides are
+            /// read from it, by their keys.
+            #[serde(flatten)]
+            pub rest: BTreeMap<String, String>,
         }
 
         impl Overrides {
+            /// The overrides that are not a channel's, by key.
+            const OWN: &[&str] = &[$(stringify!($key)),*];
+
             /// Every query override, by its key in the query string.
-            pub const KEYS: &[&str] = &[$(stringify!($key)),*];
+            pub fn keys() -> Vec<&'static str> {
+                Self::OWN.iter().copied().chain(channel::override_keys()).collect()
+            }
 
             /// The overrides this request uses: each one given with a
             /// value. A blank value (`?oncall_enable=`) is not a use: it
@@ -40,15 +53,19 @@ macro_rules! overrides {
                         used.push(stringify!($key));
                     }
                 )*
+                used.extend(channel::override_keys().filter(|k| self.channel(k).is_some()));
                 used
+            }
+
+            /// The value of a channel's override, when given and not blank.
+            pub fn channel(&self, key: &str) -> Option<&str> {
+                self.rest.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
             }
         }
     };
 }
 
 overrides! {
-    /// Post to this Slack channel instead of the configured one.
-    slack_channel_id: String,
     /// Turn on-call on or off for this alert.
     #[serde(default, deserialize_with = "lenient_bool")]
     oncall_enable: bool,
@@ -65,22 +82,6 @@ overrides! {
     /// share an incident, so repeats join it and a resolve cancels it
     /// (see `incident::dedup`).
     dedup_key: String,
-    /// Post to this Telegram chat instead of the configured one.
-    telegram_chat_id: String,
-    /// Send mail to these addresses (comma-separated) instead of `alert.email.to`.
-    email_to: String,
-    /// Use this mail subject instead of `alert.email.subject`.
-    email_subject: String,
-    /// Send to this Viber user (bot API) instead of the configured one.
-    viber_user_id: String,
-    /// Post to this Viber channel (channel API) instead of the configured one.
-    viber_channel_id: String,
-    /// Name of an `alert.msteams.other_power_urls` entry to use instead of
-    /// `power_automate_url`.
-    msteams_other_power_url: String,
-    /// Name of an `alert.lark.other_webhook_urls` entry to use instead of
-    /// `webhook_url`.
-    lark_other_webhook_url: String,
 }
 
 /// Whether a parsed override value changes anything.
@@ -137,82 +138,48 @@ fn lenient_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D:
 /// affected: a custom channel never sees another channel's override.
 pub(super) fn channel_config(name: &str, config_json: &str, overrides: &Overrides) -> String {
     let original = || config_json.to_string();
-    let o = overrides;
-    let patches: Vec<(&str, Patch<'_>)> = match name {
-        "slack" => vec![("channel_id", Patch::Value(wanted(&o.slack_channel_id)))],
-        "telegram" => vec![("chat_id", Patch::Value(wanted(&o.telegram_chat_id)))],
-        "email" => vec![
-            ("to", Patch::Value(wanted(&o.email_to))),
-            ("subject", Patch::Value(wanted(&o.email_subject))),
-        ],
-        "viber" => vec![
-            ("user_id", Patch::Value(wanted(&o.viber_user_id))),
-            ("channel_id", Patch::Value(wanted(&o.viber_channel_id))),
-        ],
-        "msteams" => vec![(
-            "power_automate_url",
-            Patch::Named("other_power_urls", wanted(&o.msteams_other_power_url)),
-        )],
-        "lark" => vec![(
-            "webhook_url",
-            Patch::Named("other_webhook_urls", wanted(&o.lark_other_webhook_url)),
-        )],
-        _ => return original(),
-    };
-    if patches.iter().all(|(_, p)| p.is_none()) {
+    let patches: Vec<_> = channel::query_overrides(name)
+        .iter()
+        .filter_map(|o| overrides.channel(o.query).map(|v| (o, v)))
+        .collect();
+    if patches.is_empty() {
         return original();
     }
     let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(config_json) else {
         return original();
     };
-    for (key, patch) in patches {
-        if let Some(value) = patch.resolve(&map, name) {
-            map.insert(key.into(), Value::String(value));
+    for (o, given) in patches {
+        if let Some(value) = resolve(o.value, given, &map, name) {
+            map.insert(o.setting.into(), Value::String(value));
         }
     }
     Value::Object(map).to_string()
 }
 
-/// An override's value when it is given and not blank.
-fn wanted(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-/// One override.
-enum Patch<'a> {
-    /// Use this value (when given and not blank: upstream ignores empty
-    /// overrides).
-    Value(Option<&'a str>),
-    /// Use the entry of this config map with this name.
-    Named(&'static str, Option<&'a str>),
-}
-
-impl Patch<'_> {
-    fn is_none(&self) -> bool {
-        matches!(self, Self::Value(None) | Self::Named(_, None))
-    }
-
-    /// The value to set, if any. An unknown name keeps the configured URL,
-    /// as upstream does, with a warning.
-    fn resolve(&self, config: &Map<String, Value>, channel: &str) -> Option<String> {
-        match self {
-            Self::Value(v) => v.map(str::to_string),
-            Self::Named(map_key, Some(name)) => {
-                let found = config
-                    .get(*map_key)
-                    .and_then(|m| m.get(*name))
-                    .and_then(Value::as_str)
-                    .filter(|u| !u.trim().is_empty());
-                if found.is_none() {
-                    tracing::warn!(
-                        channel,
-                        name,
-                        "alert.{channel}.{map_key} has no entry of that name; using the default URL"
-                    );
-                }
-                found.map(str::to_string)
+/// The value to set. A name that the settings map lacks keeps the
+/// configured URL, as upstream does, with a warning.
+fn resolve(
+    from: OverrideValue,
+    given: &str,
+    config: &Map<String, Value>,
+    channel: &str,
+) -> Option<String> {
+    match from {
+        OverrideValue::Given => Some(given.to_string()),
+        OverrideValue::Named(map_key) => {
+            let found = config
+                .get(map_key)
+                .and_then(|m| m.get(given))
+                .and_then(Value::as_str)
+                .filter(|u| !u.trim().is_empty());
+            if found.is_none() {
+                tracing::warn!(
+                    channel,
+                    name = given,
+                    "alert.{channel}.{map_key} has no entry of that name; using the default URL"
+                );
             }
-            Self::Named(_, None) => None,
+            found.map(str::to_string)
         }
     }
 }
@@ -235,21 +202,22 @@ mod tests {
         let o = parse("oncall_enable=false&oncall_wait_minutes=0.1&slack_channel_id=C1&unknown=x");
         assert_eq!(o.oncall_enable, Some(false));
         assert_eq!(o.oncall_wait_minutes, Some(0.1));
-        assert_eq!(o.slack_channel_id.as_deref(), Some("C1"));
+        assert_eq!(o.channel("slack_channel_id"), Some("C1"));
     }
 
-    /// Every key in [`Overrides::KEYS`] is a key the parser reads, and a
+    /// Every key in [`Overrides::keys`] is a key the parser reads, and a
     /// request that gives it counts as using it (and nothing else), so the
     /// gate sees it. A `#[serde(rename)]` or a typo would fail here.
     #[test]
     fn every_key_is_parsed_and_counted_as_used() {
-        assert_eq!(Overrides::KEYS.len(), 13);
-        for key in Overrides::KEYS {
+        let keys = Overrides::keys();
+        assert_eq!(keys.len(), 13);
+        for key in &keys {
             assert_eq!(parse(&format!("{key}=1")).used(), [*key], "{key}");
             assert_eq!(parse(&format!("{key}=%20")).used(), [""; 0], "{key}");
         }
-        let all: Vec<String> = Overrides::KEYS.iter().map(|k| format!("{k}=1")).collect();
-        assert_eq!(parse(&all.join("&")).used(), Overrides::KEYS);
+        let all: Vec<String> = keys.iter().map(|k| format!("{k}=1")).collect();
+        assert_eq!(parse(&all.join("&")).used(), keys);
         assert!(parse("unknown=1&x=").used().is_empty());
     }
 

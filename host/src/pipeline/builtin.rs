@@ -1,19 +1,19 @@
 //! Built-in plugins, compiled from `plugins/` by `build.rs` and embedded so
-//! the gateway runs with no plugin directory.
+//! the gateway runs with no plugin directory: the renderer, the transform,
+//! the generic webhook channel, and each built-in channel's plugin (see
+//! `channel`).
+
+/// The built-in plugins that are not a built-in channel's.
+const OTHERS: &[&str] = &["gotemplate", "alertmanager", "webhook"];
 
 /// Names of the built-in plugins.
-pub const NAMES: &[&str] = &[
-    "gotemplate",
-    "alertmanager",
-    "slack",
-    "console",
-    "telegram",
-    "webhook",
-    "msteams",
-    "lark",
-    "viber",
-    "email",
-];
+pub fn names() -> Vec<&'static str> {
+    OTHERS
+        .iter()
+        .chain(crate::channel::NAMES)
+        .copied()
+        .collect()
+}
 
 /// The wasm of built-in plugin `name`, if there is one.
 pub fn wasm(name: &str) -> Option<&'static [u8]> {
@@ -22,14 +22,7 @@ pub fn wasm(name: &str) -> Option<&'static [u8]> {
         "alertmanager" => {
             include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/alertmanager.wasm"))
         }
-        "slack" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/slack.wasm")),
-        "console" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/console.wasm")),
-        "telegram" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/telegram.wasm")),
         "webhook" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/webhook.wasm")),
-        "msteams" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/msteams.wasm")),
-        "lark" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/lark.wasm")),
-        "viber" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/viber.wasm")),
-        "email" => include_bytes!(concat!(env!("VERSUS_PLUGIN_OUT_DIR"), "/email.wasm")),
-        _ => return None,
+        _ => return crate::channel::wasm(name),
     })
 }

@@ -361,7 +361,7 @@ fn locate(
                 || "no plugins.dir is set, so nothing".into(),
                 |p| p.display().to_string(),
             ),
-            builtins: builtin::NAMES.join(", "),
+            builtins: builtin::names().join(", "),
         }),
     }
 }

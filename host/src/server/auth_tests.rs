@@ -16,7 +16,7 @@ fn sources() -> String {
     format!(
         "ingest:\n  sources:\n    - name: narrow\n      token: {NARROW}\n    \
          - name: wide\n      token: {WIDE}\n      allowed_overrides: [{}]\n",
-        Overrides::KEYS.join(", ")
+        Overrides::keys().join(", ")
     )
 }
 
@@ -29,7 +29,7 @@ fn with_bearer(uri: &str, token: &str) -> Request<Body> {
     request
 }
 
-/// Strategy: the keys come from [`Overrides::KEYS`], which the parser is
+/// Strategy: the keys come from [`Overrides::keys`], which the parser is
 /// declared from (and `incident::overrides` tests that each key parses and
 /// counts as used), so an override added later is covered here unasked.
 #[tokio::test]
@@ -38,7 +38,7 @@ async fn every_override_is_refused_to_a_source_not_allowed_it() {
     let plans = "oncall:\n  aws_incident_manager:\n    other_response_plan_arns:\n      \
                  '1': arn:aws:ssm-incidents::111122223333:response-plan/one\n";
     let (router, _dir) = router_with(&format!("{}{plans}", sources())).await;
-    for key in Overrides::KEYS {
+    for key in Overrides::keys() {
         let uri = format!("/api/incidents?{key}=1");
         let (status, body) = send(&router, with_bearer(&uri, NARROW)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{key}: {body}");
