@@ -39,6 +39,8 @@ mod error_tests;
 #[cfg(test)]
 mod fuzz;
 #[cfg(test)]
+mod schema_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};

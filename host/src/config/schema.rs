@@ -7,8 +7,10 @@
 //! - checks each scalar with the same [`lenient`] helper the field uses, so
 //!   a bad value is reported with its dotted key.
 //!
-//! Keep this tree in step with the structs in `sections.rs` and
-//! `plugins.rs`: a key missing here is warned about as unknown. A built-in
+//! This tree and the serde structs must agree: `schema_tests` reads the
+//! fields serde asks for in every struct and fails on any difference, so a
+//! field added without its key here (which would be warned about as
+//! unknown and dropped) cannot land. A built-in
 //! channel's keys sit next to its section struct, in its module in
 //! `channel` (`BuiltinChannel::KEYS`), and are joined in under `alert:`.
 //!
