@@ -129,7 +129,7 @@ async fn sdk_helpers_map_failures_to_what_the_host_does() {
             retry_after,
         }) => {
             assert!(
-                message.contains(r#"HTTP 429: {"message": "rate limited"}"#),
+                message.contains(r#"discord http 429: {"message": "rate limited"}"#),
                 "{message}"
             );
             assert_eq!(retry_after, Some(Duration::from_secs(3)));

@@ -8,7 +8,7 @@
 //! without tags. Line breaks and other control characters in the subject
 //! become spaces, so no value can add a header (the host refuses them too).
 
-use versus_plugin_chatkit::{Error, EventInfo, Settings};
+use versus_plugin_sdk::chat::{Error, EventInfo, Settings};
 
 /// Longest subject we derive from a message, in characters.
 const DERIVED_SUBJECT_LIMIT: usize = 150;
@@ -117,9 +117,7 @@ mod component {
         generate_all,
     });
 
-    /// A bump arena, then the system allocator: see `versus_plugin_arena`.
-    #[global_allocator]
-    static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
+    // The allocator (a bump arena, then the system's) is the SDK's.
 
     use versus::gateway::log::{Level, log};
     use versus::gateway::types::Retryable;
@@ -133,7 +131,7 @@ mod component {
             event: Event,
             config_json: String,
         ) -> Result<Receipt, PluginError> {
-            let info = versus_plugin_chatkit::EventInfo {
+            let info = versus_plugin_sdk::chat::EventInfo {
                 id: event.id,
                 resolved: event.resolved,
                 severity: event.severity,
@@ -181,18 +179,18 @@ mod component {
         }
     }
 
-    fn to_wit(err: versus_plugin_chatkit::Error) -> PluginError {
+    fn to_wit(err: versus_plugin_sdk::chat::Error) -> PluginError {
         match err {
-            versus_plugin_chatkit::Error::InvalidInput(m) => PluginError::InvalidInput(m),
-            versus_plugin_chatkit::Error::Config(m) => PluginError::Config(m),
-            versus_plugin_chatkit::Error::Transient {
+            versus_plugin_sdk::chat::Error::InvalidInput(m) => PluginError::InvalidInput(m),
+            versus_plugin_sdk::chat::Error::Config(m) => PluginError::Config(m),
+            versus_plugin_sdk::chat::Error::Transient {
                 message,
                 retry_after_ms,
             } => PluginError::Transient(Retryable {
                 message,
                 retry_after_ms,
             }),
-            versus_plugin_chatkit::Error::Permanent(m) => PluginError::Permanent(m),
+            versus_plugin_sdk::chat::Error::Permanent(m) => PluginError::Permanent(m),
         }
     }
 

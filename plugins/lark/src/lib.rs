@@ -11,7 +11,7 @@
 //! `other_webhook_urls` named by `?lark_other_webhook_url=`.
 
 use serde_json::{Value, json};
-use versus_plugin_chatkit::{
+use versus_plugin_sdk::chat::{
     Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet, origin,
     require_message, send_checked,
 };
@@ -88,11 +88,11 @@ impl Channel for Lark {
     }
 }
 
-versus_plugin_chatkit::export_channel!(crate::Lark);
+versus_plugin_sdk::export_chat_channel!(Lark);
 
 #[cfg(test)]
 mod tests {
-    use versus_plugin_chatkit::{HttpError, Response};
+    use versus_plugin_sdk::chat::{HttpError, Response};
 
     use super::*;
 

@@ -11,7 +11,7 @@
 pub mod card;
 
 use serde_json::{Map, Value, json};
-use versus_plugin_chatkit::{
+use versus_plugin_sdk::chat::{
     Channel, Error, EventInfo, Receipt, Request, Send, Settings, origin, require_message,
     send_checked,
 };
@@ -62,7 +62,7 @@ impl Channel for MsTeams {
     }
 }
 
-versus_plugin_chatkit::export_channel!(crate::MsTeams);
+versus_plugin_sdk::export_chat_channel!(MsTeams);
 
 #[cfg(test)]
 mod tests;

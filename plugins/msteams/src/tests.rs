@@ -1,5 +1,5 @@
 use serde_json::{Value, json};
-use versus_plugin_chatkit::{HttpError, Response};
+use versus_plugin_sdk::chat::{HttpError, Response};
 
 use super::card::{adaptive_card, has_markdown};
 use super::*;

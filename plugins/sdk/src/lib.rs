@@ -1,19 +1,19 @@
-//! The Rust SDK for Versus plugins.
+//! The Rust SDK for Versus plugins: every plugin of this repository that
+//! calls out over HTTP is built on it, and so can yours.
 //!
-//! It holds the generated bindings of every world of `versus:gateway@0.1.0`
-//! and a few helpers, so a plugin crate needs this one dependency:
-//!
-//! - [`channel`], [`transformer`], [`renderer`]: one module per world, each
-//!   with its `Guest` trait; export an implementation (a type name, not a
-//!   path) with [`export_channel!`], [`export_transformer!`] or
-//!   [`export_renderer!`] at the crate root;
-//! - the shared WIT types ([`Event`], [`Receipt`], [`PluginError`], ...),
-//!   with constructors such as [`PluginError::transient`];
-//! - [`Settings`]: the channel's `config:` read key by key, with errors that
-//!   name the key;
-//! - [`Request`]: an HTTP request builder that sends through the host and
-//!   maps every failure to the right [`PluginError`] case, and
-//!   [`http::Response`] helpers to read the answer;
+//! - [`chat`]: a channel in plain Rust. Implement [`chat::Channel`] against
+//!   a [`chat::Send`] function (the host's HTTP in the component, a fake in
+//!   `cargo test`), read the config with [`chat::Settings`] (errors name
+//!   the key), build requests with [`chat::Request`], and let
+//!   [`chat::send_checked`] classify the answer the way the host expects
+//!   (408, 429 and 5xx transient with `Retry-After` kept, other 4xx
+//!   permanent). Export it with [`export_chat_channel!`] as
+//!   `versus:gateway/channel@0.2.0`: it is told when paging failed and
+//!   checks its config when the gateway loads it.
+//! - [`transformer`], [`renderer`]: the other worlds, each with its `Guest`
+//!   trait, exported with [`export_transformer!`] or [`export_renderer!`].
+//! - the shared WIT types ([`Event`], [`PluginError`], ...), with
+//!   constructors such as [`PluginError::transient`];
 //! - [`log`]: lines in the gateway's log under the plugin's name.
 //!
 //! A channel (the same as in `docs/plugins.md`):
@@ -21,53 +21,54 @@
 //! ```no_run
 //! // src/lib.rs
 //! use serde_json::json;
-//! use versus_plugin_sdk::{Event, PluginError, Receipt, Request, Settings, StatusChange};
+//! use versus_plugin_sdk::chat::{self, Channel, Error, EventInfo, Receipt, Request, Send, Settings};
 //!
-//! struct Hook;
+//! pub struct Hook;
 //!
-//! impl versus_plugin_sdk::channel::Guest for Hook {
-//!     fn deliver(message: String, event: Event, config: String) -> Result<Receipt, PluginError> {
-//!         let settings = Settings::parse(&config)?;
-//!         let url = settings.url("url")?; // a Config error naming `url` if missing
-//!         Request::post(&url)
-//!             .bearer(&settings.require("token")?)
-//!             .json(&json!({ "text": message, "incident": event.id }))
-//!             .send_ok()?; // 408/429/5xx: transient (Retry-After kept); other 4xx: permanent
-//!         Ok(Receipt { destination: "hook".into(), message_id: event.id })
+//! impl Channel for Hook {
+//!     fn deliver(message: &str, event: &EventInfo, config: &str, send: &mut Send<'_>)
+//!         -> Result<Receipt, Error> {
+//!         let settings = Settings::parse("hook", config)?;
+//!         let url = settings.url("url", None)?; // a Config error naming `url` if missing
+//!         let request = Request::post(url)
+//!             .bearer(&settings.required("token")?)
+//!             .json(&json!({ "text": message, "incident": event.id }));
+//!         // 408/429/5xx: transient (Retry-After kept); other 4xx: permanent
+//!         chat::send_checked(send, "hook", request)?;
+//!         Ok(Receipt { destination: "hook".into(), message_id: event.id.clone() })
 //!     }
 //!
-//!     fn update(_: Receipt, _: StatusChange, _: String, _: Event, _: String) -> Result<(), PluginError> {
-//!         Ok(())
+//!     // Called at startup, on reload and by `versus check`: refuse a bad
+//!     // config then, naming the key, not at the first alert.
+//!     fn validate_config(config: &str) -> Result<(), Error> {
+//!         let settings = Settings::parse("hook", config)?;
+//!         settings.url("url", None)?;
+//!         settings.required("token").map(drop)
 //!     }
 //! }
 //!
-//! versus_plugin_sdk::export_channel!(Hook);
+//! versus_plugin_sdk::export_chat_channel!(Hook);
 //! ```
 //!
 //! Build with `cargo build --target wasm32-wasip2 --release`. The crate also
-//! builds for the host target, so a plugin's logic can be unit-tested with
-//! `cargo test`; calling a host import there panics.
+//! builds for the host target, so a plugin's logic is unit-tested with
+//! `cargo test`, passing a fake `Send`; calling a host import there panics.
 
 // The code `generate!` emits passes every WIT parameter as its own argument.
 #![allow(clippy::too_many_arguments)]
 
+pub mod chat;
 mod error;
-mod request;
-mod settings;
 
 pub use renderer::export_renderer;
-pub use request::{Request, from_http_error};
-pub use settings::Settings;
 pub use transformer::export_transformer;
 
-/// The `channel` world: deliver a rendered message, update it later.
+/// The records and imports of `versus:gateway@0.1.0` (its `channel` world
+/// generated for them; channels are exported on 0.2.0, see [`chat`]).
 pub mod channel {
     wit_bindgen::generate!({
         world: "channel",
         path: "../../wit",
-        pub_export_macro: true,
-        export_macro_name: "export_channel",
-        default_bindings_module: "versus_plugin_sdk::channel",
     });
 }
 
@@ -102,11 +103,27 @@ pub mod renderer {
     });
 }
 
-pub use channel::export_channel;
+/// The `channel` world of `versus:gateway@0.2.0`: `update` is also told
+/// that paging failed, and `validate-config` checks the config at load.
+/// Its records and imports are 0.1.0's. Implement
+/// [`chat::Channel`] and export it with [`export_chat_channel!`].
+pub mod channel_v2 {
+    wit_bindgen::generate!({
+        world: "versus:gateway/channel@0.2.0",
+        path: ["../../wit", "../../wit-0.2"],
+        pub_export_macro: true,
+        export_macro_name: "export_channel_v2",
+        default_bindings_module: "versus_plugin_sdk::channel_v2",
+        with: {
+            "versus:gateway/types@0.1.0": crate::channel::versus::gateway::types,
+            "versus:gateway/log@0.1.0": crate::channel::versus::gateway::log,
+            "versus:gateway/http@0.1.0": crate::channel::versus::gateway::http,
+        },
+    });
+}
+
 pub use channel::versus::gateway::http;
-pub use channel::versus::gateway::types::{
-    Event, PluginError, Receipt, Retryable, StatusChange, TransformOutcome,
-};
+pub use channel::versus::gateway::types::{Event, PluginError, Retryable, TransformOutcome};
 
 /// A bump arena, then the system allocator: see `versus-plugin-arena`.
 #[cfg(all(target_arch = "wasm32", feature = "arena"))]

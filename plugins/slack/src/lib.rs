@@ -118,9 +118,7 @@ mod component {
         generate_all,
     });
 
-    /// A bump arena, then the system allocator: see `versus_plugin_arena`.
-    #[global_allocator]
-    static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
+    // The allocator (a bump arena, then the system's) is the SDK's.
 
     use versus::gateway0_1_0::http;
     use versus::gateway0_1_0::log::{Level, log};

@@ -6,8 +6,8 @@
 //! network trouble) are `transient`.
 
 use serde_json::Value;
-pub use versus_plugin_chatkit::retry_after_ms;
-use versus_plugin_chatkit::transient_status;
+pub use versus_plugin_sdk::chat::retry_after_ms;
+use versus_plugin_sdk::chat::transient_status;
 
 use crate::{Config, Error, HttpError, Receipt};
 
@@ -45,7 +45,7 @@ impl Posted {
 /// | any other status | permanent |
 ///
 /// The statuses are classified as in every plugin
-/// ([`versus_plugin_chatkit::transient_status`]).
+/// ([`versus_plugin_sdk::chat::transient_status`]).
 pub fn interpret_response(
     status: u16,
     headers: &[(String, String)],

@@ -12,7 +12,7 @@
 //! The bot token is part of the URL, so it is masked in every error.
 
 use serde_json::{Value, json};
-use versus_plugin_chatkit::{
+use versus_plugin_sdk::chat::{
     Change, Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet,
     from_http_error, require_message, retry_after_ms, transient_status,
 };
@@ -228,7 +228,7 @@ impl Channel for Telegram {
     }
 }
 
-versus_plugin_chatkit::export_channel!(crate::Telegram);
+versus_plugin_sdk::export_chat_channel!(Telegram);
 
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@
 //! retried only for its rate limit (`12`, "too many requests").
 
 use serde_json::{Value, json};
-use versus_plugin_chatkit::{
+use versus_plugin_sdk::chat::{
     Channel, Error, EventInfo, Receipt, Request, Send, Settings, body_snippet, require_message,
     send_checked,
 };
@@ -173,11 +173,11 @@ impl Channel for Viber {
     }
 }
 
-versus_plugin_chatkit::export_channel!(crate::Viber);
+versus_plugin_sdk::export_chat_channel!(Viber);
 
 #[cfg(test)]
 mod tests {
-    use versus_plugin_chatkit::{HttpError, Response};
+    use versus_plugin_sdk::chat::{HttpError, Response};
 
     use super::*;
 

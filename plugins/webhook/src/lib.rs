@@ -19,7 +19,7 @@
 //! A `Content-Type` in `headers` replaces the one the format implies.
 
 use serde_json::{Value, json};
-use versus_plugin_chatkit::{
+use versus_plugin_sdk::chat::{
     Channel, Error, EventInfo, Receipt, Request, Send, Settings, send_checked,
 };
 
@@ -161,7 +161,7 @@ impl Channel for Webhook {
         let request = build(message, event, &config)?;
         send_checked(send, "webhook", request)?;
         Ok(Receipt {
-            destination: versus_plugin_chatkit::origin(&config.url),
+            destination: versus_plugin_sdk::chat::origin(&config.url),
             message_id: String::new(),
         })
     }
@@ -171,7 +171,7 @@ impl Channel for Webhook {
     }
 }
 
-versus_plugin_chatkit::export_channel!(crate::Webhook);
+versus_plugin_sdk::export_chat_channel!(Webhook);
 
 #[cfg(test)]
 mod tests;

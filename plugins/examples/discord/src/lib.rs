@@ -1,12 +1,18 @@
 //! Example channel plugin on the SDK: posts each alert to a Discord
 //! webhook, and edits that message when the incident is acknowledged,
-//! escalated or resolved.
+//! escalated or resolved, or when paging failed.
 //!
 //! Config (the `config:` of a `channels:` entry): `webhook_url` (required)
 //! and `username` (optional, the name the message is posted under).
 
 use serde_json::{Value, json};
-use versus_plugin_sdk::{Event, PluginError, Receipt, Request, Settings, StatusChange, truncate};
+use versus_plugin_sdk::chat::{
+    self, Change, Channel, Error, EventInfo, Receipt, Request, Send, Settings,
+};
+use versus_plugin_sdk::truncate;
+
+/// Names Discord in messages and in the receipt.
+const SERVICE: &str = "discord";
 
 /// Discord refuses message content longer than this.
 const MAX_CONTENT: usize = 2000;
@@ -14,48 +20,54 @@ const MAX_CONTENT: usize = 2000;
 /// The channel.
 pub struct Discord;
 
-impl versus_plugin_sdk::channel::Guest for Discord {
-    fn deliver(message: String, _event: Event, config: String) -> Result<Receipt, PluginError> {
-        if message.trim().is_empty() {
-            return Err(PluginError::invalid_input("the rendered message is empty"));
-        }
-        let settings = Settings::parse(&config)?;
-        let url = settings.url("webhook_url")?;
-        let body = body(&settings, &message)?;
+impl Channel for Discord {
+    fn deliver(
+        message: &str,
+        _event: &EventInfo,
+        config: &str,
+        send: &mut Send<'_>,
+    ) -> Result<Receipt, Error> {
+        chat::require_message(message)?;
+        let settings = Settings::parse(SERVICE, config)?;
+        let url = settings.url("webhook_url", None)?;
+        let body = body(&settings, message)?;
         // With `wait=true` Discord answers with the message; `update` needs its id.
-        let answer = Request::post(&post_url(&url))
-            .json(&body)
-            .send_ok()?
-            .json()?;
+        let answer = chat::send_checked(send, SERVICE, Request::post(post_url(&url)).json(&body))?
+            .json(SERVICE)?;
         let id = answer["id"]
             .as_str()
-            .ok_or_else(|| PluginError::permanent("Discord's answer has no message id"))?;
+            .ok_or_else(|| Error::Permanent("Discord's answer has no message id".into()))?;
         // Not the URL: its path holds the webhook's secret token.
         Ok(Receipt {
-            destination: "discord".into(),
+            destination: SERVICE.into(),
             message_id: id.into(),
         })
     }
 
     fn update(
-        receipt: Receipt,
-        change: StatusChange,
-        message: String,
-        _event: Event,
-        config: String,
-    ) -> Result<(), PluginError> {
-        let settings = Settings::parse(&config)?;
-        let url = settings.url("webhook_url")?;
+        receipt: &Receipt,
+        change: Change,
+        message: &str,
+        _event: &EventInfo,
+        config: &str,
+        send: &mut Send<'_>,
+    ) -> Result<(), Error> {
+        let settings = Settings::parse(SERVICE, config)?;
+        let url = settings.url("webhook_url", None)?;
         let body = body(&settings, &format!("**{}**\n{message}", label(change)))?;
-        Request::patch(&edit_url(&url, &receipt.message_id))
-            .json(&body)
-            .send_ok()?;
-        Ok(())
+        let edit = Request::patch(edit_url(&url, &receipt.message_id)).json(&body);
+        chat::send_checked(send, SERVICE, edit).map(drop)
+    }
+
+    fn validate_config(config: &str) -> Result<(), Error> {
+        let settings = Settings::parse(SERVICE, config)?;
+        settings.url("webhook_url", None)?;
+        settings.text("username").map(drop)
     }
 }
 
 /// The webhook call's JSON body.
-pub fn body(settings: &Settings, text: &str) -> Result<Value, PluginError> {
+pub fn body(settings: &Settings, text: &str) -> Result<Value, Error> {
     let mut body = json!({ "content": truncate(text, MAX_CONTENT) });
     if let Some(name) = settings.text("username")? {
         body["username"] = name.into();
@@ -64,11 +76,14 @@ pub fn body(settings: &Settings, text: &str) -> Result<Value, PluginError> {
 }
 
 /// The line put above an edited message.
-pub fn label(change: StatusChange) -> &'static str {
+pub fn label(change: Change) -> &'static str {
     match change {
-        StatusChange::Acknowledged => "✅ Acknowledged",
-        StatusChange::Escalated => "🚨 Escalated to on-call",
-        StatusChange::Resolved => "✔️ Resolved",
+        Change::Acknowledged => "✅ Acknowledged",
+        Change::Escalated => "🚨 Escalated to on-call",
+        Change::Resolved => "✔️ Resolved",
+        Change::PagingFailed => {
+            "⛔ Paging failed: nobody was paged. Page the on-call team by hand."
+        }
     }
 }
 
@@ -88,11 +103,15 @@ pub fn edit_url(url: &str, id: &str) -> String {
     }
 }
 
-versus_plugin_sdk::export_channel!(Discord);
+versus_plugin_sdk::export_chat_channel!(Discord);
 
 #[cfg(test)]
 mod tests {
+    use versus_plugin_sdk::chat::{HttpError, Response};
+
     use super::*;
+
+    const CONFIG: &str = r#"{"webhook_url": "https://discord.example/api/webhooks/1/tok"}"#;
 
     #[test]
     fn urls() {
@@ -111,14 +130,98 @@ mod tests {
 
     #[test]
     fn body_is_cut_to_discords_limit_and_named() {
-        let settings = Settings::parse(r#"{"username": "versus"}"#).expect("config");
+        let settings = Settings::parse(SERVICE, r#"{"username": "versus"}"#).expect("config");
         let body = body(&settings, &"x".repeat(3000)).expect("body");
         assert_eq!(
             body["content"].as_str().map(|s| s.chars().count()),
             Some(MAX_CONTENT)
         );
         assert_eq!(body["username"], "versus");
-        let plain = super::body(&Settings::default(), "hi").expect("body");
-        assert_eq!(plain, json!({ "content": "hi" }));
+        let plain = super::body(&Settings::parse(SERVICE, "{}").expect("config"), "hi");
+        assert_eq!(plain.expect("body"), json!({ "content": "hi" }));
+    }
+
+    /// Delivery posts with `wait=true` and keeps the id Discord answers;
+    /// an update edits that message. No host: a fake `Send` answers.
+    #[test]
+    fn delivers_then_edits_the_same_message() {
+        let mut sent = Vec::new();
+        let mut send = |r: Request| {
+            sent.push(r);
+            Ok(Response {
+                status: 200,
+                headers: vec![],
+                body: br#"{"id": "77"}"#.to_vec(),
+            })
+        };
+        let event = EventInfo::default();
+        let receipt = Discord::deliver("disk full", &event, CONFIG, &mut send).expect("sent");
+        assert_eq!(receipt.message_id, "77");
+        Discord::update(
+            &receipt,
+            Change::Acknowledged,
+            "disk full",
+            &event,
+            CONFIG,
+            &mut send,
+        )
+        .expect("edited");
+        assert_eq!(sent[0].method, "POST");
+        assert!(sent[0].url.ends_with("/1/tok?wait=true"), "{}", sent[0].url);
+        assert_eq!(sent[1].method, "PATCH");
+        assert!(
+            sent[1].url.ends_with("/1/tok/messages/77"),
+            "{}",
+            sent[1].url
+        );
+        let edited: Value = serde_json::from_slice(&sent[1].body).expect("json");
+        assert_eq!(edited["content"], "**✅ Acknowledged**\ndisk full");
+    }
+
+    /// 429 is transient with Discord's wait kept; 404 (a deleted webhook)
+    /// is permanent; a timeout is transient.
+    #[test]
+    fn failures_map_to_what_the_host_does() {
+        let answer = |status: u16, headers: Vec<(String, String)>| {
+            move |_: Request| {
+                Ok(Response {
+                    status,
+                    headers: headers.clone(),
+                    body: vec![],
+                })
+            }
+        };
+        let event = EventInfo::default();
+        let busy = Discord::deliver(
+            "m",
+            &event,
+            CONFIG,
+            &mut answer(429, vec![("retry-after".into(), "2".into())]),
+        );
+        assert!(
+            matches!(
+                busy,
+                Err(Error::Transient {
+                    retry_after_ms: Some(2000),
+                    ..
+                })
+            ),
+            "{busy:?}"
+        );
+        let gone = Discord::deliver("m", &event, CONFIG, &mut answer(404, vec![]));
+        assert!(matches!(gone, Err(Error::Permanent(_))), "{gone:?}");
+        let mut hang = |_: Request| Err(HttpError::Timeout("30s".into()));
+        let slow = Discord::deliver("m", &event, CONFIG, &mut hang);
+        assert!(matches!(slow, Err(Error::Transient { .. })), "{slow:?}");
+    }
+
+    #[test]
+    fn a_config_without_a_url_is_refused_naming_the_key() {
+        let err = Discord::validate_config("{}").expect_err("refused");
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains("webhook_url")),
+            "{err}"
+        );
+        Discord::validate_config(CONFIG).expect("valid");
     }
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::Error;
+use super::Error;
 
 /// A parsed channel config object.
 #[derive(Debug, Clone)]
@@ -53,8 +53,9 @@ impl Settings {
     pub fn required(&self, key: &str) -> Result<String, Error> {
         self.text(key)?.ok_or_else(|| {
             Error::Config(format!(
-                "{}.{key} is required (set it in the {} config or its environment variable)",
-                self.service, self.service
+                "`{key}` is required: set {service}.{key} in the {service} config (or its \
+                 environment variable)",
+                service = self.service
             ))
         })
     }
@@ -136,7 +137,7 @@ mod tests {
         assert_eq!(
             s.required("e"),
             Err(Error::Config(
-                "t.e is required (set it in the t config or its environment variable)".into()
+                "`e` is required: set t.e in the t config (or its environment variable)".into()
             ))
         );
         assert_eq!(

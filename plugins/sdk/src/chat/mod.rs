@@ -1,11 +1,16 @@
-//! Shared pieces of the built-in HTTP chat channels (Telegram, Teams, Lark,
-//! Viber, webhook): reading the channel config, classifying the remote
-//! side's answer, and [`export_channel!`], the component glue.
+//! Channels in plain Rust, tested natively: the way every built-in HTTP
+//! channel (Telegram, Teams, Lark, Viber, webhook) and the Discord example
+//! are written.
 //!
-//! A channel implements [`Channel`] in plain Rust against a [`Send`]
-//! function, so every request it builds and every answer it reads is tested
-//! natively; `export_channel!` wires it to the `channel` world of
-//! `versus:gateway@0.2.0`, with HTTP going through the host import.
+//! A channel implements [`Channel`] against a [`Send`] function instead of
+//! calling the host, so every request it builds and every answer it reads
+//! is tested with `cargo test` and a fake `Send`.
+//! [`export_chat_channel!`](crate::export_chat_channel) wires it to the
+//! `channel` world of `versus:gateway@0.2.0`, with HTTP going through the
+//! host import ([`send_through_host`]). Also here: [`Settings`] (the
+//! channel config read key by key, errors naming the key) and the one
+//! classification of answers every plugin uses ([`check_status`],
+//! [`transient_status`], [`retry_after_ms`]).
 
 mod glue;
 mod response;
@@ -182,14 +187,57 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request with no headers and no body.
+    pub fn new(method: &str, url: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A `GET`.
+    pub fn get(url: impl Into<String>) -> Self {
+        Self::new("GET", url)
+    }
+
+    /// A `POST`; add the body with [`Request::json`] or [`Request::text`].
+    pub fn post(url: impl Into<String>) -> Self {
+        Self::new("POST", url)
+    }
+
+    /// A `PATCH`.
+    pub fn patch(url: impl Into<String>) -> Self {
+        Self::new("PATCH", url)
+    }
+
     /// A `POST` of a JSON document.
     pub fn post_json(url: impl Into<String>, body: &serde_json::Value) -> Self {
-        Self {
-            method: "POST".into(),
-            url: url.into(),
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: body.to_string().into_bytes(),
-        }
+        Self::post(url).json(body)
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("Authorization", &format!("Bearer {token}"))
+    }
+
+    /// Sets a JSON body and its `Content-Type`.
+    pub fn json(mut self, body: &serde_json::Value) -> Self {
+        self.body = body.to_string().into_bytes();
+        self.header("Content-Type", "application/json")
+    }
+
+    /// Sets a plain-text body and its `Content-Type`.
+    pub fn text(mut self, body: &str) -> Self {
+        self.body = body.as_bytes().to_vec();
+        self.header("Content-Type", "text/plain; charset=utf-8")
     }
 }
 
@@ -202,6 +250,32 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// Body bytes (at most the host's cap).
     pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first header of that name (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; `service` names the remote side in the error.
+    pub fn json(&self, service: &str) -> Result<serde_json::Value, Error> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Error::Permanent(format!(
+                "{service} answered HTTP {} with a body that is not JSON ({e}): {}",
+                self.status,
+                body_snippet(&self.body)
+            ))
+        })
+    }
 }
 
 /// Why the host sent no response; mirrors the WIT `http.error`.
@@ -306,4 +380,60 @@ pub fn send_checked(
     let response = send(request).map_err(|e| from_http_error(service, e))?;
     check_status(service, &response)?;
     Ok(response)
+}
+
+impl From<crate::Event> for EventInfo {
+    fn from(event: crate::Event) -> Self {
+        Self {
+            id: event.id,
+            resolved: event.resolved,
+            severity: event.severity,
+            ack_url: event.ack_url,
+            payload: event.payload,
+        }
+    }
+}
+
+impl From<Error> for crate::PluginError {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::InvalidInput(m) => Self::InvalidInput(m),
+            Error::Config(m) => Self::Config(m),
+            Error::Transient {
+                message,
+                retry_after_ms,
+            } => Self::Transient(crate::Retryable {
+                message,
+                retry_after_ms,
+            }),
+            Error::Permanent(m) => Self::Permanent(m),
+        }
+    }
+}
+
+/// Sends `request` through the host's `http` import: what
+/// [`export_chat_channel!`](crate::export_chat_channel) passes as a
+/// channel's [`Send`]. Outside a component (in `cargo test`) the import
+/// does not exist, so tests pass a fake instead.
+pub fn send_through_host(request: Request) -> Result<Response, HttpError> {
+    use crate::http;
+    let request = http::Request {
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: request.body,
+        timeout_ms: None,
+    };
+    match http::send(&request) {
+        Ok(r) => Ok(Response {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }),
+        Err(http::Error::Denied(m)) => Err(HttpError::Denied(m)),
+        Err(http::Error::InvalidRequest(m)) => Err(HttpError::InvalidRequest(m)),
+        Err(http::Error::Timeout(m)) => Err(HttpError::Timeout(m)),
+        Err(http::Error::TooLarge(m)) => Err(HttpError::TooLarge(m)),
+        Err(http::Error::Transport(m)) => Err(HttpError::Transport(m)),
+    }
 }

@@ -4,7 +4,7 @@
 //! gone through shows the alert twice, so only failures that are temporary
 //! by nature (429, 5xx, 408, network trouble) are transient.
 
-use crate::{Error, HttpError, Response};
+use super::{Error, HttpError, Response};
 
 /// Longest piece of a response body quoted in an error, in characters.
 const SNIPPET_LIMIT: usize = 200;
@@ -85,7 +85,7 @@ pub fn from_http_error(service: &str, err: HttpError) -> Error {
         HttpError::Transport(m) => Error::transient(format!("{service} request failed: {m}")),
         HttpError::TooLarge(m) => Error::Permanent(format!("{service} response too large: {m}")),
         HttpError::Denied(m) => Error::Config(format!(
-            "{service} URL is not allowed for this plugin ({m}); allow its host"
+            "{service} URL is not allowed for this plugin ({m}); add its host to allowed_hosts"
         )),
         HttpError::InvalidRequest(m) => Error::Config(format!(
             "{service} request is invalid ({m}); check the configured URL"
