@@ -5,34 +5,22 @@
 //! the whole pipeline (transform, render, deliver, ACK, update) work before
 //! configuring Slack. Its config is ignored.
 
+use versus_plugin_sdk::chat::{Change, Channel, Error, EventInfo, Receipt, Send};
+use versus_plugin_sdk::log;
+
 /// The receipt destination of every console message.
 pub const DESTINATION: &str = "console";
 
 /// Width of the separator lines around a message.
 const RULE_WIDTH: usize = 60;
 
-/// A state change shown on a delivered message; mirrors the WIT `status-change`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// Acknowledged; escalation cancelled.
-    Acknowledged,
-    /// Escalated to the on-call response plan.
-    Escalated,
-    /// The alert resolved.
-    Resolved,
-    /// Starting the response plan failed: nobody was paged.
-    PagingFailed,
-}
-
-impl Change {
-    /// The word used in the log line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Acknowledged => "acknowledged",
-            Self::Escalated => "escalated",
-            Self::Resolved => "resolved",
-            Self::PagingFailed => "paging failed, nobody was paged: page the on-call team by hand",
-        }
+/// The word used in the log line for a state change.
+pub fn change_text(change: Change) -> &'static str {
+    match change {
+        Change::Acknowledged => "acknowledged",
+        Change::Escalated => "escalated",
+        Change::Resolved => "resolved",
+        Change::PagingFailed => "paging failed, nobody was paged: page the on-call team by hand",
     }
 }
 
@@ -71,80 +59,56 @@ pub fn format_delivery(
 
 /// The log line for a state change.
 pub fn format_update(id: &str, change: Change) -> String {
-    format!("incident {id}: {}", change.as_str())
+    format!("incident {id}: {}", change_text(change))
 }
 
-#[cfg(target_arch = "wasm32")]
-mod component {
-    //! The component glue: everything goes to the host log at info level.
+/// The channel; everything goes to the host log.
+pub struct Console;
 
-    // The code `generate!` emits passes every WIT parameter (lowered) as
-    // its own argument.
-    #![allow(clippy::too_many_arguments)]
-
-    wit_bindgen::generate!({
-        world: "versus:gateway/channel@0.2.0",
-        path: ["../../wit", "../../wit-0.2"],
-        generate_all,
-    });
-
-    /// A bump arena, then the system allocator: see `versus_plugin_arena`.
-    #[global_allocator]
-    static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
-
-    use versus::gateway0_1_0::log::{Level, log};
-
-    struct Console;
-
-    impl Guest for Console {
-        fn deliver(
-            message: String,
-            event: Event,
-            _config_json: String,
-        ) -> Result<Receipt, PluginError> {
-            let text = crate::format_delivery(
-                &event.id,
-                event.resolved,
-                event.severity.as_deref(),
-                event.ack_url.as_deref(),
-                &message,
-            );
-            log(Level::Info, &text);
-            Ok(Receipt {
-                destination: crate::DESTINATION.to_owned(),
-                message_id: event.id,
-            })
-        }
-
-        fn update(
-            _receipt: Receipt,
-            change: StatusChange,
-            _message: String,
-            event: Event,
-            _config_json: String,
-        ) -> Result<(), PluginError> {
-            let change = match change {
-                StatusChange::Acknowledged => crate::Change::Acknowledged,
-                StatusChange::Escalated => crate::Change::Escalated,
-                StatusChange::Resolved => crate::Change::Resolved,
-                StatusChange::PagingFailed => crate::Change::PagingFailed,
-            };
-            let level = match change {
-                crate::Change::PagingFailed => Level::Error,
-                _ => Level::Info,
-            };
-            log(level, &crate::format_update(&event.id, change));
-            Ok(())
-        }
-
-        /// Its config is ignored: anything goes.
-        fn validate_config(_config_json: String) -> Result<(), PluginError> {
-            Ok(())
-        }
+impl Channel for Console {
+    fn deliver(
+        message: &str,
+        event: &EventInfo,
+        _config: &str,
+        _send: &mut Send<'_>,
+    ) -> Result<Receipt, Error> {
+        let text = format_delivery(
+            &event.id,
+            event.resolved,
+            event.severity.as_deref(),
+            event.ack_url.as_deref(),
+            message,
+        );
+        log::info(&text);
+        Ok(Receipt {
+            destination: DESTINATION.to_owned(),
+            message_id: event.id.clone(),
+        })
     }
 
-    export!(Console);
+    fn update(
+        _receipt: &Receipt,
+        change: Change,
+        _message: &str,
+        event: &EventInfo,
+        _config: &str,
+        _send: &mut Send<'_>,
+    ) -> Result<(), Error> {
+        let line = format_update(&event.id, change);
+        match change {
+            Change::PagingFailed => log::error(&line),
+            _ => log::info(&line),
+        }
+        Ok(())
+    }
+
+    /// Its config is ignored: anything goes.
+    fn validate_config(_config: &str) -> Result<(), Error> {
+        Ok(())
+    }
 }
+
+versus_plugin_sdk::export_chat_channel!(Console);
 
 #[cfg(test)]
 mod tests {

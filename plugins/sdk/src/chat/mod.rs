@@ -1,6 +1,6 @@
-//! Channels in plain Rust, tested natively: the way every built-in HTTP
-//! channel (Telegram, Teams, Lark, Viber, webhook) and the Discord example
-//! are written.
+//! Channels in plain Rust, tested natively: the way the built-in channels
+//! (Slack, Telegram, Teams, Lark, Viber, webhook, console) and the Discord
+//! example are written.
 //!
 //! A channel implements [`Channel`] against a [`Send`] function instead of
 //! calling the host, so every request it builds and every answer it reads

@@ -1,6 +1,7 @@
 //! Native unit tests for the Slack channel.
 
 mod bodies;
+mod channel;
 mod config;
 mod responses;
 mod split;
