@@ -82,6 +82,7 @@ fn main() {
         "wit",
         "wit-0.2",
         "wit-mail",
+        "wit-mail-0.2",
         "plugins",
         "Cargo.lock",
         "Cargo.toml",

@@ -2,8 +2,9 @@
 //! response plan for good. The Slack and Telegram messages
 //! (`versus:gateway@0.2.0` channels) are changed in place to say that
 //! paging failed; a channel built on 0.1.0 (the test plugin, which cannot
-//! be told) gets a message of its own from the gateway. The ACK page and
-//! its button say so, and `/metrics` and the log at error level raise it.
+//! be told) gets a message of its own from the gateway, and the email
+//! channel (`versus:mail@0.2.0`) mails one itself. The ACK page and its
+//! button say so, and `/metrics` and the log at error level raise it.
 //! Each chat hears it exactly once.
 
 use std::time::Duration;
@@ -12,6 +13,7 @@ use crate::chat_emulator::{ChatEmulator, Mode};
 use crate::common::{built_plugin, eventually, fixture, plugin_dir_with};
 use crate::gateway::Process;
 use crate::oncall_rig::{Rig, ack, ack_url_of, get, payload, post, state_of};
+use crate::smtp_server::SmtpServer;
 use crate::ssm_emulator::Failure;
 
 use crate::oncall_rig::TELEGRAM_OK;
@@ -26,9 +28,10 @@ fn telegram_texts(telegram: &ChatEmulator, method: &str) -> Vec<String> {
         .collect()
 }
 
-/// The rig's config with Telegram, plus a `channels:` entry on the 0.1.0
-/// test plugin that POSTs each message to `legacy`.
-fn config(rig: &Rig, telegram: &ChatEmulator, legacy: &ChatEmulator) -> String {
+/// The rig's config with Telegram and email (plain SMTP to `smtp`), plus a
+/// `channels:` entry on the 0.1.0 test plugin that POSTs each message to
+/// `legacy`.
+fn config(rig: &Rig, telegram: &ChatEmulator, legacy: &ChatEmulator, smtp: u16) -> String {
     let plugins = plugin_dir_with(
         &rig.dir("plugins"),
         &built_plugin("test_channel"),
@@ -43,12 +46,42 @@ fn config(rig: &Rig, telegram: &ChatEmulator, legacy: &ChatEmulator) -> String {
         legacy.base(),
         legacy.base()
     );
-    let yaml = rig.yaml_with_telegram(telegram);
+    let email = format!(
+        "alert:\n  email:\n    enable: true\n    smtp_host: 127.0.0.1\n    smtp_port: {smtp}\n    \
+         tls: none\n    from: versus@example.org\n    to: oncall@example.org\n    \
+         template_path: {}\n",
+        crate::chat_rig::config_template("email_message.tmpl")
+    );
+    let yaml = rig
+        .yaml_with_telegram(telegram)
+        .replacen("alert:\n", &email, 1);
     assert!(
         yaml.contains("plugins:\n  watch: false\n"),
         "the rig's config changed shape"
     );
     yaml.replacen("plugins:\n  watch: false\n", &entry, 1)
+}
+
+/// A mail body as written, undoing quoted-printable (the encoding the
+/// mailer picks for long lines): soft line breaks and `=XX` bytes.
+fn unquote(body: &str) -> String {
+    let joined = body.replace("=\r\n", "");
+    let mut bytes = Vec::new();
+    let mut rest = joined.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        let hex = tail.get(..2).and_then(|h| std::str::from_utf8(h).ok());
+        match (b, hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'=', Some(decoded)) => {
+                bytes.push(decoded);
+                rest = &tail[2..];
+            }
+            _ => {
+                bytes.push(b);
+                rest = tail;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// The bodies the 0.1.0 channel posted.
@@ -66,7 +99,10 @@ async fn a_page_that_failed_is_shown_in_every_chat_once_and_on_the_ack_page() {
     rig.ssm.fail_next(usize::MAX, Failure::AccessDenied);
     let telegram = ChatEmulator::start(Mode::Ok(TELEGRAM_OK)).await;
     let legacy = ChatEmulator::start(Mode::Ok("ok")).await;
-    let yaml = config(&rig, &telegram, &legacy);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = crate::redis_tls::self_signed(dir.path(), "smtp");
+    let smtp = SmtpServer::start(crate::smtp_server::Mode::Plain, &cert, &key).await;
+    let yaml = config(&rig, &telegram, &legacy, smtp.port);
     let gw = Process::start(&rig.dir("gw"), &yaml, &rig.env()).await;
 
     // 1.2 s to acknowledge, and nobody does.
@@ -89,6 +125,7 @@ async fn a_page_that_failed_is_shown_in_every_chat_once_and_on_the_ack_page() {
         !rig.slack.calls("chat.update").is_empty()
             && !telegram_texts(&telegram, "editMessageText").is_empty()
             && legacy_bodies(&legacy).len() == 2
+            && smtp.mails().len() == 2
     })
     .await;
     assert!(told, "the chats were not told:\n{}", gw.log());
@@ -136,6 +173,32 @@ async fn a_page_that_failed_is_shown_in_every_chat_once_and_on_the_ack_page() {
     assert!(notice.contains(&id), "{notice}");
     assert!(notice.ends_with(bodies[0].as_str()), "{notice}");
 
+    // Email: the alert, then one notice the plugin mailed itself, with the
+    // same words and the alert repeated below them.
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 2, "{mails:#?}");
+    let subject = |m: &crate::smtp_server::Received| {
+        m.data
+            .split("\r\n")
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        subject(&mails[1]).starts_with("PAGING FAILED: "),
+        "{mails:#?}"
+    );
+    let body = unquote(mails[1].data.split_once("\r\n\r\n").map_or("", |(_, b)| b));
+    assert!(
+        body.starts_with("PAGING FAILED: ") && body.contains(&format!("(incident {id})")),
+        "{body}"
+    );
+    let alert = unquote(mails[0].data.split_once("\r\n\r\n").map_or("", |(_, b)| b));
+    assert!(
+        body.trim_end().ends_with(alert.trim_end()),
+        "{body}\n---\n{alert}"
+    );
+
     // The ACK page, before and after its button.
     let (status, page) = get(&link, "text/html").await;
     assert_eq!(status, 200, "{page}");
@@ -154,6 +217,21 @@ async fn a_page_that_failed_is_shown_in_every_chat_once_and_on_the_ack_page() {
     assert_eq!(
         crate::metrics::sample(&metrics, "versus_escalations_failed_total"),
         Some(1.0),
+        "{metrics}"
+    );
+    // The email plugin (versus:mail@0.2.0) was told, through `update`; the
+    // gateway did not deliver a notice for it.
+    let email_calls = |stage: &str| {
+        crate::metrics::sample(
+            &metrics,
+            &format!(
+                "versus_plugin_call_duration_seconds_count{{plugin=\"email\",stage=\"{stage}\"}}"
+            ),
+        )
+    };
+    assert_eq!(
+        (email_calls("deliver"), email_calls("update")),
+        (Some(1.0), Some(1.0)),
         "{metrics}"
     );
     let log = gw.log();

@@ -1,6 +1,6 @@
 //! The only `bindgen!` calls: host-side bindings for the three plugin worlds
 //! of `versus:gateway@0.1.0`, the `channel` world of `versus:gateway@0.2.0`
-//! and the `email-channel` world of `versus:mail@0.1.0`. The 0.1.0
+//! and the `email-channel` worlds of `versus:mail@0.1.0` and `@0.2.0`. The 0.1.0
 //! `channel` world generates the shared interfaces; the other worlds reuse
 //! them through `with`, so one Rust type serves every world.
 
@@ -76,11 +76,30 @@ pub mod email_channel {
     });
 }
 
+/// Bindings for `versus:mail/email-channel@0.2.0`: the 0.2.0 channel world
+/// plus 0.1.0's `smtp` import.
+pub mod email_channel_v2 {
+    wasmtime::component::bindgen!({
+        path: ["../wit", "../wit-0.2", "../wit-mail", "../wit-mail-0.2"],
+        world: "versus:mail/email-channel@0.2.0",
+        imports: { default: async },
+        exports: { default: async },
+        with: {
+            "versus:gateway/types": super::channel::versus::gateway::types,
+            "versus:gateway/log": super::channel::versus::gateway::log,
+            "versus:gateway/http": super::channel::versus::gateway::http,
+            "versus:gateway/status": super::channel_v2::versus::gateway0_2_0::status,
+            "versus:mail/smtp": super::email_channel::versus::mail::smtp,
+        },
+    });
+}
+
 pub use channel::versus::gateway::{http, log, types};
 pub use channel::{Channel, ChannelPre};
 pub use channel_v2::versus::gateway0_2_0::status::StatusChange;
 pub use channel_v2::{Channel as ChannelV2, ChannelPre as ChannelV2Pre};
 pub use email_channel::versus::mail::smtp;
 pub use email_channel::{EmailChannel, EmailChannelPre};
+pub use email_channel_v2::{EmailChannel as EmailChannelV2, EmailChannelPre as EmailChannelV2Pre};
 pub use renderer::{Renderer, RendererPre};
 pub use transformer::{Transformer, TransformerPre};

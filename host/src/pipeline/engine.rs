@@ -9,7 +9,7 @@ use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::{ChannelV2, EmailChannel, Renderer, Transformer};
+use super::bindings::{ChannelV2, EmailChannelV2, Renderer, Transformer};
 use super::ctx::PluginCtx;
 
 /// How often the epoch advances while a plugin call runs. Deadlines are
@@ -264,8 +264,10 @@ fn channel_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {
     Ok(linker)
 }
 
+/// The email channel's linker serves `versus:mail@0.1.0` and `@0.2.0` alike:
+/// 0.2.0 imports all of 0.1.0's interfaces, plus a types-only one.
 fn email_channel_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {
     let mut linker = base_linker(engine)?;
-    EmailChannel::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |c| c)?;
+    EmailChannelV2::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |c| c)?;
     Ok(linker)
 }

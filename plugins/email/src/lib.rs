@@ -103,25 +103,38 @@ fn strip_tags(line: &str) -> String {
     out
 }
 
+/// Checks the config the way [`build`] reads it, sending nothing.
+pub fn validate_config(config_json: &str) -> Result<(), Error> {
+    let s = Settings::parse("email", config_json)?;
+    if recipients(&s.required("to")?).is_empty() {
+        return Err(Error::Config(
+            "email.to has no address: give one or more, separated by commas".into(),
+        ));
+    }
+    s.text("subject").map(drop)
+}
+
 #[cfg(target_arch = "wasm32")]
 mod component {
-    //! The component glue: the `email-channel` world, mail through the host.
+    //! The component glue: the `email-channel` world of `versus:mail@0.2.0`,
+    //! mail through the host.
 
     // The code `generate!` emits passes every WIT parameter (lowered) as
     // its own argument.
     #![allow(clippy::too_many_arguments)]
 
     wit_bindgen::generate!({
-        world: "versus:mail/email-channel",
-        path: ["../../wit", "../../wit-mail"],
+        world: "versus:mail/email-channel@0.2.0",
+        path: ["../../wit", "../../wit-0.2", "../../wit-mail", "../../wit-mail-0.2"],
         generate_all,
     });
 
     // The allocator (a bump arena, then the system's) is the SDK's.
 
-    use versus::gateway::log::{Level, log};
-    use versus::gateway::types::Retryable;
-    use versus::mail::smtp;
+    use versus::gateway0_1_0::log::{Level, log};
+    use versus::gateway0_1_0::types::Retryable;
+    use versus::mail0_1_0::smtp;
+    use versus_plugin_sdk::chat;
 
     struct Email;
 
@@ -131,66 +144,81 @@ mod component {
             event: Event,
             config_json: String,
         ) -> Result<Receipt, PluginError> {
-            let info = versus_plugin_sdk::chat::EventInfo {
-                id: event.id,
-                resolved: event.resolved,
-                severity: event.severity,
-                ack_url: event.ack_url,
-                payload: event.payload,
-            };
-            let mail = crate::build(&message, &info, &config_json).map_err(|e| {
-                log(Level::Warn, &format!("delivery failed: {e}"));
-                to_wit(e)
-            })?;
-            let destination = mail.to.join(", ");
-            let sent = smtp::send(&smtp::Mail {
-                to: mail.to,
-                subject: mail.subject,
-                html_body: mail.html_body,
-            });
-            match sent {
-                Ok(message_id) => Ok(Receipt {
-                    destination,
-                    message_id,
-                }),
-                Err(e) => {
-                    let err = match e {
-                        smtp::Error::Invalid(m) => PluginError::InvalidInput(m),
-                        smtp::Error::Transient(m) => PluginError::Transient(Retryable {
-                            message: m,
-                            retry_after_ms: None,
-                        }),
-                        smtp::Error::Permanent(m) => PluginError::Permanent(m),
-                    };
-                    log(Level::Warn, &format!("delivery failed: {err:?}"));
-                    Err(err)
-                }
-            }
+            send(&message, event, &config_json)
         }
 
+        /// Mail cannot be edited: a change is not shown, except that
+        /// paging failed, which is mailed on its own, since someone must
+        /// act on it.
         fn update(
             _receipt: Receipt,
-            _change: StatusChange,
-            _message: String,
-            _event: Event,
-            _config_json: String,
+            change: StatusChange,
+            message: String,
+            event: Event,
+            config_json: String,
         ) -> Result<(), PluginError> {
-            Ok(())
+            if change != StatusChange::PagingFailed {
+                return Ok(());
+            }
+            let notice = chat::paging_failed_notice(&event.id, &message);
+            send(&notice, event, &config_json).map(drop)
+        }
+
+        fn validate_config(config_json: String) -> Result<(), PluginError> {
+            crate::validate_config(&config_json).map_err(to_wit)
         }
     }
 
-    fn to_wit(err: versus_plugin_sdk::chat::Error) -> PluginError {
+    fn send(message: &str, event: Event, config_json: &str) -> Result<Receipt, PluginError> {
+        let info = chat::EventInfo {
+            id: event.id,
+            resolved: event.resolved,
+            severity: event.severity,
+            ack_url: event.ack_url,
+            payload: event.payload,
+        };
+        let mail = crate::build(message, &info, config_json).map_err(|e| {
+            log(Level::Warn, &format!("delivery failed: {e}"));
+            to_wit(e)
+        })?;
+        let destination = mail.to.join(", ");
+        let sent = smtp::send(&smtp::Mail {
+            to: mail.to,
+            subject: mail.subject,
+            html_body: mail.html_body,
+        });
+        match sent {
+            Ok(message_id) => Ok(Receipt {
+                destination,
+                message_id,
+            }),
+            Err(e) => {
+                let err = match e {
+                    smtp::Error::Invalid(m) => PluginError::InvalidInput(m),
+                    smtp::Error::Transient(m) => PluginError::Transient(Retryable {
+                        message: m,
+                        retry_after_ms: None,
+                    }),
+                    smtp::Error::Permanent(m) => PluginError::Permanent(m),
+                };
+                log(Level::Warn, &format!("delivery failed: {err:?}"));
+                Err(err)
+            }
+        }
+    }
+
+    fn to_wit(err: chat::Error) -> PluginError {
         match err {
-            versus_plugin_sdk::chat::Error::InvalidInput(m) => PluginError::InvalidInput(m),
-            versus_plugin_sdk::chat::Error::Config(m) => PluginError::Config(m),
-            versus_plugin_sdk::chat::Error::Transient {
+            chat::Error::InvalidInput(m) => PluginError::InvalidInput(m),
+            chat::Error::Config(m) => PluginError::Config(m),
+            chat::Error::Transient {
                 message,
                 retry_after_ms,
             } => PluginError::Transient(Retryable {
                 message,
                 retry_after_ms,
             }),
-            versus_plugin_sdk::chat::Error::Permanent(m) => PluginError::Permanent(m),
+            chat::Error::Permanent(m) => PluginError::Permanent(m),
         }
     }
 
@@ -256,5 +284,20 @@ mod tests {
             build(" ", &EventInfo::default(), r#"{"to":"a@b.c"}"#),
             Err(Error::InvalidInput(_))
         ));
+    }
+
+    #[test]
+    fn the_config_is_checked_at_load_naming_the_key() {
+        let no_to = validate_config("{}").expect_err("refused");
+        assert!(
+            matches!(&no_to, Error::Config(m) if m.contains("email.to")),
+            "{no_to}"
+        );
+        let blank = validate_config(r#"{"to": " , "}"#).expect_err("refused");
+        assert!(
+            matches!(&blank, Error::Config(m) if m.contains("no address")),
+            "{blank}"
+        );
+        validate_config(r#"{"to": "oncall@example.com", "subject": ""}"#).expect("valid");
     }
 }

@@ -1,5 +1,6 @@
 //! Channel plugins: the `channel` world of `versus:gateway@0.2.0` or
-//! `@0.1.0`, or `versus:mail/email-channel`, behind one type.
+//! `@0.1.0`, or `versus:mail/email-channel@0.2.0` or `@0.1.0`, behind one
+//! type.
 
 use std::time::Instant;
 
@@ -8,8 +9,8 @@ use wasmtime::Store;
 
 use super::{PluginBase, PluginError, PluginParts};
 use crate::pipeline::bindings::{
-    Channel, ChannelPre, ChannelV2, ChannelV2Pre, EmailChannel, EmailChannelPre, StatusChange,
-    types,
+    Channel, ChannelPre, ChannelV2, ChannelV2Pre, EmailChannel, EmailChannelPre, EmailChannelV2,
+    EmailChannelV2Pre, StatusChange, types,
 };
 use crate::pipeline::ctx::PluginCtx;
 use crate::pipeline::engine::PluginEngine;
@@ -32,6 +33,8 @@ enum ChannelWorld {
     ChatV2(ChannelV2Pre<PluginCtx>),
     /// `versus:mail/email-channel@0.1.0` (a 0.1.0 channel plus `smtp`).
     Email(EmailChannelPre<PluginCtx>),
+    /// `versus:mail/email-channel@0.2.0` (a 0.2.0 channel plus `smtp`).
+    EmailV2(EmailChannelV2Pre<PluginCtx>),
 }
 
 /// An instantiated channel of any of those worlds.
@@ -39,6 +42,7 @@ enum ChannelInstance {
     Chat(Channel),
     ChatV2(ChannelV2),
     Email(EmailChannel),
+    EmailV2(EmailChannelV2),
 }
 
 impl ChannelPlugin {
@@ -57,11 +61,22 @@ impl ChannelPlugin {
     }
 
     /// Links `parts` against `versus:mail/email-channel`, which adds the
-    /// `smtp` import to the channel world.
+    /// `smtp` import to the channel world: 0.2.0 when its exports are
+    /// 0.2.0's, else 0.1.0.
     pub fn new_email(engine: &PluginEngine, parts: PluginParts) -> wasmtime::Result<Self> {
         let (base, component) = parts.into_base(engine);
-        let pre = EmailChannelPre::new(engine.email_channel_linker().instantiate_pre(&component)?)?;
-        Ok(Self::with_world(base, ChannelWorld::Email(pre)))
+        let pre = engine.email_channel_linker().instantiate_pre(&component)?;
+        let world = match EmailChannelV2Pre::new(pre.clone()) {
+            Ok(v2) => ChannelWorld::EmailV2(v2),
+            Err(_) => ChannelWorld::Email(EmailChannelPre::new(pre)?),
+        };
+        Ok(Self::with_world(base, world))
+    }
+
+    /// Whether the channel was built on `versus:gateway@0.2.0` (directly or
+    /// through `versus:mail@0.2.0`).
+    fn is_v2(&self) -> bool {
+        matches!(self.pre, ChannelWorld::ChatV2(_) | ChannelWorld::EmailV2(_))
     }
 
     fn with_world(base: PluginBase, pre: ChannelWorld) -> Self {
@@ -76,11 +91,12 @@ impl ChannelPlugin {
     /// channel; a 0.1.0 one has no such check and sees its configuration
     /// first when it delivers.
     pub async fn validate_config(&self, config_json: &str) -> Result<(), PluginError> {
-        if !matches!(self.pre, ChannelWorld::ChatV2(_)) {
+        if !self.is_v2() {
             return Ok(());
         }
         call!(self, "validate", |c, store| match &c {
             ChannelInstance::ChatV2(c) => c.call_validate_config(&mut *store, config_json).await,
+            ChannelInstance::EmailV2(c) => c.call_validate_config(&mut *store, config_json).await,
             ChannelInstance::Chat(_) | ChannelInstance::Email(_) => Ok(Ok(())),
         })
     }
@@ -88,7 +104,7 @@ impl ChannelPlugin {
     /// Whether `update` can show `change`: a 0.1.0 channel has no way to
     /// show that paging failed.
     pub fn shows(&self, change: StatusChange) -> bool {
-        change != StatusChange::PagingFailed || matches!(self.pre, ChannelWorld::ChatV2(_))
+        change != StatusChange::PagingFailed || self.is_v2()
     }
 
     async fn instantiate(&self, store: &mut Store<PluginCtx>) -> wasmtime::Result<ChannelInstance> {
@@ -98,6 +114,9 @@ impl ChannelPlugin {
                 ChannelInstance::ChatV2(pre.instantiate_async(store).await?)
             }
             ChannelWorld::Email(pre) => ChannelInstance::Email(pre.instantiate_async(store).await?),
+            ChannelWorld::EmailV2(pre) => {
+                ChannelInstance::EmailV2(pre.instantiate_async(store).await?)
+            }
         })
     }
 
@@ -116,6 +135,9 @@ impl ChannelPlugin {
                 c.call_deliver(&mut *store, message, event, config_json)
                     .await,
             ChannelInstance::Email(c) =>
+                c.call_deliver(&mut *store, message, event, config_json)
+                    .await,
+            ChannelInstance::EmailV2(c) =>
                 c.call_deliver(&mut *store, message, event, config_json)
                     .await,
         })?;
@@ -156,6 +178,10 @@ impl ChannelPlugin {
                 }
                 None => Ok(Err(types::PluginError::InvalidInput(cannot_show(change)))),
             },
+            ChannelInstance::EmailV2(c) => {
+                c.call_update(&mut *store, receipt, change, message, event, config_json)
+                    .await
+            }
         })
     }
 }
