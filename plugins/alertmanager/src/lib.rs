@@ -134,19 +134,12 @@ impl Fnv1a64 {
 mod component {
     //! The component glue: WIT types in, [`crate::inspect`], WIT types out.
 
-    // The code `generate!` emits passes every WIT parameter (lowered) as
-    // its own argument.
-    #![allow(clippy::too_many_arguments)]
-
-    wit_bindgen::generate!({ world: "transformer", path: "../../wit" });
-
-    /// A bump arena, then the system allocator: see `versus_plugin_arena`.
-    #[global_allocator]
-    static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
+    // The bindings and the allocator are the SDK's.
+    use versus_plugin_sdk::{Event, PluginError, TransformOutcome};
 
     struct Alertmanager;
 
-    impl Guest for Alertmanager {
+    impl versus_plugin_sdk::transformer::Guest for Alertmanager {
         fn transform(mut event: Event) -> Result<TransformOutcome, PluginError> {
             match crate::inspect(&event.payload) {
                 Err(reason) => Err(PluginError::InvalidInput(reason)),
@@ -165,7 +158,7 @@ mod component {
         }
     }
 
-    export!(Alertmanager);
+    versus_plugin_sdk::export_transformer!(Alertmanager);
 }
 
 #[cfg(test)]

@@ -1,15 +1,9 @@
-//! Component glue: the `renderer` world's exports (wasm32 only).
-
-wit_bindgen::generate!({
-    world: "renderer",
-    path: "../../wit",
-});
+//! Component glue: the `renderer` world's exports (wasm32 only), with the
+//! SDK's bindings and allocator.
 
 use std::cell::RefCell;
 
-/// See `versus_plugin_arena`.
-#[global_allocator]
-static ALLOC: versus_plugin_arena::Arena = versus_plugin_arena::Arena::new();
+use versus_plugin_sdk::PluginError;
 
 thread_local! {
     /// Templates parsed by earlier calls of this instance.
@@ -18,7 +12,7 @@ thread_local! {
 
 struct Renderer;
 
-impl Guest for Renderer {
+impl versus_plugin_sdk::renderer::Guest for Renderer {
     fn render(template: String, data_json: String) -> Result<String, PluginError> {
         // Every failure is about this template or this data: retrying the
         // same input cannot help.
@@ -37,4 +31,4 @@ fn invalid(e: crate::RenderError) -> PluginError {
     PluginError::InvalidInput(e.to_string())
 }
 
-export!(Renderer);
+versus_plugin_sdk::export_renderer!(Renderer);

@@ -11,7 +11,10 @@
 //!   `versus:gateway/channel@0.2.0`: it is told when paging failed and
 //!   checks its config when the gateway loads it.
 //! - [`transformer`], [`renderer`]: the other worlds, each with its `Guest`
-//!   trait, exported with [`export_transformer!`] or [`export_renderer!`].
+//!   trait, exported with [`export_transformer!`] or [`export_renderer!`]
+//!   (the built-in `alertmanager` and `gotemplate` are);
+//! - [`channel`]: the 0.1.0 channel world, exported with
+//!   [`export_channel!`], for a gateway older than 0.2.0.
 //! - the shared WIT types ([`Event`], [`PluginError`], ...), with
 //!   constructors such as [`PluginError::transient`];
 //! - [`log`]: lines in the gateway's log under the plugin's name.
@@ -63,12 +66,17 @@ mod error;
 pub use renderer::export_renderer;
 pub use transformer::export_transformer;
 
-/// The records and imports of `versus:gateway@0.1.0` (its `channel` world
-/// generated for them; channels are exported on 0.2.0, see [`chat`]).
+/// The `channel` world of `versus:gateway@0.1.0`, whose records and
+/// imports every other world shares. A new channel is written with
+/// [`chat`] and exported on 0.2.0; `export_channel!` exports a 0.1.0
+/// `Guest`, for a gateway older than 0.2.0.
 pub mod channel {
     wit_bindgen::generate!({
         world: "channel",
         path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "export_channel",
+        default_bindings_module: "versus_plugin_sdk::channel",
     });
 }
 
@@ -109,8 +117,8 @@ pub mod renderer {
 /// [`chat::Channel`] and export it with [`export_chat_channel!`].
 pub mod channel_v2 {
     wit_bindgen::generate!({
-        world: "versus:gateway/channel@0.2.0",
-        path: ["../../wit", "../../wit-0.2"],
+        world: "versus:sdk/chat-channel@0.2.0",
+        path: ["../../wit", "../../wit-0.2", "wit"],
         pub_export_macro: true,
         export_macro_name: "export_channel_v2",
         default_bindings_module: "versus_plugin_sdk::channel_v2",
@@ -118,10 +126,12 @@ pub mod channel_v2 {
             "versus:gateway/types@0.1.0": crate::channel::versus::gateway::types,
             "versus:gateway/log@0.1.0": crate::channel::versus::gateway::log,
             "versus:gateway/http@0.1.0": crate::channel::versus::gateway::http,
+            "versus:gateway/status@0.2.0": generate,
         },
     });
 }
 
+pub use channel::export_channel;
 pub use channel::versus::gateway::http;
 pub use channel::versus::gateway::types::{Event, PluginError, Retryable, TransformOutcome};
 
