@@ -23,14 +23,13 @@ mod viber;
 
 use std::collections::BTreeMap;
 
+pub use console::ConsoleConfig;
 pub use email::{DEFAULT_SMTP_TIMEOUT, EmailConfig, SmtpSecurity, SmtpServer};
 pub use lark::LarkConfig;
 pub use msteams::MsTeamsConfig;
 pub use slack::{DEFAULT_SLACK_API_URL, SlackConfig, SlackMessageProperties};
 pub use telegram::{DEFAULT_TELEGRAM_API_URL, TelegramConfig};
 pub use viber::{DEFAULT_VIBER_API_URL, ViberConfig};
-
-pub use console::ConsoleConfig;
 
 use crate::config::{ChannelSpec, Config, ConfigError, EnvReader, Node, SecretKind};
 
