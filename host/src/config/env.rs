@@ -119,18 +119,6 @@ pub fn apply_env_overrides(
     Ok(())
 }
 
-/// Every variable [`apply_env_overrides`] reads, in the order it reads
-/// them (for the docs and their test).
-pub fn env_variables() -> Vec<String> {
-    let asked = std::cell::RefCell::new(Vec::new());
-    let record = |name: &str| {
-        asked.borrow_mut().push(name.to_string());
-        None
-    };
-    apply_env_overrides(&mut Config::default(), &record).expect("no variable is set");
-    asked.into_inner()
-}
-
 /// Setters that read one variable each.
 pub struct EnvReader<'a>(&'a dyn Fn(&str) -> Option<String>);
 

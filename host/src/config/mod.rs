@@ -58,9 +58,7 @@ pub use aws::{
 };
 pub use channels::ChannelSpec;
 pub(crate) use channels::{origin_of, spec};
-pub use env::{
-    EnvReader, apply_env_overrides, env_variables, expand_env, expand_with, process_env,
-};
+pub use env::{EnvReader, apply_env_overrides, expand_env, expand_with, process_env};
 pub use ingest::{
     DEFAULT_MAX_ALERTS, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_JSON_DEPTH, IngestConfig,
     IngestSource, Secret,
