@@ -4,6 +4,7 @@
 pub mod channel;
 pub mod cli;
 pub mod config;
+pub mod escalator;
 pub mod in_flight;
 pub mod incident;
 pub mod logging;

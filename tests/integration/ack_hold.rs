@@ -28,6 +28,7 @@ fn notification(id: &str, now: i64, ack_expiry_ms: i64) -> NewIncident {
         dedup_key: Some("group-1".into()),
         ack_exp: now / 1000 + 3600,
         ack_expiry_ms,
+        details: Default::default(),
     }
 }
 

@@ -92,13 +92,8 @@ impl ChatEmulator {
             requests: Mutex::new(Vec::new()),
         });
         let app = Router::new().fallback(answer).with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the chat emulator");
-        let port = listener.local_addr().expect("emulator address").port();
-        tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
-            base: format!("http://127.0.0.1:{port}"),
+            base: crate::common::serve(app).await,
             shared,
         }
     }

@@ -81,3 +81,15 @@ pub fn event(id: impl Into<String>) -> Event {
         dedup_key: None,
     }
 }
+
+/// Serves `app` on a free port of 127.0.0.1 until the test ends; returns
+/// its base URL (`http://127.0.0.1:PORT`). For the emulators of the APIs
+/// the gateway calls.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an emulator");
+    let port = listener.local_addr().expect("emulator address").port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://127.0.0.1:{port}")
+}

@@ -31,6 +31,8 @@ mod oncall;
 mod oncall_more;
 mod oncall_race;
 mod oncall_rig;
+mod pagerduty;
+mod pagerduty_emulator;
 mod paging_failed;
 mod plan_routing;
 mod plugin_cli;

@@ -139,7 +139,7 @@ async fn an_escalation_that_beats_the_first_post_still_updates_it_once() {
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id");
     let log = gw.log();
-    let paged = log.find("response plan started").expect("paged");
+    let paged = log.find("page started").expect("paged");
     let delivered = log.find("delivered attempts=1").expect("delivered");
     assert!(paged < delivered, "the page did not go out first:\n{log}");
     assert_eq!(rig.ssm.calls_for(id).len(), 1);

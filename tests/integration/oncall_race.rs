@@ -111,7 +111,7 @@ async fn claim_all(store: &Store) -> Vec<String> {
             .expect("claim");
         for id in &ids {
             store
-                .finish(id, Attempt::Escalated, now, now)
+                .finish(id, Attempt::Escalated(None), now, now)
                 .await
                 .expect("finish");
         }
@@ -139,6 +139,7 @@ fn incident(id: &str, now: i64) -> NewIncident {
         dedup_key: None,
         ack_exp: now / 1000 + 3600,
         ack_expiry_ms: 0,
+        details: Default::default(),
     }
 }
 

@@ -27,6 +27,7 @@ fn incident(id: &str, key: &str, now: i64) -> NewIncident {
         dedup_key: Some(key.into()),
         ack_exp: now / 1000 + 3600,
         ack_expiry_ms: RETENTION.ack_hold_ms,
+        details: Default::default(),
     }
 }
 
@@ -64,7 +65,7 @@ async fn finished_incidents_are_forgotten(store: Store) {
     claimed.sort();
     assert_eq!(claimed, ["escalated", "escalating"]);
     store
-        .finish("escalated", Attempt::Escalated, now, now)
+        .finish("escalated", Attempt::Escalated(None), now, now)
         .await
         .expect("finish");
     let all = ["pending", "acked", "resolved", "escalated", "escalating"];

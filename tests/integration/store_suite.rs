@@ -56,6 +56,7 @@ fn incident(id: &str, now: i64, deadline: i64, key: Option<&str>) -> NewIncident
         dedup_key: key.map(str::to_owned),
         ack_exp: deadline / 1000 + 3600,
         ack_expiry_ms: 24 * 60 * MINUTE_MS,
+        details: Default::default(),
     }
 }
 
@@ -143,7 +144,7 @@ async fn a_due_incident_is_claimed_once_and_escalated(store: Store, now: i64) {
         Acked::NotPending(State::Escalating)
     );
     store
-        .finish("a", Attempt::Escalated, now + 200, now + 400)
+        .finish("a", Attempt::Escalated(None), now + 200, now + 400)
         .await
         .expect("finish");
     let view = store.get("a").await.expect("get").expect("a");

@@ -64,6 +64,7 @@ fn incident(id: &str, now: i64) -> NewIncident {
         dedup_key: None,
         ack_exp: now / 1000 + 3600,
         ack_expiry_ms: 0,
+        details: Default::default(),
     }
 }
 
@@ -102,7 +103,7 @@ async fn each_change_is_shown_once(store: Store) {
     let claimed = store.claim_due(now, now + 60_000, 10).await.expect("claim");
     assert_eq!(claimed, ["esc"]);
     store
-        .finish("esc", Attempt::Escalated, now, now)
+        .finish("esc", Attempt::Escalated(None), now, now)
         .await
         .expect("finish");
     oc.record_receipts("esc", &[delivered()], true).await;

@@ -89,6 +89,7 @@ pub fn incident(id: String, created_ms: i64, deadline_ms: i64) -> NewIncident {
         dedup_key: None,
         ack_exp: 0,
         ack_expiry_ms: 0,
+        details: Default::default(),
     }
 }
 

@@ -104,15 +104,7 @@ macro_rules! builtin_channels {
         pub const QUERY_OVERRIDES: &[(&str, &[QueryOverride])] =
             &[$((stringify!($name), <$section as BuiltinChannel>::OVERRIDES)),*];
 
-        /// The component of built-in channel `name`.
-        pub fn wasm(name: &str) -> Option<&'static [u8]> {
-            match name {
-                $(stringify!($name) => Some(include_bytes!(concat!(
-                    env!("VERSUS_PLUGIN_OUT_DIR"), "/", stringify!($name), ".wasm"
-                )).as_slice()),)*
-                _ => None,
-            }
-        }
+        crate::pipeline::builtin::embedded!($($name),*);
 
         impl Sections {
             /// Applies every channel's environment variables.

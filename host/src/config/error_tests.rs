@@ -154,7 +154,7 @@ fn error_messages_match_the_golden_file() {
         ),
         (
             "provider-unknown",
-            "oncall:\n  enable: true\n  provider: pagerduty\n",
+            "oncall:\n  enable: true\n  provider: servicenow\n",
             &[],
         ),
         (

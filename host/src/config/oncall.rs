@@ -5,9 +5,19 @@ use super::ConfigError;
 use super::sections::{AWS_INCIDENT_MANAGER, OnCallConfig};
 use super::validate::invalid;
 
-/// The on-call providers this build has. Upstream also names `pagerduty`,
-/// `servicenow` and `incident_io`; they are not implemented yet.
+/// The on-call provider in the host. The others are escalator plugins
+/// (`crate::escalator::NAMES`). Upstream also names `servicenow` and
+/// `incident_io`; they are not implemented yet.
 pub const PROVIDERS: &[&str] = &[AWS_INCIDENT_MANAGER];
+
+/// Every on-call provider this build has: AWS, then the escalators.
+pub fn providers() -> Vec<&'static str> {
+    PROVIDERS
+        .iter()
+        .chain(crate::escalator::NAMES)
+        .copied()
+        .collect()
+}
 
 /// Shortest accepted `oncall.ack_secret`, in bytes: the HMAC-SHA256 key of
 /// every ACK link. 32 bytes is SHA-256's own size (RFC 2104 advises no key
@@ -33,7 +43,7 @@ pub(super) fn is_on(oncall: &OnCallConfig) -> bool {
 
 /// Whether this build has the provider `name`.
 pub(super) fn has_provider(name: &str) -> bool {
-    PROVIDERS.contains(&name.trim())
+    providers().contains(&name.trim())
 }
 
 /// Checks the provider (only while on-call is on: a config that leaves it
@@ -48,9 +58,12 @@ pub(super) fn validate(oncall: &OnCallConfig) -> Result<(), ConfigError> {
                  those or leave it out (or set ONCALL_PROVIDER), or turn on-call off \
                  (oncall.enable and oncall.initialized_only)",
                 oncall.provider.trim(),
-                PROVIDERS.join(", ")
+                providers().join(", ")
             ),
         ));
+    }
+    if is_on(oncall) {
+        oncall.providers.validate(oncall.provider.trim())?;
     }
     let secret = oncall.ack_secret.trim();
     if secret.is_empty() {
@@ -78,6 +91,19 @@ pub(super) fn validate(oncall: &OnCallConfig) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
+}
+
+impl super::Config {
+    /// The escalator plugin on-call pages through: when on-call is on and
+    /// its provider is not AWS Incident Manager (which is in the host).
+    pub fn escalator(&self) -> Option<crate::escalator::EscalatorSpec> {
+        if !is_on(&self.oncall) {
+            return None;
+        }
+        self.oncall
+            .providers
+            .spec(self.oncall.provider.trim(), self)
+    }
 }
 
 #[cfg(test)]
@@ -118,5 +144,48 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains(short), "{err}");
+    }
+
+    #[test]
+    fn pagerduty_is_a_provider_that_needs_its_routing_key() {
+        let err = load("oncall:\n  enable: true\n  provider: pagerduty\n").expect_err("no key");
+        assert!(
+            err.contains("oncall.pagerduty.routing_key") && err.contains("PAGERDUTY_ROUTING_KEY"),
+            "{err}"
+        );
+        let yaml = "oncall:\n  enable: true\n  provider: pagerduty\n  pagerduty:\n    \
+                    routing_key: k1\n    api_url: ftp://x\n";
+        let err = load(yaml).expect_err("bad url");
+        assert!(err.contains("oncall.pagerduty.api_url"), "{err}");
+        let yaml = "oncall:\n  enable: true\n  provider: pagerduty\n  pagerduty:\n    \
+                    routing_key: k1\n    other_routing_keys:\n      infra: k2\n      unset:\n";
+        let c = load(yaml).expect("loads");
+        let spec = c.escalator().expect("an escalator");
+        assert_eq!(spec.name, "pagerduty");
+        assert_eq!(
+            spec.limits.allowed_hosts,
+            ["https://events.pagerduty.com:443"]
+        );
+        let settings: serde_json::Value = serde_json::from_str(&spec.config_json).expect("json");
+        assert_eq!(settings["routing_key"], "k1");
+        assert_eq!(settings["other_routing_keys"]["infra"], "k2");
+        // Both keys are masked in the log; the entry left empty is no route.
+        let secrets: Vec<&str> = c.secrets().iter().map(|s| s.value).collect();
+        assert!(
+            secrets.contains(&"k1") && secrets.contains(&"k2"),
+            "{secrets:?}"
+        );
+        let p = &c.oncall.providers;
+        assert_eq!(
+            p.route("pagerduty", Some("infra")),
+            Ok(Some("infra".into()))
+        );
+        let err = p
+            .route("pagerduty", Some("unset"))
+            .expect_err("empty entry");
+        assert!(err.contains("(known: infra)"), "{err}");
+        // AWS stays in the host: no escalator plugin.
+        let c = load("oncall:\n  enable: true\n").expect("aws");
+        assert!(c.escalator().is_none());
     }
 }

@@ -105,40 +105,39 @@ const ALERT: Node = Joined(
     crate::channel::SCHEMA,
 );
 
-const ONCALL: Node = Map(&[
-    ("enable", Scalar(Bool)),
-    ("initialized_only", Scalar(Bool)),
-    ("wait_minutes", Scalar(Float)),
-    ("provider", Text),
-    ("ack_secret", Secret),
-    ("ack_expiry", Scalar(Duration)),
-    ("retention", Scalar(Duration)),
-    (
-        "aws_incident_manager",
-        Map(&[
-            ("response_plan_arn", Text),
-            ("region", Text),
-            ("endpoint_url", Text),
-            ("other_response_plan_arns", Named(&Text)),
-            ("max_attempts", Scalar(U32)),
-            ("initial_backoff", Scalar(Duration)),
-            ("max_backoff", Scalar(Duration)),
-            ("impact", Named(&Scalar(U32))),
-        ]),
-    ),
-    (
-        "pagerduty",
-        Unimplemented("the pagerduty on-call provider is not implemented yet"),
-    ),
-    (
-        "servicenow",
-        Unimplemented("the servicenow on-call provider is not implemented yet"),
-    ),
-    (
-        "incident_io",
-        Unimplemented("the incident_io on-call provider is not implemented yet"),
-    ),
-]);
+const ONCALL: Node = Joined(
+    &[
+        ("enable", Scalar(Bool)),
+        ("initialized_only", Scalar(Bool)),
+        ("wait_minutes", Scalar(Float)),
+        ("provider", Text),
+        ("ack_secret", Secret),
+        ("ack_expiry", Scalar(Duration)),
+        ("retention", Scalar(Duration)),
+        (
+            "aws_incident_manager",
+            Map(&[
+                ("response_plan_arn", Text),
+                ("region", Text),
+                ("endpoint_url", Text),
+                ("other_response_plan_arns", Named(&Text)),
+                ("max_attempts", Scalar(U32)),
+                ("initial_backoff", Scalar(Duration)),
+                ("max_backoff", Scalar(Duration)),
+                ("impact", Named(&Scalar(U32))),
+            ]),
+        ),
+        (
+            "servicenow",
+            Unimplemented("the servicenow on-call provider is not implemented yet"),
+        ),
+        (
+            "incident_io",
+            Unimplemented("the incident_io on-call provider is not implemented yet"),
+        ),
+    ],
+    crate::escalator::SCHEMA,
+);
 
 const REDIS: Node = Map(&[
     ("host", Text),

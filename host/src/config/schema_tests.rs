@@ -6,13 +6,14 @@
 //! names of each struct (`deserialize_struct(name, fields, …)`). A tracing
 //! deserializer walks `Config` with that, descending into every nested
 //! struct, map value (`<name>`) and list item (`[]`), and records each
-//! struct's fields by path. One place cannot be read that way: `alert`
-//! takes the channel sections with `#[serde(flatten)]`, so serde asks for a
-//! map there. The tracer then offers the schema's keys as map entries and
-//! counts a key as a field when serde reads its value itself, not as
-//! captured content for the flattened `channel::Sections`, which is traced
-//! on its own; a field of its own that the schema lacks is found by name
-//! (see [`alert_own_fields`]).
+//! struct's fields by path. Two places cannot be read that way: `alert`
+//! takes the channel sections and `oncall` the provider sections with
+//! `#[serde(flatten)]`, so serde asks for a map there. The tracer then
+//! offers the schema's keys as map entries and counts a key as a field
+//! when serde reads its value itself, not as captured content for the
+//! flattened `channel::Sections` or `escalator::Sections`, which are traced
+//! on their own; a field of its own that the schema lacks is found by name
+//! (see [`own_fields`]).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -249,34 +250,42 @@ fn traced() -> BTreeMap<String, BTreeSet<String>> {
     serde::Deserialize::deserialize(root)
         .map(|_: Config| ())
         .expect("Config traces");
-    let alert = Tracer {
-        path: "alert".into(),
+    let at = |path: &str| Tracer {
+        path: path.into(),
         fields: &fields,
         captured: None,
     };
-    serde::Deserialize::deserialize(alert)
+    serde::Deserialize::deserialize(at("alert"))
         .map(|_: crate::channel::Sections| ())
         .expect("the channel sections trace");
+    serde::Deserialize::deserialize(at("oncall"))
+        .map(|_: crate::escalator::Sections| ())
+        .expect("the escalator sections trace");
     let mut fields = fields.into_inner();
     fields
         .entry("alert".into())
         .or_default()
-        .extend(alert_own_fields());
+        .extend(own_fields(&super::AlertConfig::default(), "channels"));
+    fields
+        .entry("oncall".into())
+        .or_default()
+        .extend(own_fields(&super::OnCallConfig::default(), "providers"));
     fields
 }
 
-/// The fields of `AlertConfig` other than the flattened channel sections.
-/// serde does not list them (a struct with a flattened field asks for a
-/// map), and the tracer offers only the schema's keys, so a field missing
-/// from the schema is found here, by name, in its `Debug` output.
-fn alert_own_fields() -> Vec<String> {
-    let shown = format!("{:#?}", super::AlertConfig::default());
+/// The fields of a section struct other than its flattened one
+/// (`AlertConfig`'s channel sections, `OnCallConfig`'s providers). serde
+/// does not list them (a struct with a flattened field asks for a map),
+/// and the tracer offers only the schema's keys, so a field missing from
+/// the schema is found here, by name, in its `Debug` output.
+fn own_fields(section: &dyn fmt::Debug, flattened: &str) -> Vec<String> {
+    let shown = format!("{section:#?}");
     shown
         .lines()
         .filter_map(|line| line.strip_prefix("    "))
         .filter(|line| !line.starts_with(' '))
         .filter_map(|line| line.split_once(':').map(|(name, _)| name.to_string()))
-        .filter(|name| name != "channels")
+        .filter(|name| name != flattened)
         .collect()
 }
 

@@ -77,6 +77,9 @@ impl Config {
         for (value, kind) in self.alert.channels.secrets() {
             out.add(value, kind);
         }
+        for (value, kind) in self.oncall.providers.secrets() {
+            out.add(value, kind);
+        }
         out.add(&self.oncall.ack_secret, Text);
         out.add(&self.redis.password, Text);
         out.add(&self.proxy.password, Text);

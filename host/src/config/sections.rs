@@ -118,11 +118,15 @@ pub struct OnCallConfig {
     /// escalates at once (and no ACK link is sent).
     #[serde(deserialize_with = "lenient::f64")]
     pub wait_minutes: f64,
-    /// On-call provider; only `aws_incident_manager` is implemented.
+    /// On-call provider: `aws_incident_manager` (in the host) or a built-in
+    /// escalator plugin (`pagerduty`, see `escalator`).
     #[serde(deserialize_with = "lenient::string")]
     pub provider: String,
     /// AWS Incident Manager settings.
     pub aws_incident_manager: AwsIncidentManagerConfig,
+    /// The other built-in providers' sections (`oncall.pagerduty`, …).
+    #[serde(flatten)]
+    pub providers: crate::escalator::Sections,
     /// Key that signs ACK links (ours; env `VERSUS_ACK_SECRET`). When empty,
     /// one is generated and shared through Redis.
     #[serde(deserialize_with = "lenient::string")]
@@ -153,6 +157,7 @@ impl Default for OnCallConfig {
             wait_minutes: DEFAULT_WAIT_MINUTES,
             provider: AWS_INCIDENT_MANAGER.into(),
             aws_incident_manager: AwsIncidentManagerConfig::default(),
+            providers: crate::escalator::Sections::default(),
             ack_secret: String::new(),
             ack_expiry: DEFAULT_ACK_EXPIRY,
             retention: DEFAULT_RETENTION,

@@ -254,7 +254,12 @@ pub async fn run(
     if let Some(oncall) = state.oncall {
         for id in resolved_updates {
             let oncall = oncall.clone();
-            tokio::spawn(async move { oncall.update_channels(&id, StatusChange::Resolved).await });
+            tokio::spawn(async move {
+                oncall.update_channels(&id, StatusChange::Resolved).await;
+                oncall
+                    .follow_up_id(&id, crate::oncall::FollowUp::Resolve)
+                    .await;
+            });
         }
     }
     Ok(ready

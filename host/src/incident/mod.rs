@@ -20,7 +20,7 @@ pub use overrides::Overrides;
 pub use process::{
     ChannelOutcome, LateDelivery, Outcome, Transformed, deliver, template_data, transform,
 };
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, retry_after};
 
 /// One alert, accepted and given an id.
 #[derive(Debug, Clone)]

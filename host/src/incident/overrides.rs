@@ -40,7 +40,12 @@ macro_rules! overrides {
 
             /// Every query override, by its key in the query string.
             pub fn keys() -> Vec<&'static str> {
-                Self::OWN.iter().copied().chain(channel::override_keys()).collect()
+                Self::OWN
+                    .iter()
+                    .copied()
+                    .chain(channel::override_keys())
+                    .chain(crate::escalator::route_keys())
+                    .collect()
             }
 
             /// The overrides this request uses: each one given with a
@@ -53,11 +58,16 @@ macro_rules! overrides {
                         used.push(stringify!($key));
                     }
                 )*
-                used.extend(channel::override_keys().filter(|k| self.channel(k).is_some()));
+                used.extend(
+                    channel::override_keys()
+                        .chain(crate::escalator::route_keys())
+                        .filter(|k| self.channel(k).is_some()),
+                );
                 used
             }
 
-            /// The value of a channel's override, when given and not blank.
+            /// The value of a built-in channel's or escalator's override
+            /// (read from the rest of the query), when given and not blank.
             pub fn channel(&self, key: &str) -> Option<&str> {
                 self.rest.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
             }
@@ -211,7 +221,7 @@ mod tests {
     #[test]
     fn every_key_is_parsed_and_counted_as_used() {
         let keys = Overrides::keys();
-        assert_eq!(keys.len(), 13);
+        assert_eq!(keys.len(), 14);
         for key in &keys {
             assert_eq!(parse(&format!("{key}=1")).used(), [*key], "{key}");
             assert_eq!(parse(&format!("{key}=%20")).used(), [""; 0], "{key}");

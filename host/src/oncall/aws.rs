@@ -22,6 +22,8 @@ pub struct StartError {
     pub message: String,
     /// Retrying cannot help: see [`PERMANENT_CODES`].
     pub permanent: bool,
+    /// How long the provider asked to wait before the next attempt.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// AWS errors that the same request meets again on every retry: missing
@@ -99,6 +101,7 @@ impl Escalator {
                 let transient = |message: String| StartError {
                     message,
                     permanent: false,
+                    retry_after: None,
                 };
                 let mut calls = r
                     .calls
@@ -150,5 +153,6 @@ where
     StartError {
         message: text.chars().take(MAX_ERROR_CHARS).collect(),
         permanent,
+        retry_after: None,
     }
 }

@@ -226,9 +226,10 @@ impl MemoryStore {
         inc.attempts += 1;
         inc.attempt_log.push(outcome.entry(started_ms));
         match outcome {
-            Attempt::Escalated => {
+            Attempt::Escalated(escalation) => {
                 inc.state = State::Escalated;
                 inc.escalated_ms = Some(now_ms);
+                inc.escalation = escalation.cloned();
                 s.remove_due(id);
                 let keep = s.retention.finished_ms;
                 s.expire(id, now_ms, keep);

@@ -1,6 +1,7 @@
-//! On-call: durable escalation to AWS Incident Manager. Owns the incident
-//! store (Redis, or memory for a single process), signed ACK links, the
-//! scheduler and the AWS call. Plugins never see any of it.
+//! On-call: durable escalation to AWS Incident Manager or an escalator
+//! plugin (PagerDuty, …). Owns the incident store (Redis, or memory for a
+//! single process), signed ACK links, the scheduler and the AWS call. An
+//! escalator plugin is told only what to page for, when to.
 
 pub mod ack;
 mod aws;
@@ -13,6 +14,7 @@ mod scripts;
 pub mod setup;
 mod stats;
 pub mod store;
+pub(crate) mod target;
 pub mod timeline;
 pub mod title;
 
@@ -29,11 +31,13 @@ pub use aws::Recorder;
 pub use clock::Clock;
 pub use memory_store::MemoryStore;
 pub use record::{
-    Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
+    Acked, AttemptEntry, Created, Escalation, IncidentView, NewIncident, PageDetails,
+    ResolvedOutcome, State, StoredReceipt,
 };
 pub use redis_store::RedisStore;
 pub use stats::{EscalationStats, StatsSnapshot};
 pub use store::{Attempt, Retention, Store, StoreError};
+pub use target::FollowUp;
 
 use crate::config::Config;
 use crate::incident::{ChannelOutcome, Incident};
@@ -51,6 +55,8 @@ const MAX_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
 /// On-call settings, fixed at startup.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Where pages go: `aws_incident_manager`, or a built-in escalator.
+    pub provider: String,
     /// On for every alert unless the query says otherwise.
     pub enable: bool,
     /// Default wait before escalating.
@@ -59,7 +65,7 @@ pub struct Settings {
     pub response_plan_arn: String,
     /// Base URL for ACK links.
     pub public_host: String,
-    /// StartIncident attempts before giving up (at least 1).
+    /// Attempts to start a page before giving up (at least 1).
     pub max_attempts: u32,
     /// Wait before the first retry; doubles on each further retry.
     pub initial_backoff: Duration,
@@ -78,6 +84,7 @@ impl Settings {
     pub fn from_config(config: &Config) -> Self {
         let aws = &config.oncall.aws_incident_manager;
         Self {
+            provider: config.oncall.provider.trim().to_string(),
             enable: config.oncall.enable && !config.oncall.initialized_only,
             wait: config.oncall.wait(),
             response_plan_arn: aws.response_plan_arn.clone(),
@@ -169,7 +176,8 @@ impl OnCall {
             .filter(|p| !p.is_empty())
             .or_else(|| named.cloned())
             .unwrap_or_else(|| self.settings.response_plan_arn.clone());
-        if plan.is_empty() {
+        let aws = !self.through_plugin();
+        if aws && plan.is_empty() {
             tracing::warn!(
                 "on-call applies but no response plan ARN is configured; not escalating"
             );
@@ -186,17 +194,21 @@ impl OnCall {
         let deadline_ms = now + wait.as_millis() as i64;
         let ack_exp = (deadline_ms + ACK_GRACE.as_millis() as i64) / 1000;
         let payload = serde_json::from_str(incident.payload.get()).unwrap_or_default();
+        let route = crate::escalator::route_of(&self.settings.provider)
+            .and_then(|r| overrides.channel(r.query))
+            .map(str::to_owned);
         let new = NewIncident {
             id: incident.id.clone(),
             created_ms: now,
             deadline_ms,
-            response_plan_arn: plan,
+            response_plan_arn: if aws { plan } else { String::new() },
             title: title::title(&payload, event.severity.as_deref()),
             severity: title::severity(&payload, event.severity.as_deref()).map(str::to_owned),
             impact: title::impact(&self.settings.impact, event.severity.as_deref()),
             dedup_key: event.dedup_key.clone(),
             ack_exp,
             ack_expiry_ms: self.settings.ack_expiry.as_millis() as i64,
+            details: title::details(&payload, route),
         };
         // With no wait there is nothing to acknowledge: no link, as upstream.
         let link = |id: &str, exp: i64| {

@@ -76,6 +76,45 @@ pub struct NewIncident {
     /// (`oncall.ack_expiry`). A setting of the moment, not stored.
     #[serde(skip)]
     pub ack_expiry_ms: i64,
+    /// What an escalator plugin is told besides the title (records
+    /// written before it was kept have none).
+    #[serde(default, flatten)]
+    pub details: PageDetails,
+}
+
+/// What a provider's page carries besides the title: kept with the
+/// incident when it is created, from the alert as it arrived.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageDetails {
+    /// A short summary of the alert (its `summary` or `description`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
+    /// What sent the alert (`alertmanager`, a `source` field, …).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    /// The alert's labels as a JSON object.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub labels: String,
+    /// A link to the alert at its source (Alertmanager's `generatorURL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
+    /// The `other_*` target the query chose (`?pagerduty_other_routing_key=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+}
+
+/// A started page, as the provider knows it: kept with the incident so an
+/// ACK after the page and the resolve reach the same page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    /// The provider that paged (`aws_incident_manager`, `pagerduty`, …).
+    pub provider: String,
+    /// The provider's id of the page: the incident record ARN, the
+    /// PagerDuty dedup key, …
+    pub id: String,
+    /// A link to it in the provider's UI, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// A delivered message, kept so the channel can update it later.
@@ -128,6 +167,8 @@ pub struct IncidentView {
     pub repeats: u32,
     /// Delivered messages.
     pub receipts: Vec<StoredReceipt>,
+    /// The page, once the provider started it.
+    pub escalation: Option<Escalation>,
 }
 
 impl IncidentView {
@@ -159,6 +200,7 @@ impl IncidentView {
             last_error: None,
             repeats: 0,
             receipts: Vec::new(),
+            escalation: None,
         }
     }
 }

@@ -194,7 +194,7 @@ impl RedisStore {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let mut con = self.con.clone();
-        let (tag, retry_at, error) = outcome.parts();
+        let (tag, retry_at, error, escalation) = outcome.parts();
         let entry = serde_json::to_string(&outcome.entry(started_ms))
             .map_err(|e| StoreError::Data(e.to_string()))?;
         let _: i64 = self
@@ -208,6 +208,7 @@ impl RedisStore {
             .arg(error)
             .arg(entry)
             .arg(self.retention.finished_ms)
+            .arg(escalation)
             .invoke_async(&mut con)
             .await?;
         Ok(())
@@ -304,6 +305,9 @@ impl RedisStore {
                 .get("receipts")
                 .and_then(|r| serde_json::from_str(r).ok())
                 .unwrap_or_default(),
+            escalation: h
+                .get("escalation")
+                .and_then(|e| serde_json::from_str(e).ok()),
         }))
     }
 }

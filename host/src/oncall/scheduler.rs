@@ -83,34 +83,37 @@ pub async fn escalate(oncall: &OnCall, id: &str) {
             .escalation_lateness
             .observe(late_ms as f64 / 1000.0);
     }
-    let result = oncall.escalator.start(&view.record).await;
+    let result = oncall.start(&view).await;
     let now = oncall.clock.now_ms();
     let attempt_no = view.attempts + 1;
     let max_attempts = oncall.settings.max_attempts;
+    let provider = oncall.provider();
     let outcome = match &result {
-        Ok(arn) => {
-            tracing::info!(incident_arn = %arn, plan = %view.record.response_plan_arn, attempt = attempt_no, "response plan started");
-            Attempt::Escalated
+        Ok(page) => {
+            tracing::info!(provider, page_id = %page.id, plan = %view.record.response_plan_arn, attempt = attempt_no, "page started");
+            Attempt::Escalated(Some(page))
         }
         Err(e) if e.permanent => {
             tracing::error!(
+                provider,
                 attempts = attempt_no,
                 error = %e.message,
-                "ESCALATION FAILED: AWS refused the response plan with an error no retry can fix (permissions, validation, no such plan); nobody was paged by AWS"
+                "ESCALATION FAILED: the on-call provider refused the page with an error no retry can fix (permissions, validation, no such plan or key); nobody was paged"
             );
             Attempt::Failed(&e.message)
         }
         Err(e) if attempt_no >= max_attempts => {
             tracing::error!(
+                provider,
                 attempts = attempt_no,
                 error = %e.message,
-                "ESCALATION FAILED: could not start the response plan after the last attempt; nobody was paged by AWS"
+                "ESCALATION FAILED: could not start the page after the last attempt; nobody was paged"
             );
             Attempt::Failed(&e.message)
         }
         Err(e) => {
-            let wait = oncall.settings.backoff(attempt_no);
-            tracing::warn!(attempt = attempt_no, max_attempts, error = %e.message, retry_in_ms = wait.as_millis() as u64, "StartIncident failed; will retry");
+            let wait = super::target::next_wait(oncall.settings.backoff(attempt_no), e.retry_after);
+            tracing::warn!(provider, attempt = attempt_no, max_attempts, error = %e.message, retry_in_ms = wait.as_millis() as u64, "starting the page failed; will retry");
             Attempt::Retry {
                 at_ms: now + wait.as_millis() as i64,
                 error: &e.message,
@@ -125,7 +128,7 @@ pub async fn escalate(oncall: &OnCall, id: &str) {
         return;
     }
     match outcome {
-        Attempt::Escalated => {
+        Attempt::Escalated(_) => {
             oncall.stats.record_started();
             oncall
                 .update_channels(id, crate::pipeline::bindings::StatusChange::Escalated)

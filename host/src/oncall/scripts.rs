@@ -89,13 +89,15 @@ return out
 /// Record the end of one escalation attempt, and the attempt itself as the
 /// hash field `attempt:{n}` (n = 1, 2, …). KEYS: inc, due. ARGV: id,
 /// outcome ("escalated" | "retry" | "failed"), now ms, retry-at ms, error,
-/// attempt entry json, retention ms.
+/// attempt entry json, retention ms, the escalation json ("" when the
+/// provider gave no receipt).
 pub const FINISH: &str = r#"
 if redis.call('HGET', KEYS[1], 'state') ~= 'escalating' then return 0 end
 local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'attempt:' .. n, ARGV[6])
 if ARGV[2] == 'escalated' then
   redis.call('HSET', KEYS[1], 'state', 'escalated', 'escalated_ms', ARGV[3])
+  if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'escalation', ARGV[8]) end
   redis.call('ZREM', KEYS[2], ARGV[1])
   retire(KEYS[1], ARGV[1], ARGV[7])
 elseif ARGV[2] == 'failed' then

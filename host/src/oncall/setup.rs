@@ -89,11 +89,13 @@ pub fn warnings(config: &Config) -> Vec<String> {
             "public_host is empty: ACK links will be relative and will not work from chat; set public_host".into(),
         );
     }
-    if config
-        .oncall
-        .aws_incident_manager
-        .response_plan_arn
-        .is_empty()
+    let aws = config.oncall.provider.trim() == crate::config::AWS_INCIDENT_MANAGER;
+    if aws
+        && config
+            .oncall
+            .aws_incident_manager
+            .response_plan_arn
+            .is_empty()
     {
         out.push(
             "oncall.aws_incident_manager.response_plan_arn is empty: only alerts with awsim_response_plan_arn escalate".into(),

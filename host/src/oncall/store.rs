@@ -2,7 +2,8 @@
 
 use super::memory_store::MemoryStore;
 use super::record::{
-    Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
+    Acked, AttemptEntry, Created, Escalation, IncidentView, NewIncident, ResolvedOutcome, State,
+    StoredReceipt,
 };
 use super::redis_store::RedisStore;
 use crate::pipeline::bindings::StatusChange;
@@ -62,8 +63,8 @@ fn millis(d: std::time::Duration) -> i64 {
 /// How one escalation attempt ended.
 #[derive(Debug, Clone, Copy)]
 pub enum Attempt<'a> {
-    /// StartIncident succeeded.
-    Escalated,
+    /// The page was started; the provider's receipt, when it gave one.
+    Escalated(Option<&'a Escalation>),
     /// It failed; try again at `at_ms`.
     Retry {
         /// When to retry, Unix ms.
@@ -79,7 +80,7 @@ impl<'a> Attempt<'a> {
     /// The attempt's log entry, for a call made at `started_ms`.
     pub fn entry(self, started_ms: i64) -> AttemptEntry {
         let error = match self {
-            Self::Escalated => None,
+            Self::Escalated(_) => None,
             Self::Retry { error, .. } | Self::Failed(error) => Some(error.to_string()),
         };
         AttemptEntry {
@@ -88,12 +89,18 @@ impl<'a> Attempt<'a> {
         }
     }
 
-    /// (tag, retry-at, error) as the Lua script takes them.
-    pub fn parts(self) -> (&'static str, i64, &'a str) {
+    /// (tag, retry-at, error, escalation JSON or "") as the Lua script
+    /// takes them.
+    pub fn parts(self) -> (&'static str, i64, &'a str, String) {
         match self {
-            Self::Escalated => ("escalated", 0, ""),
-            Self::Retry { at_ms, error } => ("retry", at_ms, error),
-            Self::Failed(error) => ("failed", 0, error),
+            Self::Escalated(escalation) => {
+                let json = escalation
+                    .and_then(|e| serde_json::to_string(e).ok())
+                    .unwrap_or_default();
+                ("escalated", 0, "", json)
+            }
+            Self::Retry { at_ms, error } => ("retry", at_ms, error, String::new()),
+            Self::Failed(error) => ("failed", 0, error, String::new()),
         }
     }
 }

@@ -109,6 +109,7 @@ mod tests {
             dedup_key: None,
             ack_exp: 0,
             ack_expiry_ms: 0,
+            details: Default::default(),
         })
     }
 

@@ -1,4 +1,5 @@
-//! Incident titles and impact for AWS Incident Manager, built from the alert.
+//! What a page says, built from the alert: the title and impact for AWS
+//! Incident Manager, and the details an escalator plugin gets.
 
 use std::collections::BTreeMap;
 
@@ -71,6 +72,60 @@ pub fn impact(table: &BTreeMap<String, u32>, severity: Option<&str>) -> Option<i
         .and_then(|(_, impact)| i32::try_from(*impact).ok())
 }
 
+/// Longest summary kept with an incident, in characters.
+const MAX_SUMMARY_CHARS: usize = 1000;
+
+/// The annotations that describe an Alertmanager payload: the common ones,
+/// else the first alert's.
+fn annotations(payload: &Value) -> Option<&Value> {
+    payload.get("commonAnnotations").or_else(|| {
+        payload
+            .get("alerts")
+            .and_then(|a| a.get(0))
+            .and_then(|a| a.get("annotations"))
+    })
+}
+
+/// The details an escalator plugin gets besides the title: a summary, the
+/// sender, the labels and a link to the alert at its source. `route` is
+/// the `other_*` target the query chose.
+pub fn details(payload: &Value, route: Option<String>) -> super::PageDetails {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let note = |k: &str| text(annotations(payload).and_then(|a| a.get(k)));
+    let summary = note("summary")
+        .or_else(|| note("description"))
+        .or_else(|| {
+            ["summary", "description", "message", "NewStateReason"]
+                .iter()
+                .find_map(|k| text(payload.get(*k)))
+        })
+        .unwrap_or_default();
+    let alertmanager = payload.get("groupKey").is_some() && payload.get("receiver").is_some();
+    let source = if alertmanager {
+        "alertmanager".to_string()
+    } else {
+        text(payload.get("source")).unwrap_or_else(|| "versus".into())
+    };
+    let labels = labels(payload)
+        .or_else(|| payload.get("labels"))
+        .filter(|l| l.is_object())
+        .map_or_else(|| "{}".to_string(), Value::to_string);
+    let source_url = payload
+        .get("alerts")
+        .and_then(|a| a.get(0))
+        .and_then(|a| text(a.get("generatorURL")))
+        .or_else(|| text(payload.get("generatorURL")))
+        .or_else(|| text(payload.get("externalURL")))
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+    super::PageDetails {
+        summary: summary.trim().chars().take(MAX_SUMMARY_CHARS).collect(),
+        source,
+        labels,
+        source_url,
+        route,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -110,6 +165,32 @@ mod tests {
         assert_eq!(title(&json!({}), Some("warning")), "[WARNING] Alert");
         let long = "x".repeat(500);
         assert_eq!(title(&json!({ "title": long }), None).chars().count(), 200);
+    }
+
+    #[test]
+    fn details_of_an_alertmanager_payload_and_of_a_generic_one() {
+        let p: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/alertmanager/critical.json"
+        ))
+        .expect("fixture");
+        let d = details(&p, Some("infra".into()));
+        assert_eq!(d.source, "alertmanager");
+        assert_eq!(d.route.as_deref(), Some("infra"));
+        let labels: Value = serde_json::from_str(&d.labels).expect("labels");
+        assert_eq!(labels["alertname"], "HighErrorRate");
+        assert!(!d.summary.is_empty(), "{d:?}");
+        assert!(
+            d.source_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http")),
+            "{d:?}"
+        );
+        let d = details(&json!({"message": "disk full", "source": "cron"}), None);
+        assert_eq!(
+            (d.summary.as_str(), d.source.as_str(), d.labels.as_str()),
+            ("disk full", "cron", "{}")
+        );
+        assert_eq!(details(&json!({}), None).source, "versus");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The only `bindgen!` calls: host-side bindings for the three plugin worlds
-//! of `versus:gateway@0.1.0`, the `channel` world of `versus:gateway@0.2.0`
-//! and the `email-channel` worlds of `versus:mail@0.1.0` and `@0.2.0`. The 0.1.0
+//! of `versus:gateway@0.1.0`, the `channel` world of `versus:gateway@0.2.0`,
+//! the `email-channel` worlds of `versus:mail@0.1.0` and `@0.2.0` and the
+//! `escalator` world of `versus:oncall@0.1.0`. The 0.1.0
 //! `channel` world generates the shared interfaces; the other worlds reuse
 //! them through `with`, so one Rust type serves every world.
 
@@ -94,6 +95,22 @@ pub mod email_channel_v2 {
     });
 }
 
+/// Bindings for `versus:oncall/escalator@0.1.0`: an on-call target, with
+/// `versus:gateway@0.1.0`'s imports and error type.
+pub mod escalator {
+    wasmtime::component::bindgen!({
+        path: ["../wit", "../wit-oncall"],
+        world: "versus:oncall/escalator",
+        imports: { default: async },
+        exports: { default: async },
+        with: {
+            "versus:gateway/types": super::channel::versus::gateway::types,
+            "versus:gateway/log": super::channel::versus::gateway::log,
+            "versus:gateway/http": super::channel::versus::gateway::http,
+        },
+    });
+}
+
 pub use channel::versus::gateway::{http, log, types};
 pub use channel::{Channel, ChannelPre};
 pub use channel_v2::versus::gateway0_2_0::status::StatusChange;
@@ -101,5 +118,7 @@ pub use channel_v2::{Channel as ChannelV2, ChannelPre as ChannelV2Pre};
 pub use email_channel::versus::mail::smtp;
 pub use email_channel::{EmailChannel, EmailChannelPre};
 pub use email_channel_v2::{EmailChannel as EmailChannelV2, EmailChannelPre as EmailChannelV2Pre};
+pub use escalator::versus::oncall::types as oncall_types;
+pub use escalator::{Escalator, EscalatorPre};
 pub use renderer::{Renderer, RendererPre};
 pub use transformer::{Transformer, TransformerPre};

@@ -110,6 +110,8 @@ impl types::Host for PluginCtx {}
 
 impl super::bindings::channel_v2::versus::gateway0_2_0::status::Host for PluginCtx {}
 
+impl super::bindings::oncall_types::Host for PluginCtx {}
+
 impl log::Host for PluginCtx {
     async fn log(&mut self, level: log::Level, message: String) {
         let plugin = &*self.plugin;

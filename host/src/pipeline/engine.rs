@@ -9,7 +9,7 @@ use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::{ChannelV2, EmailChannelV2, Renderer, Transformer};
+use super::bindings::{ChannelV2, EmailChannelV2, Escalator, Renderer, Transformer};
 use super::ctx::PluginCtx;
 
 /// How often the epoch advances while a plugin call runs. Deadlines are
@@ -55,6 +55,7 @@ struct Inner {
     transformer: Linker<PluginCtx>,
     channel: Linker<PluginCtx>,
     email_channel: Linker<PluginCtx>,
+    escalator: Linker<PluginCtx>,
 }
 
 impl PluginEngine {
@@ -78,6 +79,7 @@ impl PluginEngine {
                 transformer: transformer_linker(&engine)?,
                 channel: channel_linker(&engine)?,
                 email_channel: email_channel_linker(&engine)?,
+                escalator: escalator_linker(&engine)?,
                 engine,
             }),
         })
@@ -140,6 +142,11 @@ impl PluginEngine {
     /// Linker for `versus:mail/email-channel`: the channel imports plus `smtp`.
     pub fn email_channel_linker(&self) -> &Linker<PluginCtx> {
         &self.inner.email_channel
+    }
+
+    /// Linker for `versus:oncall/escalator`.
+    pub fn escalator_linker(&self) -> &Linker<PluginCtx> {
+        &self.inner.escalator
     }
 }
 
@@ -269,5 +276,12 @@ fn channel_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {
 fn email_channel_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {
     let mut linker = base_linker(engine)?;
     EmailChannelV2::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |c| c)?;
+    Ok(linker)
+}
+
+/// An escalator imports `log` and `http` of `versus:gateway@0.1.0`.
+fn escalator_linker(engine: &Engine) -> anyhow::Result<Linker<PluginCtx>> {
+    let mut linker = base_linker(engine)?;
+    Escalator::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |c| c)?;
     Ok(linker)
 }

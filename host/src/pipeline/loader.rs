@@ -9,9 +9,11 @@ use super::cache::ComponentCache;
 use super::engine::PluginEngine;
 use super::inspect::Inspect;
 use super::outbound::{Clients, HostPattern, HttpPolicy, PatternError};
-use super::plugin::{ChannelPlugin, PluginParts, PluginSource, RendererPlugin, TransformerPlugin};
+use super::plugin::{
+    ChannelPlugin, EscalatorPlugin, PluginParts, PluginSource, RendererPlugin, TransformerPlugin,
+};
 use super::smtp::SmtpSender;
-use super::{ChannelRuntime, Pipeline, builtin};
+use super::{ChannelRuntime, EscalatorRuntime, Pipeline, builtin};
 use crate::config::{Config, ConfigError, PluginsConfig};
 
 /// Why a pipeline could not be built. Each message names the thing to fix.
@@ -85,6 +87,14 @@ pub enum LoadError {
         channel: String,
         /// Plugin name.
         plugin: String,
+        /// The plugin's message, naming the key.
+        cause: String,
+    },
+    /// The on-call provider's plugin refused its configuration.
+    #[error("on-call provider `{provider}`: its plugin refused the configuration: {cause}")]
+    EscalatorConfig {
+        /// Provider name.
+        provider: String,
         /// The plugin's message, naming the key.
         cause: String,
     },
@@ -195,11 +205,42 @@ impl Loader {
                 ack_in_template: !shows_ack_button(&spec.plugin, &spec.config_json),
             });
         }
+        let escalator = match config.escalator() {
+            Some(spec) => Some(self.escalator(plugins, &spec).await?),
+            None => None,
+        };
         Ok(Pipeline {
             generation,
             renderer,
             transforms,
             channels,
+            escalator,
+        })
+    }
+
+    /// Loads the on-call provider's plugin and has it check its settings.
+    async fn escalator(
+        &self,
+        plugins: &PluginsConfig,
+        spec: &crate::escalator::EscalatorSpec,
+    ) -> Result<EscalatorRuntime, LoadError> {
+        let parts = self
+            .parts_with(plugins, &spec.name, None, spec.limits.clone(), None)
+            .await?;
+        let desc = parts.source.to_string();
+        let plugin = EscalatorPlugin::new(&self.engine, parts)
+            .map_err(|e| world_error(&spec.name, desc, "escalator", e))?;
+        plugin
+            .validate_config(&spec.config_json)
+            .await
+            .map_err(|e| LoadError::EscalatorConfig {
+                provider: spec.name.clone(),
+                cause: e.to_string(),
+            })?;
+        Ok(EscalatorRuntime {
+            name: spec.name.clone(),
+            plugin: Arc::new(plugin),
+            config_json: spec.config_json.clone().into(),
         })
     }
 

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use loader::{LoadError, Loader};
-pub use plugin::{ChannelPlugin, PluginError, RendererPlugin, TransformerPlugin};
+pub use plugin::{ChannelPlugin, EscalatorPlugin, PluginError, RendererPlugin, TransformerPlugin};
 pub use reload::Reloader;
 
 /// One enabled channel, ready to use.
@@ -54,6 +54,18 @@ pub struct Pipeline {
     pub transforms: Vec<Arc<TransformerPlugin>>,
     /// Enabled channels.
     pub channels: Vec<ChannelRuntime>,
+    /// The on-call provider's plugin, when on-call pages through one.
+    pub escalator: Option<EscalatorRuntime>,
+}
+
+/// The on-call provider's plugin, ready to use.
+pub struct EscalatorRuntime {
+    /// The provider's name (`oncall.provider`).
+    pub name: String,
+    /// Its plugin.
+    pub plugin: Arc<EscalatorPlugin>,
+    /// The JSON settings passed to each call.
+    pub config_json: Arc<str>,
 }
 
 impl Pipeline {
@@ -72,8 +84,11 @@ impl Pipeline {
             })
             .collect();
         let transforms: Vec<&str> = self.transforms.iter().map(|t| &*t.base.name).collect();
+        let escalator = self.escalator.as_ref().map_or(String::new(), |e| {
+            format!(", escalator {} ({})", e.name, e.plugin.base.source)
+        });
         format!(
-            "generation {}: renderer {} ({}), transforms [{}], channels [{}]",
+            "generation {}: renderer {} ({}), transforms [{}], channels [{}]{escalator}",
             self.generation,
             self.renderer.base.name,
             self.renderer.base.source,

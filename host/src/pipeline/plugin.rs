@@ -22,6 +22,7 @@ use crate::config::PluginLimits;
 
 pub use super::error::PluginError;
 pub use channel::ChannelPlugin;
+pub use escalator::EscalatorPlugin;
 
 /// Where a plugin's wasm came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,8 +103,9 @@ macro_rules! call {
     }};
 }
 
-// Declared after `call!`, which it uses.
+// Declared after `call!`, which they use.
 mod channel;
+mod escalator;
 
 impl PluginBase {
     /// An instance for one call: a parked one, or a new store. Waits for a

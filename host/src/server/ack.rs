@@ -40,6 +40,8 @@ enum Outcome {
     Escalating,
     /// On-call was paged.
     Escalated,
+    /// On-call was paged, and the ACK is passed on to this provider.
+    PassedOn(&'static str),
     /// Starting the response plan failed for good: nobody was paged.
     EscalationFailed,
     /// The alert resolved first.
@@ -75,6 +77,7 @@ impl Outcome {
             Self::AlreadyAcknowledged
             | Self::Escalating
             | Self::Escalated
+            | Self::PassedOn(_)
             | Self::EscalationFailed
             | Self::Resolved
             | Self::StillPending => StatusCode::CONFLICT,
@@ -92,7 +95,7 @@ impl Outcome {
         match self {
             Self::Acknowledged => "acknowledged",
             Self::AlreadyAcknowledged => "already_acknowledged",
-            Self::Escalating | Self::Escalated => "already_escalated",
+            Self::Escalating | Self::Escalated | Self::PassedOn(_) => "already_escalated",
             Self::EscalationFailed => "escalation_failed",
             Self::Resolved => "already_resolved",
             Self::StillPending => "pending",
@@ -114,6 +117,12 @@ impl Outcome {
             Self::Resolved => "The alert already resolved",
             Self::StillPending => "Still pending",
             Self::Refused(e) => return e.to_string(),
+            Self::PassedOn(provider) => {
+                return format!(
+                    "Too late: the incident was already escalated to on-call; the \
+                     acknowledgement is passed on to {provider}"
+                );
+            }
             Self::Unknown => "No such incident",
             Self::OnCallOff => "on-call is not enabled on this gateway",
             Self::Unavailable => super::error::STORE_UNAVAILABLE,
@@ -139,6 +148,11 @@ impl Outcome {
             Self::Escalated => (
                 "Already escalated",
                 "Too late: the deadline passed and the on-call engineers were paged.",
+            ),
+            Self::PassedOn(_) => (
+                "Already escalated",
+                "Too late: the deadline passed and the on-call engineers were paged. Your \
+                 acknowledgement is passed on to the on-call provider.",
             ),
             Self::EscalationFailed => (
                 "Paging failed",
@@ -174,6 +188,7 @@ impl Outcome {
             Self::AlreadyAcknowledged
             | Self::Escalating
             | Self::Escalated
+            | Self::PassedOn(_)
             | Self::EscalationFailed
             | Self::Resolved
             | Self::StillPending => "conflict",
@@ -189,7 +204,10 @@ impl Outcome {
     fn reply(self, html: bool, view: Option<&IncidentView>, now_ms: i64) -> Response {
         crate::metrics::get().ack(self.metric());
         if !html {
-            let body = json!({ "status": self.code(), "message": self.message() });
+            let mut body = json!({ "status": self.code(), "message": self.message() });
+            if let Self::PassedOn(provider) = self {
+                body["passed_on_to"] = json!(provider);
+            }
             return (self.status(), Json(body)).into_response();
         }
         let (heading, text) = self.page();
@@ -284,6 +302,7 @@ pub async fn ack(
             });
             Outcome::Acknowledged
         }
+        Ok(Acked::NotPending(IncidentState::Escalated)) => pass_on(&oncall, &id).await,
         Ok(Acked::NotPending(s)) => Outcome::of_state(s),
         Ok(Acked::Unknown) => Outcome::Unknown,
         Err(e) => {
@@ -299,6 +318,29 @@ pub async fn ack(
         _ => None,
     };
     outcome.reply(html, view.as_ref(), now)
+}
+
+/// An ACK after the page: passed on to the provider that paged, when it
+/// can be told, in the background (its calls are retried).
+async fn pass_on(oncall: &Arc<OnCall>, id: &str) -> Outcome {
+    let view = match oncall.store.get(id).await {
+        Ok(Some(view)) => view,
+        _ => return Outcome::Escalated,
+    };
+    let Some(provider) = oncall.tellable(&view) else {
+        return Outcome::Escalated;
+    };
+    tracing::info!(
+        provider,
+        "ACK after the page; passing it on to the provider"
+    );
+    let oncall = oncall.clone();
+    tokio::spawn(async move {
+        oncall
+            .follow_up(&view, crate::oncall::FollowUp::Acknowledge, None)
+            .await
+    });
+    Outcome::PassedOn(provider)
 }
 
 /// On-call and now (Unix ms) when the link is signed and not expired;

@@ -51,6 +51,7 @@ pub async fn create(
     }
     let alerts = parse_alerts(&bytes)?;
     check_other_plan(&config, &overrides)?;
+    check_route(&config, &overrides)?;
     let oncall_missing = overrides.oncall_enable == Some(true) && state.oncall.is_none();
     if oncall_missing {
         crate::metrics::get().oncall_not_configured.inc();
@@ -138,6 +139,30 @@ fn check_other_plan(config: &crate::config::Config, overrides: &Overrides) -> Re
             known.join(", ")
         }
     )))
+}
+
+/// A provider's route override (`?pagerduty_other_routing_key=NAME`) must
+/// name a configured entry of the provider in use, and is refused for any
+/// other provider: never served by the default target.
+fn check_route(config: &crate::config::Config, overrides: &Overrides) -> Result<(), ApiError> {
+    let provider = config.oncall.provider.trim();
+    for (name, route) in crate::escalator::ROUTES {
+        let Some(given) = overrides.channel(route.query) else {
+            continue;
+        };
+        if *name != provider {
+            return Err(ApiError::BadRequest(format!(
+                "{} applies only when oncall.provider is {name} (it is {provider})",
+                route.query
+            )));
+        }
+        config
+            .oncall
+            .providers
+            .route(provider, Some(given))
+            .map_err(ApiError::BadRequest)?;
+    }
+    Ok(())
 }
 
 fn unix_now() -> u64 {

@@ -13,6 +13,9 @@
 //! - [`transformer`], [`renderer`]: the other worlds, each with its `Guest`
 //!   trait, exported with [`export_transformer!`] or [`export_renderer!`]
 //!   (the built-in `alertmanager` and `gotemplate` are);
+//! - [`oncall`]: an on-call escalation target in plain Rust, the same
+//!   way: implement [`oncall::Escalator`] and export it with
+//!   [`export_escalator!`] as `versus:oncall/escalator@0.1.0`;
 //! - [`channel`]: the 0.1.0 channel world, exported with
 //!   [`export_channel!`], for a gateway older than 0.2.0.
 //! - the shared WIT types ([`Event`], [`PluginError`], ...), with
@@ -62,6 +65,7 @@
 
 pub mod chat;
 mod error;
+pub mod oncall;
 
 pub use renderer::export_renderer;
 pub use transformer::export_transformer;
@@ -127,6 +131,25 @@ pub mod channel_v2 {
             "versus:gateway/log@0.1.0": crate::channel::versus::gateway::log,
             "versus:gateway/http@0.1.0": crate::channel::versus::gateway::http,
             "versus:gateway/status@0.2.0": generate,
+        },
+    });
+}
+
+/// The `escalator` world of `versus:oncall@0.1.0`: an on-call target.
+/// Implement [`oncall::Escalator`] and export it with
+/// [`export_escalator!`]. Its imports are `versus:gateway@0.1.0`'s.
+pub mod escalator {
+    wit_bindgen::generate!({
+        world: "versus:oncall/escalator@0.1.0",
+        path: ["../../wit", "../../wit-oncall"],
+        pub_export_macro: true,
+        export_macro_name: "export_escalator_world",
+        default_bindings_module: "versus_plugin_sdk::escalator",
+        with: {
+            "versus:gateway/types@0.1.0": crate::channel::versus::gateway::types,
+            "versus:gateway/log@0.1.0": crate::channel::versus::gateway::log,
+            "versus:gateway/http@0.1.0": crate::channel::versus::gateway::http,
+            "versus:oncall/types@0.1.0": generate,
         },
     });
 }

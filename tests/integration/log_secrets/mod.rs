@@ -189,8 +189,8 @@ fn assert_clean(run: &Run, what: &str) {
     // The scenario really ran: these are logged at info.
     for expected in [
         "delivery failed; retrying",
-        "StartIncident failed",
-        "response plan started",
+        "starting the page failed; will retry",
+        "page started",
         "reloaded:",
         "telegram http 500",
         "lark http 500",

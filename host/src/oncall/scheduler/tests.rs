@@ -88,6 +88,7 @@ fn incident(id: &str, deadline_ms: i64) -> NewIncident {
         dedup_key: None,
         ack_exp: 0,
         ack_expiry_ms: 0,
+        details: Default::default(),
     }
 }
 

@@ -76,6 +76,7 @@ impl Rig {
             dedup_key: Some(format!("dedup-{id}")),
             ack_exp: now / 1000 + 3600,
             ack_expiry_ms: 0,
+            details: Default::default(),
         };
         self.oncall.store.create(&new).await.expect("create");
         self.oncall.signer.url("", id, new.ack_exp)
@@ -221,7 +222,7 @@ async fn a_post_after_the_deadline_tells_each_state_apart() {
     let claimed = store.claim_due(far, far + 30_000, 10).await.expect("claim");
     assert_eq!(claimed.len(), 3);
     store
-        .finish("i-esc", Attempt::Escalated, far, far)
+        .finish("i-esc", Attempt::Escalated(None), far, far)
         .await
         .expect("finish");
     store

@@ -15,6 +15,7 @@ fn view(title: &str, message: Option<&str>) -> IncidentView {
         dedup_key: None,
         ack_exp: 0,
         ack_expiry_ms: 0,
+        details: Default::default(),
     });
     if let Some(message) = message {
         view.receipts.push(StoredReceipt {
