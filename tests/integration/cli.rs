@@ -282,9 +282,9 @@ fn serve_with_a_bad_config_exits_1_naming_the_key_and_the_fix() {
         ),
         (
             "oncall",
-            "  enable: true\n  provider: servicenow\n",
-            "config key `oncall.provider`: `servicenow` is not an on-call provider this build \
-             has (it has: aws_incident_manager, pagerduty)",
+            "  enable: true\n  provider: xmatters\n",
+            "config key `oncall.provider`: `xmatters` is not an on-call provider this build \
+             has (it has: aws_incident_manager, pagerduty, incident_io, opsgenie, servicenow)",
         ),
         (
             "oncall",

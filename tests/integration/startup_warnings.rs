@@ -19,7 +19,7 @@ async fn check_prints_every_warning_serving_logs() {
     let yaml = format!(
         "host: 127.0.0.1\nport: {{port}}\nmystery_key: 1\nalert:\n  slack:\n    enable: true\n  \
          console:\n    enable: true\n    template_path: {}\noncall:\n  enable: true\n  \
-         servicenow:\n    instance_url: x\n",
+         xmatters:\n    api_key: x\n",
         template.display()
     );
     let gw = Process::start_with_args(&gw_dir, &yaml, &[], &["--log-format", "json"]).await;

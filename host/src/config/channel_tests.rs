@@ -98,7 +98,7 @@ channels:
     template_path: t
     extra: 1
 oncall:
-  provider: servicenow
+  provider: victorops
   enable: false
 "#;
     let (cfg, warnings) = from_yaml(text);
@@ -111,8 +111,9 @@ oncall:
              Telegram is disabled; set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID",
             "plugins.overrides.slack.memory: unknown key; ignored (check the spelling)",
             "channels[0].extra: unknown key; ignored (check the spelling)",
-            "oncall.provider: `servicenow` is not implemented yet (this build has: \
-             aws_incident_manager, pagerduty); ignored while on-call is off",
+            "oncall.provider: `victorops` is not implemented yet (this build has: \
+             aws_incident_manager, pagerduty, incident_io, opsgenie, servicenow); ignored while \
+             on-call is off",
         ])
     );
     assert!(!cfg.oncall.enable);

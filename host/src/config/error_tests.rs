@@ -154,13 +154,13 @@ fn error_messages_match_the_golden_file() {
         ),
         (
             "provider-unknown",
-            "oncall:\n  enable: true\n  provider: servicenow\n",
+            "oncall:\n  enable: true\n  provider: xmatters\n",
             &[],
         ),
         (
             "env-provider-unknown",
             "oncall:\n  initialized_only: true\n",
-            &[("ONCALL_PROVIDER", "incident_io")],
+            &[("ONCALL_PROVIDER", "victorops")],
         ),
         (
             "ack-secret-short",

@@ -127,14 +127,6 @@ const ONCALL: Node = Joined(
                 ("impact", Named(&Scalar(U32))),
             ]),
         ),
-        (
-            "servicenow",
-            Unimplemented("the servicenow on-call provider is not implemented yet"),
-        ),
-        (
-            "incident_io",
-            Unimplemented("the incident_io on-call provider is not implemented yet"),
-        ),
     ],
     crate::escalator::SCHEMA,
 );

@@ -65,8 +65,6 @@ const V1_2_0_UNIMPLEMENTED: &[&str] = &[
 pub(super) const V1_4_23_UNIMPLEMENTED: &[&str] = &[
     "gateway_secret: the admin API it protects is not implemented yet; ignored",
     "queue: message queues (SNS, SQS, Pub/Sub, Azure Service Bus) are not implemented yet; ignored",
-    "oncall.servicenow: the servicenow on-call provider is not implemented yet; ignored",
-    "oncall.incident_io: the incident_io on-call provider is not implemented yet; ignored",
     "storage: the incident storage backend is not implemented yet; ignored",
     "agent: the AI agent is not implemented yet; ignored",
 ];

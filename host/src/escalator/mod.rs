@@ -13,11 +13,17 @@
 //! `oncall::aws`). Adding a provider is a module here, its plugin crate
 //! under `plugins/`, and one line in [`builtin_escalators!`].
 
+mod incident_io;
+mod opsgenie;
 mod pagerduty;
+mod servicenow;
 
 use std::collections::BTreeMap;
 
+pub use incident_io::{DEFAULT_INCIDENT_IO_API_URL, IncidentIoConfig};
+pub use opsgenie::{DEFAULT_OPSGENIE_API_URL, OpsgenieConfig};
 pub use pagerduty::{DEFAULT_PAGERDUTY_API_URL, PagerDutyConfig};
+pub use servicenow::{DEFAULT_SERVICENOW_TABLE, ServiceNowConfig};
 
 use crate::config::{Config, ConfigError, EnvReader, Node, PluginLimits, SecretKind};
 
@@ -132,6 +138,12 @@ macro_rules! builtin_escalators {
 builtin_escalators! {
     /// PagerDuty, through the Events API v2.
     pagerduty: PagerDutyConfig,
+    /// incident.io, through an HTTP alert source.
+    incident_io: IncidentIoConfig,
+    /// Opsgenie, through the Alert API v2 (ours: upstream never had it).
+    opsgenie: OpsgenieConfig,
+    /// ServiceNow, an incident record through the Table API.
+    servicenow: ServiceNowConfig,
 }
 
 impl Sections {

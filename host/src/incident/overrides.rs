@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn every_key_is_parsed_and_counted_as_used() {
         let keys = Overrides::keys();
-        assert_eq!(keys.len(), 14);
+        assert_eq!(keys.len(), 17);
         for key in &keys {
             assert_eq!(parse(&format!("{key}=1")).used(), [*key], "{key}");
             assert_eq!(parse(&format!("{key}=%20")).used(), [""; 0], "{key}");

@@ -56,6 +56,7 @@ impl OnCall {
             name: runtime.name.clone(),
             plugin: runtime.plugin.clone(),
             config_json: runtime.config_json.clone(),
+            acknowledges: runtime.acknowledges,
         })
     }
 
@@ -83,12 +84,13 @@ impl OnCall {
         })
     }
 
-    /// The provider that paged for `view` and can be told what happens
-    /// next (an escalator plugin that is still configured), by name.
-    pub fn tellable(&self, view: &IncidentView) -> Option<&'static str> {
+    /// The provider that paged for `view` and can be told of an ACK after
+    /// the page (an escalator plugin that is still configured and has an
+    /// acknowledge), by name.
+    pub fn acknowledgeable(&self, view: &IncidentView) -> Option<&'static str> {
         let escalation = view.escalation.as_ref()?;
         let runtime = self.plugin().ok()?;
-        if runtime.name != escalation.provider {
+        if runtime.name != escalation.provider || !runtime.acknowledges {
             return None;
         }
         crate::escalator::NAMES
@@ -127,6 +129,9 @@ impl OnCall {
                 return;
             }
         };
+        if follow_up == FollowUp::Acknowledge && !runtime.acknowledges {
+            return;
+        }
         let incident = self.incident(view);
         let receipt = EscalationReceipt {
             id: escalation.id.clone(),

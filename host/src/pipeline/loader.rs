@@ -237,10 +237,18 @@ impl Loader {
                 provider: spec.name.clone(),
                 cause: e.to_string(),
             })?;
+        let acknowledges = plugin
+            .acknowledges()
+            .await
+            .map_err(|e| LoadError::EscalatorConfig {
+                provider: spec.name.clone(),
+                cause: e.to_string(),
+            })?;
         Ok(EscalatorRuntime {
             name: spec.name.clone(),
             plugin: Arc::new(plugin),
             config_json: spec.config_json.clone().into(),
+            acknowledges,
         })
     }
 

@@ -66,6 +66,8 @@ pub struct EscalatorRuntime {
     pub plugin: Arc<EscalatorPlugin>,
     /// The JSON settings passed to each call.
     pub config_json: Arc<str>,
+    /// Whether its `acknowledge` tells the provider anything.
+    pub acknowledges: bool,
 }
 
 impl Pipeline {

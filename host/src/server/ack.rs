@@ -327,7 +327,7 @@ async fn pass_on(oncall: &Arc<OnCall>, id: &str) -> Outcome {
         Ok(Some(view)) => view,
         _ => return Outcome::Escalated,
     };
-    let Some(provider) = oncall.tellable(&view) else {
+    let Some(provider) = oncall.acknowledgeable(&view) else {
         return Outcome::Escalated;
     };
     tracing::info!(

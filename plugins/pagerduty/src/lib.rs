@@ -11,7 +11,7 @@
 
 use serde_json::{Value, json};
 use versus_plugin_sdk::oncall::{
-    self, Error, Escalator, Incident, Receipt, Request, Send, Settings, routed,
+    self, Error, Escalator, Incident, Receipt, Request, Send, Settings, Urgency, routed,
 };
 
 /// The Events API's own host.
@@ -69,26 +69,15 @@ impl Target {
     }
 }
 
-/// PagerDuty's severity for the alert's: `critical`, `error`, `warning` or
-/// `info`. Anything else, or none, is `critical`: this alert is paging
-/// because nobody acknowledged it.
-pub fn severity(alert: Option<&str>) -> &'static str {
-    match alert.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        Some("error" | "major" | "high") => "error",
-        Some("warning" | "warn" | "minor" | "medium") => "warning",
-        Some("info" | "informational" | "low" | "notice" | "none") => "info",
-        _ => "critical",
+/// PagerDuty's severity for the alert's urgency: `critical`, `error`,
+/// `warning` or `info`.
+pub fn severity(urgency: Urgency) -> &'static str {
+    match urgency {
+        Urgency::Critical => "critical",
+        Urgency::High => "error",
+        Urgency::Medium => "warning",
+        Urgency::Low | Urgency::Info => "info",
     }
-}
-
-/// The dedup key PagerDuty gets: the incident's, or its id when that is
-/// longer than PagerDuty accepts.
-fn dedup_key(incident: &Incident) -> &str {
-    let key = incident.dedup_key.trim();
-    if key.is_empty() || key.chars().count() > MAX_DEDUP_KEY {
-        return &incident.id;
-    }
-    key
 }
 
 /// The `trigger` event for `incident`.
@@ -108,12 +97,12 @@ pub fn trigger(incident: &Incident, routing_key: &str) -> Value {
     let mut event = json!({
         "routing_key": routing_key,
         "event_action": "trigger",
-        "dedup_key": dedup_key(incident),
+        "dedup_key": incident.key_within(MAX_DEDUP_KEY),
         "client": "Versus Incident",
         "payload": {
             "summary": versus_plugin_sdk::truncate(&incident.title, MAX_SUMMARY),
             "source": incident.source,
-            "severity": severity(incident.severity.as_deref()),
+            "severity": severity(incident.urgency()),
             "custom_details": details,
         },
         "links": links,
@@ -125,6 +114,8 @@ pub fn trigger(incident: &Incident, routing_key: &str) -> Value {
 }
 
 impl Escalator for PagerDuty {
+    const ACKNOWLEDGES: bool = true;
+
     fn validate_config(config_json: &str) -> Result<(), Error> {
         let settings = Settings::parse("pagerduty", config_json)?;
         settings.url("api_url", Some(DEFAULT_API_URL))?;
@@ -147,7 +138,7 @@ impl Escalator for PagerDuty {
         let id = answer["dedup_key"]
             .as_str()
             .filter(|k| !k.is_empty())
-            .unwrap_or(dedup_key(incident))
+            .unwrap_or(incident.key_within(MAX_DEDUP_KEY))
             .to_string();
         Ok(Receipt { id, url: None })
     }

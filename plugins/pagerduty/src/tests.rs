@@ -1,7 +1,6 @@
-use serde_json::{Value, json};
-use versus_plugin_sdk::oncall::{
-    Error, Escalator, HttpError, Incident, Link, Receipt, Request, Response,
-};
+use serde_json::json;
+use versus_plugin_sdk::oncall::fake::{self, json_of};
+use versus_plugin_sdk::oncall::{Error, Escalator, Receipt, Request, Send, Urgency};
 
 use super::PagerDuty;
 
@@ -9,53 +8,12 @@ const CONFIG: &str = r#"{"routing_key": "R0UTINGKEY0000000000000000000001",
     "other_routing_keys": {"infra": "R0UTINGKEY0000000000000000000002"},
     "api_url": "http://127.0.0.1:9/"}"#;
 
-fn incident() -> Incident {
-    Incident {
-        id: "0b9f6c1e-1111-4c2a-9d51-2f0e5a7c9e11".into(),
-        title: "[CRITICAL] HighErrorRate on api".into(),
-        severity: Some("critical".into()),
-        dedup_key: "am:abc".into(),
-        summary: "5xx above 5%".into(),
-        source: "alertmanager".into(),
-        labels_json: r#"{"service":"api"}"#.into(),
-        links: vec![Link {
-            text: "Acknowledge in Versus".into(),
-            url: "https://versus.example/api/ack/x?exp=1&sig=s".into(),
-        }],
-        route: None,
-    }
-}
-
-/// Runs `f` against a fake PagerDuty answering `status` and `body`;
-/// returns its result and the requests.
-fn with<T>(
-    status: u16,
-    body: &str,
-    f: impl FnOnce(&mut dyn FnMut(Request) -> Result<Response, HttpError>) -> T,
-) -> (T, Vec<Request>) {
-    let mut sent = Vec::new();
-    let mut send = |r: Request| {
-        sent.push(r);
-        Ok(Response {
-            status,
-            headers: vec![("retry-after".into(), "7".into())],
-            body: body.as_bytes().to_vec(),
-        })
-    };
-    let out = f(&mut send);
-    (out, sent)
-}
-
-fn json_of(r: &Request) -> Value {
-    serde_json::from_slice(&r.body).expect("json body")
-}
-
 const ACCEPTED: &str = r#"{"status":"success","message":"Event processed","dedup_key":"am:abc"}"#;
 
 #[test]
 fn a_page_is_one_trigger_keyed_by_the_dedup_key() {
     let (receipt, sent) = with(202, ACCEPTED, |send| {
-        PagerDuty::start(&incident(), CONFIG, send)
+        PagerDuty::start(&fake::incident(), CONFIG, send)
     });
     assert_eq!(receipt.expect("started").id, "am:abc");
     assert_eq!(sent.len(), 1);
@@ -80,14 +38,15 @@ fn a_page_is_one_trigger_keyed_by_the_dedup_key() {
                 }
             },
             "links": [{"href": "https://versus.example/api/ack/x?exp=1&sig=s",
-                       "text": "Acknowledge in Versus"}]
+                       "text": "Acknowledge in Versus"},
+                      {"href": "http://prometheus.example/graph", "text": "Alert source"}]
         })
     );
 }
 
 #[test]
 fn the_route_chooses_another_routing_key() {
-    let mut i = incident();
+    let mut i = fake::incident();
     i.route = Some("infra".into());
     let (_, sent) = with(202, ACCEPTED, |send| PagerDuty::start(&i, CONFIG, send));
     assert_eq!(
@@ -103,7 +62,7 @@ fn acknowledge_and_resolve_name_the_receipt() {
         url: None,
     };
     let (ack, sent) = with(202, ACCEPTED, |send| {
-        PagerDuty::acknowledge(&incident(), &receipt, Some("U123"), CONFIG, send)
+        PagerDuty::acknowledge(&fake::incident(), &receipt, Some("U123"), CONFIG, send)
     });
     ack.expect("acknowledged");
     assert_eq!(
@@ -112,7 +71,7 @@ fn acknowledge_and_resolve_name_the_receipt() {
                "event_action": "acknowledge", "dedup_key": "am:abc"})
     );
     let (resolved, sent) = with(202, ACCEPTED, |send| {
-        PagerDuty::resolve(&incident(), &receipt, CONFIG, send)
+        PagerDuty::resolve(&fake::incident(), &receipt, CONFIG, send)
     });
     resolved.expect("resolved");
     assert_eq!(json_of(&sent[0])["event_action"], "resolve");
@@ -123,7 +82,7 @@ fn a_400_is_permanent_and_quotes_the_errors() {
     let body = r#"{"status":"invalid event","message":"Event object is invalid",
         "errors":["Length of 'routing_key' is incorrect (should be 32 characters)"]}"#;
     let (result, _) = with(400, body, |send| {
-        PagerDuty::start(&incident(), CONFIG, send)
+        PagerDuty::start(&fake::incident(), CONFIG, send)
     });
     match result {
         Err(Error::Permanent(m)) => assert!(m.contains("should be 32 characters"), "{m}"),
@@ -135,7 +94,7 @@ fn a_400_is_permanent_and_quotes_the_errors() {
 fn a_429_or_5xx_is_transient_with_its_retry_after() {
     for status in [429, 500, 503] {
         let (result, _) = with(status, "{}", |send| {
-            PagerDuty::start(&incident(), CONFIG, send)
+            PagerDuty::start(&fake::incident(), CONFIG, send)
         });
         match result {
             Err(Error::Transient { retry_after_ms, .. }) => {
@@ -145,7 +104,7 @@ fn a_429_or_5xx_is_transient_with_its_retry_after() {
         }
     }
     let (result, _) = with(403, "{}", |send| {
-        PagerDuty::start(&incident(), CONFIG, send)
+        PagerDuty::start(&fake::incident(), CONFIG, send)
     });
     assert!(matches!(result, Err(Error::Permanent(_))), "{result:?}");
 }
@@ -160,13 +119,13 @@ fn severities_map_onto_pagerdutys_four() {
         (Some("page"), "critical"),
         (None, "critical"),
     ] {
-        assert_eq!(super::severity(alert), pd, "{alert:?}");
+        assert_eq!(super::severity(Urgency::of(alert)), pd, "{alert:?}");
     }
 }
 
 #[test]
 fn an_over_long_dedup_key_gives_way_to_the_incident_id() {
-    let mut i = incident();
+    let mut i = fake::incident();
     i.dedup_key = "k".repeat(256);
     let (_, sent) = with(202, "{}", |send| PagerDuty::start(&i, CONFIG, send));
     assert_eq!(json_of(&sent[0])["dedup_key"], i.id.as_str());
@@ -187,4 +146,9 @@ fn the_config_needs_a_routing_key_and_a_map_of_others() {
         let err = PagerDuty::validate_config(config).expect_err(config);
         assert!(err.to_string().contains(key), "{config}: {err}");
     }
+}
+
+/// Runs `f` against a provider answering `status` and `body`.
+fn with<T>(status: u16, body: &str, f: impl FnOnce(&mut Send<'_>) -> T) -> (T, Vec<Request>) {
+    fake::answering(&[(status, body)], f)
 }

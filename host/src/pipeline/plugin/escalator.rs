@@ -59,6 +59,13 @@ impl EscalatorPlugin {
         Ok(receipt)
     }
 
+    /// Whether `acknowledge` tells the provider anything.
+    pub async fn acknowledges(&self) -> Result<bool, PluginError> {
+        call!(self, "validate", |e, store| {
+            e.call_acknowledges(&mut *store).await.map(Ok)
+        })
+    }
+
     /// Tells the provider that `who` acknowledged after the page.
     pub async fn acknowledge(
         &self,

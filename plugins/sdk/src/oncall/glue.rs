@@ -74,6 +74,10 @@ macro_rules! export_escalator {
                     .map_err(|e| logged("start", e))
                 }
 
+                fn acknowledges() -> bool {
+                    <$escalator as oncall::Escalator>::ACKNOWLEDGES
+                }
+
                 fn acknowledge(
                     i: wit::Incident,
                     r: wit::EscalationReceipt,

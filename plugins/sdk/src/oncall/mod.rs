@@ -9,6 +9,7 @@
 //! way the gateway acts on them: [`Error::Transient`] is retried (no
 //! sooner than its `retry_after_ms`), every other case is final.
 
+pub mod fake;
 mod glue;
 
 pub use crate::chat::{
@@ -49,7 +50,69 @@ pub struct Incident {
     pub route: Option<String>,
 }
 
+/// How urgent an alert is, read from its severity: the one reading every
+/// escalator maps onto its provider's scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    /// `critical`, anything unknown, or no severity: the alert is paging
+    /// because nobody acknowledged it.
+    Critical,
+    /// `error`, `major`, `high`.
+    High,
+    /// `warning`, `warn`, `minor`, `medium`.
+    Medium,
+    /// `low`, `notice`.
+    Low,
+    /// `info`, `informational`, `none`.
+    Info,
+}
+
+impl Urgency {
+    /// The urgency of a severity name (any case).
+    pub fn of(severity: Option<&str>) -> Self {
+        match severity.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+            Some("error" | "major" | "high") => Self::High,
+            Some("warning" | "warn" | "minor" | "medium") => Self::Medium,
+            Some("low" | "notice") => Self::Low,
+            Some("info" | "informational" | "none") => Self::Info,
+            _ => Self::Critical,
+        }
+    }
+}
+
+/// `text` with every byte but the unreserved ones (`A-Z a-z 0-9 - . _ ~`)
+/// written `%XX`: for a path segment or a query value.
+pub fn percent_encode(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+    out
+}
+
 impl Incident {
+    /// How urgent the alert is.
+    pub fn urgency(&self) -> Urgency {
+        Urgency::of(self.severity.as_deref())
+    }
+
+    /// The dedup key for a provider that takes at most `max` characters:
+    /// the incident's, or its id when the key is empty or longer.
+    pub fn key_within(&self, max: usize) -> &str {
+        let key = self.dedup_key.trim();
+        if key.is_empty() || key.chars().count() > max {
+            return &self.id;
+        }
+        key
+    }
+
     /// The labels as a JSON object (empty when they do not parse).
     pub fn labels(&self) -> serde_json::Map<String, serde_json::Value> {
         match serde_json::from_str(&self.labels_json) {
@@ -70,6 +133,10 @@ pub struct Receipt {
 
 /// One escalation target, in plain Rust.
 pub trait Escalator {
+    /// Whether [`Escalator::acknowledge`] tells the provider anything; the
+    /// gateway says an ACK after the page was passed on only when it does.
+    const ACKNOWLEDGES: bool = false;
+
     /// Checks `config_json` when the gateway loads the target, sending
     /// nothing: a mistake is a [`Error::Config`] naming the key.
     fn validate_config(config_json: &str) -> Result<(), Error>;
@@ -80,7 +147,7 @@ pub trait Escalator {
     -> Result<Receipt, Error>;
 
     /// Someone acknowledged after the page went out. By default the
-    /// provider is not told.
+    /// provider is not told (and [`Escalator::ACKNOWLEDGES`] is false).
     fn acknowledge(
         _incident: &Incident,
         _receipt: &Receipt,
@@ -131,7 +198,36 @@ pub fn routed(
 
 #[cfg(test)]
 mod tests {
-    use super::{Incident, Settings, routed};
+    use super::{Incident, Settings, Urgency, percent_encode, routed};
+
+    #[test]
+    fn severities_read_as_five_urgencies() {
+        for (severity, urgency) in [
+            (Some("CRITICAL"), Urgency::Critical),
+            (Some("page"), Urgency::Critical),
+            (None, Urgency::Critical),
+            (Some("major"), Urgency::High),
+            (Some(" Warning "), Urgency::Medium),
+            (Some("notice"), Urgency::Low),
+            (Some("none"), Urgency::Info),
+        ] {
+            assert_eq!(Urgency::of(severity), urgency, "{severity:?}");
+        }
+    }
+
+    #[test]
+    fn keys_give_way_to_the_id_and_text_is_encoded() {
+        let mut incident = Incident {
+            id: "id-1".into(),
+            dedup_key: " am:abc ".into(),
+            ..Incident::default()
+        };
+        assert_eq!(incident.key_within(6), "am:abc");
+        assert_eq!(incident.key_within(5), "id-1");
+        incident.dedup_key = " ".into();
+        assert_eq!(incident.key_within(100), "id-1");
+        assert_eq!(percent_encode("a b/é^=~-._"), "a%20b%2F%C3%A9%5E%3D~-._");
+    }
 
     #[test]
     fn the_route_picks_an_entry_and_an_unknown_one_is_refused() {
