@@ -5,6 +5,7 @@ mod ack_hold;
 mod ack_page;
 mod alertmanager;
 mod api_more;
+mod aws_followups;
 mod channel_config;
 mod chat_channels;
 mod chat_emulator;

@@ -1,7 +1,10 @@
-//! A local stand-in for AWS SSM Incidents' `StartIncident`, reached by the
-//! real `aws-sdk-ssmincidents` client through `AWS_ENDPOINT_URL_SSM_INCIDENTS`.
-//! It checks the JSON body and that the request is SigV4-signed, and can
-//! fail the next N calls on purpose ([`SsmEmulator::fail_next`]).
+//! A local stand-in for AWS SSM Incidents' `StartIncident`,
+//! `CreateTimelineEvent` and `UpdateIncidentRecord`, reached by the real
+//! `aws-sdk-ssmincidents` client through `AWS_ENDPOINT_URL_SSM_INCIDENTS`.
+//! It checks the JSON bodies against the API's required fields and shapes
+//! (a StartIncident's `relatedItems` and `triggerDetails` too) and that
+//! each request is SigV4-signed, and can fail the next N StartIncident
+//! calls on purpose ([`SsmEmulator::fail_next`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -56,6 +59,8 @@ struct Failing {
 #[derive(Default)]
 struct Shared {
     calls: Mutex<Vec<Call>>,
+    /// CreateTimelineEvent and UpdateIncidentRecord calls: (operation, body).
+    updates: Mutex<Vec<(&'static str, Value)>>,
     attempts: Mutex<Vec<Attempt>>,
     failing: Mutex<Failing>,
     /// Successful calls still to answer late, and how late.
@@ -76,6 +81,8 @@ impl SsmEmulator {
         let shared: Arc<Shared> = Arc::default();
         let app = Router::new()
             .route("/startIncident", post(start_incident))
+            .route("/createTimelineEvent", post(create_timeline_event))
+            .route("/updateIncidentRecord", post(update_incident_record))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -125,6 +132,16 @@ impl SsmEmulator {
             .unwrap_or_default()
     }
 
+    /// Valid CreateTimelineEvent (`"timeline"`) and UpdateIncidentRecord
+    /// (`"update"`) calls so far, in order.
+    pub fn updates(&self) -> Vec<(&'static str, Value)> {
+        self.shared
+            .updates
+            .lock()
+            .map(|u| u.clone())
+            .unwrap_or_default()
+    }
+
     /// Calls whose clientToken is `id`.
     pub fn calls_for(&self, id: &str) -> Vec<Call> {
         self.calls()
@@ -153,21 +170,19 @@ async fn start_incident(
     headers: HeaderMap,
     body: Bytes,
 ) -> impl IntoResponse {
-    let signed = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/"));
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return (StatusCode::BAD_REQUEST, "not json").into_response();
     };
-    let valid = signed
+    let valid = signed(&headers)
         && body["responsePlanArn"]
             .as_str()
             .is_some_and(|a| a.starts_with("arn:"))
         && body["title"]
             .as_str()
             .is_some_and(|t| !t.is_empty() && t.chars().count() <= 200)
-        && body["clientToken"].as_str().is_some_and(|t| !t.is_empty());
+        && body["clientToken"].as_str().is_some_and(|t| !t.is_empty())
+        && related_items_ok(&body["relatedItems"])
+        && trigger_details_ok(&body["triggerDetails"]);
     if !valid {
         return (
             StatusCode::BAD_REQUEST,
@@ -224,4 +239,120 @@ async fn start_incident(
     }
     axum::Json(json!({ "incidentRecordArn": format!("arn:aws:ssm-incidents::111122223333:incident-record/plan/{token}") }))
         .into_response()
+}
+
+/// `relatedItems`, when given: each with an `identifier` of a known `type`
+/// and a `value` of exactly one kind (an `url` for type `OTHER`), and an
+/// optional `title` of at most 200 characters.
+fn related_items_ok(items: &Value) -> bool {
+    let Some(items) = items.as_array() else {
+        return items.is_null();
+    };
+    let types = [
+        "ANALYSIS",
+        "INCIDENT",
+        "METRIC",
+        "PARENT",
+        "ATTACHMENT",
+        "OTHER",
+        "AUTOMATION",
+        "INVOLVED_RESOURCE",
+        "TASK",
+    ];
+    items.len() <= 100
+        && items.iter().all(|item| {
+            let id = &item["identifier"];
+            let kind = id["type"].as_str().unwrap_or("");
+            let values = id["value"].as_object().map_or(0, |v| v.len());
+            let url_ok =
+                kind != "OTHER" || id["value"]["url"].as_str().is_some_and(|u| !u.is_empty());
+            types.contains(&kind)
+                && values == 1
+                && url_ok
+                && item["title"]
+                    .as_str()
+                    .is_none_or(|t| t.chars().count() <= 200)
+        })
+}
+
+/// `triggerDetails`, when given: a `source` (not starting `aws.`, which
+/// AWS keeps for its services) and a `timestamp`.
+fn trigger_details_ok(details: &Value) -> bool {
+    if details.is_null() {
+        return true;
+    }
+    details["source"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty() && !s.starts_with("aws."))
+        && details["timestamp"].is_number()
+}
+
+fn signed(headers: &HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/"))
+}
+
+fn invalid() -> axum::response::Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [("x-amzn-errortype", "ValidationException")],
+        axum::Json(json!({"message": "invalid request"})),
+    )
+        .into_response()
+}
+
+/// CreateTimelineEvent: `incidentRecordArn`, `eventTime`, `eventType` and
+/// `eventData` (at most 12000 characters) required.
+async fn create_timeline_event(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return invalid();
+    };
+    let valid = signed(&headers)
+        && body["incidentRecordArn"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:"))
+        && body["eventTime"].is_number()
+        && body["eventType"].as_str().is_some_and(|t| !t.is_empty())
+        && body["eventData"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty() && d.chars().count() <= 12_000);
+    if !valid {
+        return invalid();
+    }
+    if let Ok(mut u) = shared.updates.lock() {
+        u.push(("timeline", body.clone()));
+    }
+    let arn = body["incidentRecordArn"].clone();
+    axum::Json(json!({"incidentRecordArn": arn, "eventId": uuid::Uuid::new_v4().to_string()}))
+        .into_response()
+}
+
+/// UpdateIncidentRecord: `arn` required; `status`, when given, `OPEN` or
+/// `RESOLVED`.
+async fn update_incident_record(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return invalid();
+    };
+    let valid = signed(&headers)
+        && body["arn"].as_str().is_some_and(|a| a.starts_with("arn:"))
+        && body["status"]
+            .as_str()
+            .is_none_or(|s| s == "OPEN" || s == "RESOLVED");
+    if !valid {
+        return invalid();
+    }
+    if let Ok(mut u) = shared.updates.lock() {
+        u.push(("update", body));
+    }
+    axum::Json(json!({})).into_response()
 }

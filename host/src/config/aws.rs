@@ -75,6 +75,10 @@ pub struct AwsIncidentManagerConfig {
     /// response plan's own applies.
     #[serde(deserialize_with = "lenient::u32_map")]
     pub impact: BTreeMap<String, u32>,
+    /// When the alert resolves after the page, set the incident record's
+    /// status to RESOLVED too (ours); off, only a timeline event says so.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub resolve_on_alert_resolved: bool,
 }
 
 impl Default for AwsIncidentManagerConfig {
@@ -88,6 +92,7 @@ impl Default for AwsIncidentManagerConfig {
             initial_backoff: DEFAULT_ESCALATION_INITIAL_BACKOFF,
             max_backoff: DEFAULT_ESCALATION_MAX_BACKOFF,
             impact: default_impact(),
+            resolve_on_alert_resolved: false,
         }
     }
 }

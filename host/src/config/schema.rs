@@ -125,6 +125,7 @@ const ONCALL: Node = Joined(
                 ("initial_backoff", Scalar(Duration)),
                 ("max_backoff", Scalar(Duration)),
                 ("impact", Named(&Scalar(U32))),
+                ("resolve_on_alert_resolved", Scalar(Bool)),
             ]),
         ),
     ],

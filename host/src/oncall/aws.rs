@@ -11,6 +11,10 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_ssmincidents::Client;
 use aws_sdk_ssmincidents::config::http::HttpResponse;
 use aws_sdk_ssmincidents::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ssmincidents::primitives::DateTime;
+use aws_sdk_ssmincidents::types::{
+    IncidentRecordStatus, ItemIdentifier, ItemType, ItemValue, RelatedItem, TriggerDetails,
+};
 
 use super::record::NewIncident;
 use crate::config::AwsIncidentManagerConfig;
@@ -93,7 +97,14 @@ impl Escalator {
 
     /// Calls StartIncident. `clientToken` is the incident id, so AWS
     /// deduplicates a retry after a crash: at-least-once calls, one page.
-    pub async fn start(&self, incident: &NewIncident) -> Result<String, StartError> {
+    /// `links` (title, URL) become related items, so the record links back
+    /// to the ACK page and to the alert at its source; the trigger details
+    /// name Versus and carry the incident id and dedup key.
+    pub async fn start(
+        &self,
+        incident: &NewIncident,
+        links: &[(&str, &str)],
+    ) -> Result<String, StartError> {
         let client = match self {
             Self::Aws(client) => client,
             #[cfg(test)]
@@ -114,18 +125,101 @@ impl Escalator {
                 return Ok(format!("recorded/{}", incident.id));
             }
         };
+        let related = links
+            .iter()
+            .filter_map(|(title, url)| {
+                let identifier = ItemIdentifier::builder()
+                    .r#type(ItemType::Other)
+                    .value(ItemValue::Url((*url).to_string()))
+                    .build()
+                    .ok()?;
+                Some(
+                    RelatedItem::builder()
+                        .identifier(identifier)
+                        .title(*title)
+                        .build(),
+                )
+            })
+            .collect();
+        let raw = serde_json::json!({
+            "versus_incident_id": incident.id,
+            "dedup_key": incident.dedup_key,
+            "source": incident.details.source,
+        });
+        let trigger = TriggerDetails::builder()
+            .source(TRIGGER_SOURCE)
+            .timestamp(DateTime::from_millis(incident.created_ms))
+            .raw_data(raw.to_string())
+            .build()
+            .ok();
         let resp = client
             .start_incident()
             .response_plan_arn(&incident.response_plan_arn)
             .title(&incident.title)
             .client_token(&incident.id)
             .set_impact(incident.impact)
+            .set_related_items(Some(related))
+            .set_trigger_details(trigger)
             .send()
             .await
             .map_err(describe)?;
         Ok(resp.incident_record_arn)
     }
+
+    /// The AWS client (none under the scheduler tests' recorder).
+    fn client(&self) -> Option<&Client> {
+        match self {
+            Self::Aws(client) => Some(client),
+            #[cfg(test)]
+            Self::Record(_) => None,
+        }
+    }
+
+    /// Adds a custom event saying `text` to the timeline of the incident
+    /// record `arn`, once per `token` (a retry adds nothing).
+    pub async fn timeline_event(
+        &self,
+        arn: &str,
+        token: &str,
+        at_ms: i64,
+        text: &str,
+    ) -> Result<(), StartError> {
+        let Some(client) = self.client() else {
+            return Ok(());
+        };
+        client
+            .create_timeline_event()
+            .incident_record_arn(arn)
+            .client_token(token)
+            .event_time(DateTime::from_millis(at_ms))
+            .event_type("Custom Event")
+            .event_data(serde_json::json!({ "source": TRIGGER_SOURCE, "text": text }).to_string())
+            .send()
+            .await
+            .map_err(describe)?;
+        Ok(())
+    }
+
+    /// Sets the incident record `arn` RESOLVED, once per `token`.
+    pub async fn resolve(&self, arn: &str, token: &str) -> Result<(), StartError> {
+        let Some(client) = self.client() else {
+            return Ok(());
+        };
+        client
+            .update_incident_record()
+            .arn(arn)
+            .client_token(token)
+            .status(IncidentRecordStatus::Resolved)
+            .send()
+            .await
+            .map_err(describe)?;
+        Ok(())
+    }
 }
+
+/// What the trigger details and timeline events name as their source
+/// (AWS reserves names starting `aws.` for its own services).
+const TRIGGER_SOURCE: &str = "versus";
 
 /// Longest error text kept: every attempt's error is stored with the
 /// incident, and the SDK's full context (with the raw response) can run to

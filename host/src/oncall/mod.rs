@@ -77,6 +77,8 @@ pub struct Settings {
     pub ack_expiry: Duration,
     /// Plans chosen per alert with `?awsim_other_response_plan=NAME`.
     pub other_response_plan_arns: BTreeMap<String, String>,
+    /// Set an AWS incident record RESOLVED when its alert resolves.
+    pub resolve_on_alert_resolved: bool,
 }
 
 impl Settings {
@@ -95,6 +97,7 @@ impl Settings {
             impact: aws.impact.clone(),
             ack_expiry: config.oncall.ack_expiry,
             other_response_plan_arns: aws.other_response_plan_arns.clone(),
+            resolve_on_alert_resolved: aws.resolve_on_alert_resolved,
         }
     }
 

@@ -64,7 +64,12 @@ impl OnCall {
     /// scheduler retries.
     pub async fn start(&self, view: &IncidentView) -> Result<Escalation, StartError> {
         if !self.through_plugin() {
-            let arn = self.escalator.start(&view.record).await?;
+            let links = self.links(view);
+            let links: Vec<(&str, &str)> = links
+                .iter()
+                .map(|l| (l.text.as_str(), l.url.as_str()))
+                .collect();
+            let arn = self.escalator.start(&view.record, &links).await?;
             return Ok(Escalation {
                 provider: AWS_INCIDENT_MANAGER.into(),
                 id: arn,
@@ -89,6 +94,10 @@ impl OnCall {
     /// acknowledge), by name.
     pub fn acknowledgeable(&self, view: &IncidentView) -> Option<&'static str> {
         let escalation = view.escalation.as_ref()?;
+        if escalation.provider == AWS_INCIDENT_MANAGER {
+            // A timeline event on the incident record.
+            return Some(AWS_INCIDENT_MANAGER);
+        }
         let runtime = self.plugin().ok()?;
         if runtime.name != escalation.provider || !runtime.acknowledges {
             return None;
@@ -120,7 +129,9 @@ impl OnCall {
             return;
         };
         if escalation.provider == AWS_INCIDENT_MANAGER {
-            return;
+            return self
+                .follow_up_aws(view, &escalation.id, follow_up, who)
+                .await;
         }
         let runtime = match self.plugin() {
             Ok(r) if r.name == escalation.provider => r,
@@ -160,10 +171,69 @@ impl OnCall {
         }
     }
 
-    /// The incident as an escalator plugin sees it.
-    fn incident(&self, view: &IncidentView) -> Incident {
+    /// Tells AWS Incident Manager about `follow_up` on the record `arn`: a
+    /// timeline event, and on resolve with `resolve_on_alert_resolved` the
+    /// record's status. Each call is retried like a channel update, with a
+    /// client token of its own, so a retry adds nothing twice.
+    async fn follow_up_aws(
+        &self,
+        view: &IncidentView,
+        arn: &str,
+        follow_up: FollowUp,
+        who: Option<&str>,
+    ) {
+        let id = view.record.id.as_str();
+        let text = match (follow_up, who) {
+            (FollowUp::Acknowledge, Some(who)) => {
+                format!("Acknowledged in Versus by {who} after the page")
+            }
+            (FollowUp::Acknowledge, None) => "Acknowledged in Versus after the page".to_string(),
+            (FollowUp::Resolve, _) => "The alert resolved (Versus)".to_string(),
+        };
+        let retry = self.reloader.config().alert.retry.clone();
+        let now = self.clock.now_ms();
+        let token = format!("{id}-{}", follow_up.as_str());
+        let told = retry
+            .run(|| async {
+                self.escalator
+                    .timeline_event(arn, &token, now, &text)
+                    .await
+                    .map_err(plugin_error)
+            })
+            .await;
+        let resolved = if follow_up == FollowUp::Resolve && self.settings.resolve_on_alert_resolved
+        {
+            let token = format!("{id}-status-resolved");
+            retry
+                .run(|| async {
+                    self.escalator
+                        .resolve(arn, &token)
+                        .await
+                        .map_err(plugin_error)
+                })
+                .await
+        } else {
+            Ok(())
+        };
+        match told.and(resolved) {
+            Ok(()) => {
+                tracing::info!(
+                    incident_id = id,
+                    incident_arn = arn,
+                    action = follow_up.as_str(),
+                    "incident record updated"
+                )
+            }
+            Err(e) => {
+                tracing::warn!(incident_id = id, incident_arn = arn, action = follow_up.as_str(), error = %e, "the incident record could not be updated")
+            }
+        }
+    }
+
+    /// What a page links back to: the ACK page (while its link is valid)
+    /// and the alert at its source.
+    fn links(&self, view: &IncidentView) -> Vec<Link> {
         let record = &view.record;
-        let details = &record.details;
         let mut links = Vec::new();
         if !self.settings.public_host.is_empty() && record.ack_exp > 0 {
             links.push(Link {
@@ -173,12 +243,20 @@ impl OnCall {
                     .url(&self.settings.public_host, &record.id, record.ack_exp),
             });
         }
-        if let Some(url) = &details.source_url {
+        if let Some(url) = &record.details.source_url {
             links.push(Link {
                 text: "Alert source".into(),
                 url: url.clone(),
             });
         }
+        links
+    }
+
+    /// The incident as an escalator plugin sees it.
+    fn incident(&self, view: &IncidentView) -> Incident {
+        let record = &view.record;
+        let details = &record.details;
+        let links = self.links(view);
         Incident {
             id: record.id.clone(),
             title: record.title.clone(),
@@ -218,6 +296,18 @@ fn start_error(e: PluginError) -> StartError {
         message: e.to_string(),
         permanent,
         retry_after,
+    }
+}
+
+/// An AWS failure as the retry policy weighs it.
+fn plugin_error(e: StartError) -> PluginError {
+    if e.permanent {
+        PluginError::Permanent(e.message)
+    } else {
+        PluginError::Transient {
+            message: e.message,
+            retry_after: e.retry_after,
+        }
     }
 }
 
