@@ -44,19 +44,13 @@ impl OnCall {
     /// The provider's plugin as the current pipeline holds it.
     fn plugin(&self) -> Result<EscalatorRuntime, StartError> {
         let pipeline = self.reloader.pipeline();
-        let runtime = pipeline.escalator.as_ref().ok_or_else(|| StartError {
+        pipeline.escalator.clone().ok_or_else(|| StartError {
             message: format!(
                 "the escalator plugin of on-call provider `{}` is not loaded",
                 self.settings.provider
             ),
             permanent: false,
             retry_after: None,
-        })?;
-        Ok(EscalatorRuntime {
-            name: runtime.name.clone(),
-            plugin: runtime.plugin.clone(),
-            config_json: runtime.config_json.clone(),
-            acknowledges: runtime.acknowledges,
         })
     }
 
@@ -90,8 +84,8 @@ impl OnCall {
     }
 
     /// The provider that paged for `view` and can be told of an ACK after
-    /// the page (an escalator plugin that is still configured and has an
-    /// acknowledge), by name.
+    /// the page, by name: AWS Incident Manager (a timeline event), or an
+    /// escalator plugin that is still configured and has an acknowledge.
     pub fn acknowledgeable(&self, view: &IncidentView) -> Option<&'static str> {
         let escalation = view.escalation.as_ref()?;
         if escalation.provider == AWS_INCIDENT_MANAGER {
@@ -120,9 +114,10 @@ impl OnCall {
         }
     }
 
-    /// Tells the provider that paged for `view` about `follow_up`, when
-    /// it was paged through a plugin; the call is retried like a channel
-    /// update (`alert.retry`).
+    /// Tells the provider that paged for `view` about `follow_up`: AWS
+    /// through [`Self::follow_up_aws`], a plugin through its `acknowledge`
+    /// or `resolve`. The call is retried like a channel update
+    /// (`alert.retry`).
     pub async fn follow_up(&self, view: &IncidentView, follow_up: FollowUp, who: Option<&str>) {
         let id = view.record.id.as_str();
         let Some(escalation) = &view.escalation else {
@@ -173,8 +168,8 @@ impl OnCall {
 
     /// Tells AWS Incident Manager about `follow_up` on the record `arn`: a
     /// timeline event, and on resolve with `resolve_on_alert_resolved` the
-    /// record's status. Each call is retried like a channel update, with a
-    /// client token of its own, so a retry adds nothing twice.
+    /// record's status. Each call is retried like a channel update, with the
+    /// same client token, so a retry adds nothing twice.
     async fn follow_up_aws(
         &self,
         view: &IncidentView,
@@ -192,7 +187,9 @@ impl OnCall {
         };
         let retry = self.reloader.config().alert.retry.clone();
         let now = self.clock.now_ms();
-        let token = format!("{id}-{}", follow_up.as_str());
+        // One token per follow-up (its retries reuse it): a second ACK click
+        // is an event of its own, a retried call is not.
+        let token = format!("{id}-{}-{now}", follow_up.as_str());
         let told = retry
             .run(|| async {
                 self.escalator

@@ -59,6 +59,7 @@ pub struct Pipeline {
 }
 
 /// The on-call provider's plugin, ready to use.
+#[derive(Clone)]
 pub struct EscalatorRuntime {
     /// The provider's name (`oncall.provider`).
     pub name: String,
