@@ -256,7 +256,8 @@ impl Config {
         self.alert.channels.warnings(warnings);
         // With on-call on, an unknown provider is an error (`oncall::validate`).
         let oncall = &self.oncall;
-        if !oncall::is_on(oncall) && !oncall::has_provider(&oncall.provider) {
+        let user = oncall::is_user_provider(&oncall.provider, self.plugins.dir.as_deref());
+        if !oncall::is_on(oncall) && !oncall::has_provider(&oncall.provider) && !user {
             warnings.push(format!(
                 "oncall.provider: `{}` is not implemented yet (this build has: {}); ignored \
                  while on-call is off",

@@ -46,16 +46,29 @@ pub(super) fn has_provider(name: &str) -> bool {
     providers().contains(&name.trim())
 }
 
+/// Whether `name` is a user's escalator plugin: not a provider this build
+/// has, a valid plugin name, and a plugin directory to load it from
+/// (`plugins.dir/<name>.wasm`; a missing file fails the load, naming it).
+pub(super) fn is_user_provider(name: &str, plugins_dir: Option<&std::path::Path>) -> bool {
+    let name = name.trim();
+    !has_provider(name) && plugins_dir.is_some() && super::valid_plugin_name(name)
+}
+
 /// Checks the provider (only while on-call is on: a config that leaves it
 /// off may name any provider, as upstream's do) and the ACK secret (when it
 /// is set at all). Errors never repeat the secret.
-pub(super) fn validate(oncall: &OnCallConfig) -> Result<(), ConfigError> {
-    if is_on(oncall) && !has_provider(&oncall.provider) {
+pub(super) fn validate(
+    oncall: &OnCallConfig,
+    plugins_dir: Option<&std::path::Path>,
+) -> Result<(), ConfigError> {
+    let user = is_user_provider(&oncall.provider, plugins_dir);
+    if is_on(oncall) && !has_provider(&oncall.provider) && !user {
         return Err(invalid(
             "oncall.provider",
             &format!(
                 "`{}` is not an on-call provider this build has (it has: {}): set it to one of \
-                 those or leave it out (or set ONCALL_PROVIDER), or turn on-call off \
+                 those or leave it out (or set ONCALL_PROVIDER), set plugins.dir to load \
+                 your own escalator plugin of that name, or turn on-call off \
                  (oncall.enable and oncall.initialized_only)",
                 oncall.provider.trim(),
                 providers().join(", ")
@@ -64,6 +77,12 @@ pub(super) fn validate(oncall: &OnCallConfig) -> Result<(), ConfigError> {
     }
     if is_on(oncall) {
         oncall.providers.validate(oncall.provider.trim())?;
+    }
+    if !(oncall.plugin_settings.is_null() || oncall.plugin_settings.is_object()) {
+        return Err(invalid(
+            "oncall.plugin_settings",
+            "must be a mapping of settings for your escalator plugin",
+        ));
     }
     let secret = oncall.ack_secret.trim();
     if secret.is_empty() {
@@ -100,9 +119,21 @@ impl super::Config {
         if !is_on(&self.oncall) {
             return None;
         }
-        self.oncall
-            .providers
-            .spec(self.oncall.provider.trim(), self)
+        let name = self.oncall.provider.trim();
+        if is_user_provider(name, self.plugins.dir.as_deref()) {
+            // A user's escalator calls only what `plugins.overrides.<name>`
+            // allows.
+            let settings = match &self.oncall.plugin_settings {
+                serde_json::Value::Null => serde_json::json!({}),
+                settings => settings.clone(),
+            };
+            return Some(crate::escalator::EscalatorSpec {
+                name: name.to_string(),
+                config_json: settings.to_string(),
+                limits: self.plugins.limits_for(name),
+            });
+        }
+        self.oncall.providers.spec(name, self)
     }
 }
 
@@ -187,5 +218,25 @@ mod tests {
         // AWS stays in the host: no escalator plugin.
         let c = load("oncall:\n  enable: true\n").expect("aws");
         assert!(c.escalator().is_none());
+    }
+
+    #[test]
+    fn another_provider_is_a_plugin_from_the_plugin_directory() {
+        let yaml = "oncall:\n  enable: true\n  provider: my-pager\n  plugin_settings:\n    \
+                    url: https://pager.example/page\n    api_token: t0ps3cret-t0ps3cret\n";
+        let err = load(yaml).expect_err("no plugins.dir");
+        assert!(err.contains("plugins.dir"), "{err}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let plugins = format!("plugins:\n  dir: {}\n", dir.path().display());
+        let c = load(&format!("{yaml}{plugins}")).expect("loads");
+        let spec = c.escalator().expect("the user's escalator");
+        assert_eq!(spec.name, "my-pager");
+        let settings: serde_json::Value = serde_json::from_str(&spec.config_json).expect("json");
+        assert_eq!(settings["url"], "https://pager.example/page");
+        assert!(spec.limits.allowed_hosts.is_empty(), "{:?}", spec.limits);
+        let secrets: Vec<&str> = c.secrets().iter().map(|s| s.value).collect();
+        assert!(secrets.contains(&"t0ps3cret-t0ps3cret"), "{secrets:?}");
+        let err = load("oncall:\n  plugin_settings: [1]\n").expect_err("a list");
+        assert!(err.contains("oncall.plugin_settings"), "{err}");
     }
 }

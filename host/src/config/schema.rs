@@ -114,6 +114,9 @@ const ONCALL: Node = Joined(
         ("ack_secret", Secret),
         ("ack_expiry", Scalar(Duration)),
         ("retention", Scalar(Duration)),
+        // A user escalator's settings: `config::secrets` finds the secrets
+        // in them by name.
+        ("plugin_settings", Free),
         (
             "aws_incident_manager",
             Map(&[

@@ -94,6 +94,7 @@ impl Config {
         for channel in &self.custom_channels {
             out.in_settings(&channel.config, false);
         }
+        out.in_settings(&self.oncall.plugin_settings, false);
         out.0
     }
 }

@@ -127,6 +127,9 @@ pub struct OnCallConfig {
     /// The other built-in providers' sections (`oncall.pagerduty`, …).
     #[serde(flatten)]
     pub providers: crate::escalator::Sections,
+    /// Settings passed as a JSON object to a user's escalator plugin
+    /// (`provider` naming `plugins.dir/<provider>.wasm`) (ours).
+    pub plugin_settings: serde_json::Value,
     /// Key that signs ACK links (ours; env `VERSUS_ACK_SECRET`). When empty,
     /// one is generated and shared through Redis.
     #[serde(deserialize_with = "lenient::string")]
@@ -158,6 +161,7 @@ impl Default for OnCallConfig {
             provider: AWS_INCIDENT_MANAGER.into(),
             aws_incident_manager: AwsIncidentManagerConfig::default(),
             providers: crate::escalator::Sections::default(),
+            plugin_settings: serde_json::Value::Null,
             ack_secret: String::new(),
             ack_expiry: DEFAULT_ACK_EXPIRY,
             retention: DEFAULT_RETENTION,

@@ -100,7 +100,7 @@ impl Config {
                 ),
             ));
         }
-        super::oncall::validate(oncall)?;
+        super::oncall::validate(oncall, self.plugins.dir.as_deref())?;
         self.validate_escalation()?;
         let redis = &self.redis;
         if redis.is_configured() && redis.port == 0 {

@@ -86,20 +86,14 @@ impl OnCall {
     /// The provider that paged for `view` and can be told of an ACK after
     /// the page, by name: AWS Incident Manager (a timeline event), or an
     /// escalator plugin that is still configured and has an acknowledge.
-    pub fn acknowledgeable(&self, view: &IncidentView) -> Option<&'static str> {
+    pub fn acknowledgeable(&self, view: &IncidentView) -> Option<String> {
         let escalation = view.escalation.as_ref()?;
         if escalation.provider == AWS_INCIDENT_MANAGER {
             // A timeline event on the incident record.
-            return Some(AWS_INCIDENT_MANAGER);
+            return Some(escalation.provider.clone());
         }
         let runtime = self.plugin().ok()?;
-        if runtime.name != escalation.provider || !runtime.acknowledges {
-            return None;
-        }
-        crate::escalator::NAMES
-            .iter()
-            .copied()
-            .find(|n| *n == escalation.provider)
+        (runtime.name == escalation.provider && runtime.acknowledges).then_some(runtime.name)
     }
 
     /// Loads incident `id` and tells its provider about `follow_up` (see

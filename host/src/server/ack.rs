@@ -30,7 +30,7 @@ pub struct AckQuery {
 }
 
 /// Every way an ACK link request can end, with what each side is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     /// `POST` moved the incident from pending to acknowledged.
     Acknowledged,
@@ -41,7 +41,7 @@ enum Outcome {
     /// On-call was paged.
     Escalated,
     /// On-call was paged, and the ACK is passed on to this provider.
-    PassedOn(&'static str),
+    PassedOn(String),
     /// Starting the response plan failed for good: nobody was paged.
     EscalationFailed,
     /// The alert resolved first.
@@ -71,7 +71,7 @@ impl Outcome {
         }
     }
 
-    fn status(self) -> StatusCode {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Acknowledged => StatusCode::OK,
             Self::AlreadyAcknowledged
@@ -91,7 +91,7 @@ impl Outcome {
     }
 
     /// The JSON `status`.
-    fn code(self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             Self::Acknowledged => "acknowledged",
             Self::AlreadyAcknowledged => "already_acknowledged",
@@ -106,7 +106,7 @@ impl Outcome {
     }
 
     /// The JSON `message`.
-    fn message(self) -> String {
+    fn message(&self) -> String {
         let text = match self {
             Self::Acknowledged => "Acknowledged — escalation cancelled",
             Self::AlreadyAcknowledged => "Already acknowledged",
@@ -131,7 +131,7 @@ impl Outcome {
     }
 
     /// The page's heading and sentence.
-    fn page(self) -> (&'static str, &'static str) {
+    fn page(&self) -> (&'static str, &'static str) {
         match self {
             Self::Acknowledged => (
                 "Acknowledged",
@@ -182,7 +182,7 @@ impl Outcome {
     }
 
     /// The `outcome` label of `versus_acks_total`.
-    fn metric(self) -> &'static str {
+    fn metric(&self) -> &'static str {
         match self {
             Self::Acknowledged => "acknowledged",
             Self::AlreadyAcknowledged
@@ -205,7 +205,7 @@ impl Outcome {
         crate::metrics::get().ack(self.metric());
         if !html {
             let mut body = json!({ "status": self.code(), "message": self.message() });
-            if let Self::PassedOn(provider) = self {
+            if let Self::PassedOn(provider) = &self {
                 body["passed_on_to"] = json!(provider);
             }
             return (self.status(), Json(body)).into_response();

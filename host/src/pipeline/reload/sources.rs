@@ -75,9 +75,11 @@ fn inputs(config: &Config) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = channels.iter().map(|c| c.template_path.clone()).collect();
     if let Some(dir) = &config.plugins.dir {
         let p = &config.plugins;
+        let escalator = config.escalator().map(|e| e.name);
         let names = std::iter::once(&p.renderer)
             .chain(&p.transforms)
-            .chain(channels.iter().map(|c| &c.plugin));
+            .chain(channels.iter().map(|c| &c.plugin))
+            .chain(escalator.as_ref());
         files.extend(names.map(|name| dir.join(format!("{name}.wasm"))));
     }
     files
@@ -163,5 +165,21 @@ mod tests {
         let dirs = sources.dirs();
         assert!(dirs.contains(dir.path()), "{dirs:?}");
         assert!(dirs.contains(&dir.path().join("plugins")), "{dirs:?}");
+    }
+
+    #[test]
+    fn the_escalator_plugin_file_is_watched() {
+        let (dir, config) = setup();
+        let text = std::fs::read_to_string(&config).expect("config");
+        let text = format!(
+            "{text}oncall:\n  enable: true\n  provider: pager\n  plugin_settings:\n    url: http://127.0.0.1:9/\n"
+        );
+        std::fs::write(&config, text).expect("config");
+        let sources = Sources::read(&config);
+        assert!(relevant(&dir.path().join("pager.wasm"), &sources.names()));
+        std::fs::write(dir.path().join("plugins/pager.wasm"), "v1").expect("write");
+        let before = Sources::read(&config);
+        std::fs::write(dir.path().join("plugins/pager.wasm"), "v2").expect("write");
+        assert_ne!(Sources::read(&config), before);
     }
 }
