@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::common::eventually;
-use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, get, payload, post, state_of};
+use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, incident_json, payload, post, reaches};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_records_link_back_and_hear_of_the_late_ack_and_the_resolve() {
@@ -32,10 +32,7 @@ async fn aws_records_link_back_and_hear_of_the_late_ack_and_the_resolve() {
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
     let link = ack_url_of(&rig.slack, 0).expect("ACK button");
-    let escalated = eventually(Duration::from_secs(10), async || {
-        state_of(&gw, &id).await == "escalated"
-    })
-    .await;
+    let escalated = reaches(&gw, &id, "escalated", 10).await;
     assert!(escalated, "not escalated:\n{}", gw.log());
 
     // StartIncident links back to the ACK page and the alert's source.
@@ -66,12 +63,7 @@ async fn aws_records_link_back_and_hear_of_the_late_ack_and_the_resolve() {
         serde_json::from_str(start["triggerDetails"]["rawData"].as_str().expect("raw"))
             .expect("raw data is JSON");
     assert_eq!(raw["versus_incident_id"], id.as_str());
-    let (_, text) = get(
-        &format!("{}/api/incidents/{id}", gw.base()),
-        "application/json",
-    )
-    .await;
-    let shown: Value = serde_json::from_str(&text).expect("json");
+    let shown = incident_json(&gw, &id).await;
     let arn = shown["escalation"]["id"]
         .as_str()
         .expect("the record's ARN")

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::common::eventually;
 use crate::gateway::Process;
 use crate::incident_io_emulator::IncidentIoEmulator;
-use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, get, payload, post, state_of};
+use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, incident_json, payload, post, reaches};
 
 /// The HTTP alert source, as upstream's config names it.
 const SOURCE: &str = "01HTTPSOURCE";
@@ -51,17 +51,9 @@ async fn incident_io_fires_once_resolves_and_is_not_told_of_a_late_ack() {
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
     let link = ack_url_of(&rig.slack, 0).expect("ACK button");
-    let escalated = eventually(Duration::from_secs(10), async || {
-        state_of(&gw, &id).await == "escalated"
-    })
-    .await;
+    let escalated = reaches(&gw, &id, "escalated", 10).await;
     assert!(escalated, "not escalated:\n{}", gw.log());
-    let (_, text) = get(
-        &format!("{}/api/incidents/{id}", gw.base()),
-        "application/json",
-    )
-    .await;
-    let shown: Value = serde_json::from_str(&text).expect("json");
+    let shown = incident_json(&gw, &id).await;
     let key = shown["dedup_key"].as_str().expect("dedup key").to_string();
     assert_eq!(shown["escalation"]["provider"], "incident_io", "{shown}");
     assert_eq!(shown["escalation"]["id"], key.as_str(), "{shown}");

@@ -213,6 +213,21 @@ pub(crate) async fn state_of(gw: &Process, id: &str) -> Value {
     serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)["state"].clone()
 }
 
+/// `GET /api/incidents/{id}` as JSON (`null` when the answer is not JSON).
+pub(crate) async fn incident_json(gw: &Process, id: &str) -> Value {
+    let url = format!("{}/api/incidents/{id}", gw.base());
+    let (_, text) = get(&url, "application/json").await;
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Whether the incident reaches `state` within `secs` seconds.
+pub(crate) async fn reaches(gw: &Process, id: &str, state: &str, secs: u64) -> bool {
+    crate::common::eventually(Duration::from_secs(secs), async || {
+        state_of(gw, id).await == state
+    })
+    .await
+}
+
 /// The ACK button URL of the `nth_post` Slack message posted, if it has one.
 pub(crate) fn ack_url_of(slack: &SlackEmulator, nth_post: usize) -> Option<String> {
     let posts: Vec<_> = slack

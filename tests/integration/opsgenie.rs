@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::common::eventually;
 use crate::gateway::Process;
-use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, get, payload, post, state_of};
+use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, incident_json, payload, post, reaches};
 use crate::opsgenie_emulator::OpsgenieEmulator;
 
 /// Opsgenie API keys are UUIDs.
@@ -48,17 +48,9 @@ async fn opsgenie_creates_once_by_alias_then_acknowledges_and_closes() {
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
     let link = ack_url_of(&rig.slack, 0).expect("ACK button");
-    let escalated = eventually(Duration::from_secs(15), async || {
-        state_of(&gw, &id).await == "escalated"
-    })
-    .await;
+    let escalated = reaches(&gw, &id, "escalated", 15).await;
     assert!(escalated, "not escalated:\n{}", gw.log());
-    let (_, text) = get(
-        &format!("{}/api/incidents/{id}", gw.base()),
-        "application/json",
-    )
-    .await;
-    let shown: Value = serde_json::from_str(&text).expect("json");
+    let shown = incident_json(&gw, &id).await;
     let alias = shown["dedup_key"].as_str().expect("dedup key").to_string();
     assert_eq!(shown["escalation"]["provider"], "opsgenie", "{shown}");
     assert_eq!(shown["escalation"]["id"], alias.as_str(), "{shown}");
@@ -133,10 +125,7 @@ async fn opsgenie_creates_once_by_alias_then_acknowledges_and_closes() {
     .await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
-    let escalated = eventually(Duration::from_secs(10), async || {
-        state_of(&gw, &id).await == "escalated"
-    })
-    .await;
+    let escalated = reaches(&gw, &id, "escalated", 10).await;
     assert!(escalated, "not escalated:\n{}", gw.log());
     let last = og.events_of("create").pop().expect("create");
     assert_eq!(og.alert(last.alias()).expect("alert").0.api_key, TEAM_KEY);

@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use crate::common::eventually;
 use crate::gateway::Process;
-use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, get, payload, post, state_of};
+use crate::oncall_rig::{
+    PLAN, Rig, Setup, ack, ack_url_of, incident_json, payload, post, reaches, state_of,
+};
 use crate::pagerduty_emulator::PagerDutyEmulator;
 
 /// The configured integration key (PagerDuty's are 32 characters).
@@ -37,16 +39,6 @@ async fn gateway(rig: &Rig, pd: &PagerDutyEmulator, name: &str, max_attempts: u3
     Process::start(&rig.dir(name), &yaml(rig, pd, max_attempts), &rig.env()).await
 }
 
-/// `GET /api/incidents/{id}` as JSON.
-async fn incident(gw: &Process, id: &str) -> Value {
-    let (_, text) = get(
-        &format!("{}/api/incidents/{id}", gw.base()),
-        "application/json",
-    )
-    .await;
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pagerduty_pages_once_and_hears_of_the_late_ack_and_the_resolve() {
     let rig = Rig::new().await;
@@ -63,15 +55,12 @@ async fn pagerduty_pages_once_and_hears_of_the_late_ack_and_the_resolve() {
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
     let link = ack_url_of(&rig.slack, 0).expect("the Slack message has an ACK button");
-    let escalated = eventually(Duration::from_secs(10), async || {
-        state_of(&gw, &id).await == "escalated"
-    })
-    .await;
+    let escalated = reaches(&gw, &id, "escalated", 10).await;
     assert!(escalated, "not escalated:\n{}", gw.log());
 
     // One trigger, keyed by the incident's dedup key, as PagerDuty's
     // description wants it.
-    let shown = incident(&gw, &id).await;
+    let shown = incident_json(&gw, &id).await;
     let key = shown["dedup_key"]
         .as_str()
         .expect("a dedup key")
@@ -151,10 +140,7 @@ async fn pagerduty_429_and_5xx_are_retried_after_the_wait_asked_and_a_400_fails_
     .await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
-    let escalated = eventually(Duration::from_secs(15), async || {
-        state_of(&gw, &id).await == "escalated"
-    })
-    .await;
+    let escalated = reaches(&gw, &id, "escalated", 15).await;
     assert!(escalated, "not escalated:\n{}", gw.log());
     let events = pd.events();
     let statuses: Vec<u16> = events.iter().map(|e| e.status).collect();
@@ -171,7 +157,7 @@ async fn pagerduty_429_and_5xx_are_retried_after_the_wait_asked_and_a_400_fails_
         events.iter().all(|e| e.body["routing_key"] == INFRA_KEY),
         "{events:#?}"
     );
-    let shown = incident(&gw, &id).await;
+    let shown = incident_json(&gw, &id).await;
     assert_eq!(shown["attempts"], 3, "{shown}");
     let key = shown["dedup_key"].as_str().expect("dedup key");
     assert_eq!(pd.alert(key).expect("alert").1, 1);
@@ -185,12 +171,9 @@ async fn pagerduty_429_and_5xx_are_retried_after_the_wait_asked_and_a_400_fails_
     .await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
-    let failed = eventually(Duration::from_secs(10), async || {
-        state_of(&gw, &id).await == "escalation_failed"
-    })
-    .await;
+    let failed = reaches(&gw, &id, "escalation_failed", 10).await;
     assert!(failed, "not failed:\n{}", gw.log());
-    let shown = incident(&gw, &id).await;
+    let shown = incident_json(&gw, &id).await;
     assert_eq!(shown["attempts"], 1, "{shown}");
     let error = shown["last_error"].as_str().unwrap_or("");
     assert!(error.contains("should be 32 characters"), "{shown}");
@@ -267,7 +250,7 @@ async fn pagerduty_pages_once_across_two_replicas_and_a_kill9_mid_call() {
     .await;
     assert!(all, "not every incident was paged:\n{}", b.log());
     for id in &ids {
-        let shown = incident(&b, id).await;
+        let shown = incident_json(&b, id).await;
         let key = shown["dedup_key"].as_str().expect("dedup key");
         let (alert, opened) = pd.alert(key).expect("alert");
         assert_eq!(opened, 1, "{id}: {alert:?}");

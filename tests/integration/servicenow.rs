@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::common::eventually;
 use crate::gateway::Process;
-use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, get, payload, post, state_of};
+use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, incident_json, payload, post, reaches};
 use crate::servicenow_emulator::ServiceNowEmulator;
 
 const USER: &str = "versus.integration";
@@ -43,15 +43,6 @@ async fn gateway(
     Process::start(&rig.dir(name), &yaml(rig, sn, infra), &env).await
 }
 
-async fn incident(gw: &Process, id: &str) -> Value {
-    let (_, text) = get(
-        &format!("{}/api/incidents/{id}", gw.base()),
-        "application/json",
-    )
-    .await;
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servicenow_opens_one_record_marks_it_in_progress_and_resolves_it() {
     let rig = Rig::new().await;
@@ -69,16 +60,13 @@ async fn servicenow_opens_one_record_marks_it_in_progress_and_resolves_it() {
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
     let link = ack_url_of(&rig.slack, 0).expect("ACK button");
-    let escalated = eventually(Duration::from_secs(15), async || {
-        state_of(&gw, &id).await == "escalated"
-    })
-    .await;
+    let escalated = reaches(&gw, &id, "escalated", 15).await;
     assert!(escalated, "not escalated:\n{}", gw.log());
 
     let records = sn.records();
     assert_eq!(records.len(), 1, "{records:#?}");
     let record = &records[0];
-    let shown = incident(&gw, &id).await;
+    let shown = incident_json(&gw, &id).await;
     assert_eq!(
         record.correlation_id,
         shown["dedup_key"].as_str().expect("key")
@@ -148,10 +136,7 @@ async fn servicenow_opens_one_record_marks_it_in_progress_and_resolves_it() {
     .await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
-    let escalated = eventually(Duration::from_secs(10), async || {
-        state_of(&gw, &id).await == "escalated"
-    })
-    .await;
+    let escalated = reaches(&gw, &id, "escalated", 10).await;
     assert!(escalated, "not escalated:\n{}", gw.log());
     assert_eq!((sn.created(), infra.created()), (1, 1));
 }
@@ -181,13 +166,10 @@ async fn servicenow_keeps_one_record_when_a_replica_dies_after_creating_it() {
 
     // `b` takes the incident over when the lease ends, finds the record by
     // its correlation id, and creates nothing.
-    let escalated = eventually(Duration::from_secs(50), async || {
-        state_of(&b, &id).await == "escalated"
-    })
-    .await;
+    let escalated = reaches(&b, &id, "escalated", 50).await;
     assert!(escalated, "not escalated:\n{}", b.log());
     assert_eq!(sn.created(), 1, "{:#?}", sn.records());
-    let shown = incident(&b, &id).await;
+    let shown = incident_json(&b, &id).await;
     assert_eq!(
         shown["escalation"]["id"],
         sn.records()[0].sys_id.as_str(),

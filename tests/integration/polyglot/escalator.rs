@@ -13,7 +13,7 @@ use super::build::{polyglot_plugin, shared_cache_dir};
 use crate::chat_emulator::{ChatEmulator, Mode};
 use crate::common::eventually;
 use crate::gateway::Process;
-use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, get, payload, post, state_of};
+use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, incident_json, payload, post, reaches};
 
 /// The rig's config with the JS escalator as the provider, paging `url`.
 fn yaml(rig: &Rig, plugins: &Path, url: &str, origin: &str) -> String {
@@ -74,17 +74,9 @@ async fn a_javascript_escalator_pages_hears_the_ack_hot_swaps_and_fails_by_case(
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
     let link = ack_url_of(&rig.slack, 0).expect("ACK button");
-    let escalated = eventually(Duration::from_secs(20), async || {
-        state_of(&gw, &id).await == "escalated"
-    })
-    .await;
+    let escalated = reaches(&gw, &id, "escalated", 20).await;
     assert!(escalated, "not escalated:\n{}", gw.log());
-    let (_, text) = get(
-        &format!("{}/api/incidents/{id}", gw.base()),
-        "application/json",
-    )
-    .await;
-    let shown: Value = serde_json::from_str(&text).expect("json");
+    let shown = incident_json(&gw, &id).await;
     let key = shown["dedup_key"].as_str().expect("dedup key").to_string();
     assert_eq!(shown["escalation"]["provider"], "js_pager", "{shown}");
     // The first was answered 503, the second accepted.
@@ -141,17 +133,9 @@ async fn a_javascript_escalator_pages_hears_the_ack_hot_swaps_and_fails_by_case(
     .await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
-    let failed = eventually(Duration::from_secs(20), async || {
-        state_of(&gw, &id).await == "escalation_failed"
-    })
-    .await;
+    let failed = reaches(&gw, &id, "escalation_failed", 20).await;
     assert!(failed, "not failed:\n{}", gw.log());
-    let (_, text) = get(
-        &format!("{}/api/incidents/{id}", gw.base()),
-        "application/json",
-    )
-    .await;
-    let shown: Value = serde_json::from_str(&text).expect("json");
+    let shown = incident_json(&gw, &id).await;
     assert_eq!(shown["attempts"], 1, "{shown}");
     assert!(
         shown["last_error"]
