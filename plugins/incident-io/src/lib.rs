@@ -127,14 +127,9 @@ impl Escalator for IncidentIo {
         settings.url("api_url", Some(DEFAULT_API_URL))?;
         settings.required("api_key")?;
         settings.required("alert_source_config_id")?;
-        match settings.value("other_alert_source_config_ids") {
-            None | Some(Value::Object(_)) => Ok(()),
-            Some(_) => Err(Error::Config(
-                "incident_io.other_alert_source_config_ids must be a map of names to alert \
-                 source config ids"
-                    .into(),
-            )),
-        }
+        settings
+            .named("other_alert_source_config_ids", "alert source config ids")
+            .map(drop)
     }
 
     fn start(

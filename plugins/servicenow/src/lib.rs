@@ -268,24 +268,10 @@ impl Escalator for ServiceNow {
         settings.required("username")?;
         settings.required("password")?;
         table(&settings)?;
-        let others = match settings.value("other_instance_urls") {
-            None => return Ok(()),
-            Some(Value::Object(others)) => others,
-            Some(_) => {
+        for (name, url) in settings.named("other_instance_urls", "instance URLs")? {
+            if let Some(url) = url.filter(|u| !is_http(u)) {
                 return Err(Error::Config(format!(
-                    "{SERVICE}.other_instance_urls must be a map of names to instance URLs"
-                )));
-            }
-        };
-        for (name, url) in others {
-            let ok = match url {
-                Value::Null => true,
-                Value::String(u) => u.trim().is_empty() || is_http(u.trim()),
-                _ => false,
-            };
-            if !ok {
-                return Err(Error::Config(format!(
-                    "{SERVICE}.other_instance_urls.{name} must be an http or https URL, got {url}"
+                    "{SERVICE}.other_instance_urls.{name} must be an http or https URL, got {url:?}"
                 )));
             }
         }

@@ -49,6 +49,33 @@ impl Settings {
         }
     }
 
+    /// The entries of the map at `key` (an escalator's `other_*` targets),
+    /// each value text or unset (`None`; blank counts as unset). No map is
+    /// no entries; anything else is a [`Error::Config`] naming the key and
+    /// saying that it holds `what` (e.g. `routing keys`).
+    pub fn named(&self, key: &str, what: &str) -> Result<Vec<(&str, Option<&str>)>, Error> {
+        let service = self.service;
+        let entries = match self.value(key) {
+            None => return Ok(Vec::new()),
+            Some(Value::Object(entries)) => entries,
+            Some(_) => {
+                return Err(Error::Config(format!(
+                    "{service}.{key} must be a map of names to {what}"
+                )));
+            }
+        };
+        entries
+            .iter()
+            .map(|(name, value)| match value {
+                Value::Null => Ok((name.as_str(), None)),
+                Value::String(s) => Ok((name.as_str(), Some(s.trim()).filter(|s| !s.is_empty()))),
+                _ => Err(Error::Config(format!(
+                    "{service}.{key}.{name} must be text: one of the {what}"
+                ))),
+            })
+            .collect()
+    }
+
     /// Text of `key`, which must be set.
     pub fn required(&self, key: &str) -> Result<String, Error> {
         self.text(key)?.ok_or_else(|| {
