@@ -91,7 +91,7 @@ pub enum PluginCommand {
     /// every HTTP request the plugin makes (sent for real, or answered
     /// locally with --dry-run). Exit status 0 when the call succeeds.
     #[command(after_help = PLUGIN_TEST_HELP)]
-    Test(PluginTestArgs),
+    Test(Box<PluginTestArgs>),
 }
 
 /// Options of `versus plugin test`.
@@ -116,9 +116,24 @@ pub struct PluginTestArgs {
     /// Channel: after a delivery, also call `update` with this change.
     #[arg(long)]
     pub update: Option<TestChange>,
-    /// The incident's ACK link, as while an on-call escalation is pending.
+    /// The incident's ACK link, as while an on-call escalation is pending
+    /// (an escalator's page links to it).
     #[arg(long)]
     pub ack_url: Option<String>,
+    /// Escalator: after `start`, also call `acknowledge` or `resolve` with
+    /// its receipt (repeatable; called in the order given).
+    #[arg(long = "follow-up", value_name = "ACTION")]
+    pub follow_ups: Vec<TestFollowUp>,
+    /// Escalator: who acknowledged, for --follow-up acknowledge.
+    #[arg(long, value_name = "NAME")]
+    pub who: Option<String>,
+    /// Escalator: the incident's dedup key (default: the incident id).
+    #[arg(long, value_name = "KEY")]
+    pub dedup_key: Option<String>,
+    /// Escalator: the `other_*` target a query would choose, e.g. the
+    /// NAME of `?pagerduty_other_routing_key=NAME`.
+    #[arg(long, value_name = "NAME")]
+    pub route: Option<String>,
     /// The event's severity, as a transform would set it.
     #[arg(long)]
     pub severity: Option<String>,
@@ -157,6 +172,17 @@ pub enum TestWorld {
     Transformer,
     /// `render`.
     Renderer,
+    /// `start` (then `acknowledge` or `resolve` with --follow-up).
+    Escalator,
+}
+
+/// What `versus plugin test --follow-up` tells an escalator after `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFollowUp {
+    /// Someone acknowledged after the page went out.
+    Acknowledge,
+    /// The alert resolved.
+    Resolve,
 }
 
 /// A state change for `versus plugin test --update`.
@@ -245,4 +271,12 @@ Examples:
       --dry-run --dry-run-body '{\"ok\": true, \"channel\": \"C0123\", \"ts\": \"1.2\"}'
   versus plugin test --plugin alertmanager --data alert.json
   versus plugin test --plugin webhook --data alert.json --message hi \\
-      --config '{\"url\": \"http://127.0.0.1:9000/hook\"}' --allow-private-networks";
+      --config '{\"url\": \"http://127.0.0.1:9000/hook\"}' --allow-private-networks
+  versus plugin test --plugin pagerduty --data alert.json \\
+      --config '{\"routing_key\": \"R0UTING\"}' --follow-up acknowledge --who alice --dry-run
+
+An escalator (an on-call provider: pagerduty, opsgenie, my_pager.wasm, ...)
+gets the incident the gateway would build from the data: its title,
+severity, summary, labels and source link, with --ack-url, --dedup-key and
+--route as given. Its --config is the JSON object the gateway passes it,
+the keys of its oncall.<provider> section (docs/oncall-providers.md).";

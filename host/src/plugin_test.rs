@@ -7,19 +7,22 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use crate::cli::{PluginTestArgs, TestChange, TestWorld};
+use crate::cli::{PluginTestArgs, TestChange, TestFollowUp, TestWorld};
 use crate::config::PluginsConfig;
 use crate::pipeline::bindings::StatusChange;
 use crate::pipeline::bindings::types::{Event, TransformOutcome};
 use crate::pipeline::inspect::{CannedAnswer, Inspect};
 use crate::pipeline::loader::file_stem;
-use crate::pipeline::{ChannelPlugin, LoadError, Loader, RendererPlugin, TransformerPlugin};
+use crate::pipeline::{
+    ChannelPlugin, EscalatorPlugin, LoadError, Loader, RendererPlugin, TransformerPlugin,
+};
 
 /// A plugin loaded as one of the worlds.
 enum Loaded {
     Channel(ChannelPlugin),
     Transformer(TransformerPlugin),
     Renderer(RendererPlugin),
+    Escalator(EscalatorPlugin),
 }
 
 /// Runs the test; `Ok(false)` when the plugin call failed (already printed).
@@ -104,6 +107,90 @@ pub async fn run(
                 Err(e) => return Ok(failed("render", &e)),
             }
         }
+        Loaded::Escalator(escalator) => {
+            return escalate(&escalator, &name, args, &event, &config_json).await;
+        }
+    }
+    Ok(true)
+}
+
+/// An escalator: `validate-config`, `start`, then each `--follow-up` with
+/// the receipt `start` gave.
+async fn escalate(
+    escalator: &EscalatorPlugin,
+    name: &str,
+    args: &PluginTestArgs,
+    event: &Event,
+    config_json: &str,
+) -> anyhow::Result<bool> {
+    use crate::oncall::target::{links, page};
+    if let Err(e) = escalator.validate_config(config_json).await {
+        return Ok(failed("validate-config", &e));
+    }
+    let payload: Value = serde_json::from_str(&event.payload).unwrap_or_default();
+    let severity = event.severity.as_deref();
+    let routes = args.route.iter().map(|r| (name.to_string(), r.clone()));
+    let details = crate::oncall::title::details(&payload, routes.collect());
+    let source_url = details.source_url.clone();
+    let record = crate::oncall::NewIncident {
+        id: event.id.clone(),
+        created_ms: 0,
+        deadline_ms: 0,
+        response_plan_arn: String::new(),
+        title: crate::oncall::title::title(&payload, severity),
+        severity: crate::oncall::title::severity(&payload, severity).map(str::to_owned),
+        impact: None,
+        dedup_key: args.dedup_key.clone(),
+        ack_exp: 0,
+        ack_expiry_ms: 0,
+        details,
+    };
+    let incident = page(
+        &record,
+        name,
+        links(args.ack_url.clone(), source_url.as_deref()),
+    );
+    println!("start ({name}, escalator)");
+    let receipt = match escalator.start(&incident, config_json).await {
+        Ok(r) => r,
+        Err(e) => return Ok(failed("start", &e)),
+    };
+    println!(
+        "start: ok, receipt id={:?} url={:?}",
+        receipt.id,
+        receipt.url.as_deref().unwrap_or("")
+    );
+    for follow_up in &args.follow_ups {
+        let result = match follow_up {
+            TestFollowUp::Acknowledge => {
+                match escalator.acknowledges().await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        println!("acknowledge: skipped, the plugin has no acknowledge");
+                        continue;
+                    }
+                    Err(e) => return Ok(failed("acknowledges", &e)),
+                }
+                println!("acknowledge ({name})");
+                escalator
+                    .acknowledge(&incident, &receipt, args.who.as_deref(), config_json)
+                    .await
+                    .map(|()| "acknowledge")
+                    .map_err(|e| ("acknowledge", e))
+            }
+            TestFollowUp::Resolve => {
+                println!("resolve ({name})");
+                escalator
+                    .resolve(&incident, &receipt, config_json)
+                    .await
+                    .map(|()| "resolve")
+                    .map_err(|e| ("resolve", e))
+            }
+        };
+        match result {
+            Ok(op) => println!("{op}: ok"),
+            Err((op, e)) => return Ok(failed(op, &e)),
+        }
     }
     Ok(true)
 }
@@ -179,6 +266,7 @@ async fn load(
             TestWorld::Channel,
             TestWorld::Transformer,
             TestWorld::Renderer,
+            TestWorld::Escalator,
         ],
     };
     let mut causes = Vec::new();
@@ -196,6 +284,10 @@ async fn load(
                 .renderer(plugins, name, file)
                 .await
                 .map(Loaded::Renderer),
+            TestWorld::Escalator => loader
+                .escalator_plugin(plugins, name, file)
+                .await
+                .map(Loaded::Escalator),
         };
         match loaded {
             Ok(p) => return Ok(p),
@@ -207,7 +299,7 @@ async fn load(
         "plugin `{name}` does not implement {}:\n  {}",
         match world {
             Some(_) => "that world",
-            None => "the channel, transformer or renderer world",
+            None => "the channel, transformer, renderer or escalator world",
         },
         causes.join("\n  ")
     );

@@ -64,11 +64,11 @@ async fn aws_records_link_back_and_hear_of_the_late_ack_and_the_resolve() {
             .expect("raw data is JSON");
     assert_eq!(raw["versus_incident_id"], id.as_str());
     let shown = incident_json(&gw, &id).await;
-    let arn = shown["escalation"]["id"]
+    let arn = shown["targets"][0]["id"]
         .as_str()
         .expect("the record's ARN")
         .to_string();
-    assert_eq!(shown["escalation"]["provider"], "aws_incident_manager");
+    assert_eq!(shown["targets"][0]["provider"], "aws_incident_manager");
     assert!(arn.starts_with("arn:aws:ssm-incidents::"), "{arn}");
 
     // A late ACK answers 409 and becomes a timeline event.

@@ -55,8 +55,8 @@ async fn incident_io_fires_once_resolves_and_is_not_told_of_a_late_ack() {
     assert!(escalated, "not escalated:\n{}", gw.log());
     let shown = incident_json(&gw, &id).await;
     let key = shown["dedup_key"].as_str().expect("dedup key").to_string();
-    assert_eq!(shown["escalation"]["provider"], "incident_io", "{shown}");
-    assert_eq!(shown["escalation"]["id"], key.as_str(), "{shown}");
+    assert_eq!(shown["targets"][0]["provider"], "incident_io", "{shown}");
+    assert_eq!(shown["targets"][0]["id"], key.as_str(), "{shown}");
 
     let events = io.events();
     let statuses: Vec<u16> = events.iter().map(|e| e.status).collect();

@@ -56,6 +56,7 @@ mod sdk_example;
 mod sender_retries;
 mod servicenow;
 mod servicenow_emulator;
+mod several_targets;
 mod shutdown;
 mod slack_emulator;
 mod smtp_server;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::Barrier;
 use versus::oncall::scheduler::LEASE;
 use versus::oncall::{
-    Acked, Attempt, Clock, MemoryStore, NewIncident, RedisStore, State, Store, StoredReceipt,
+    Acked, Clock, MemoryStore, NewIncident, RedisStore, State, Store, StoredReceipt,
 };
 
 /// Incidents per round.
@@ -110,10 +110,8 @@ async fn claim_all(store: &Store) -> Vec<String> {
             .await
             .expect("claim");
         for id in &ids {
-            store
-                .finish(id, Attempt::Escalated(None), now, now)
-                .await
-                .expect("finish");
+            let paged = versus::oncall::TargetState::Paged;
+            assert!(crate::store_suite::finish_one(store, id, paged, None, None, now, now).await);
         }
         let more = store
             .next_due_ms()

@@ -52,8 +52,8 @@ async fn opsgenie_creates_once_by_alias_then_acknowledges_and_closes() {
     assert!(escalated, "not escalated:\n{}", gw.log());
     let shown = incident_json(&gw, &id).await;
     let alias = shown["dedup_key"].as_str().expect("dedup key").to_string();
-    assert_eq!(shown["escalation"]["provider"], "opsgenie", "{shown}");
-    assert_eq!(shown["escalation"]["id"], alias.as_str(), "{shown}");
+    assert_eq!(shown["targets"][0]["provider"], "opsgenie", "{shown}");
+    assert_eq!(shown["targets"][0]["id"], alias.as_str(), "{shown}");
 
     let events = og.events();
     let statuses: Vec<u16> = events.iter().map(|e| e.status).collect();

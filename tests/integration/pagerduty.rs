@@ -32,8 +32,17 @@ fn yaml(rig: &Rig, pd: &PagerDutyEmulator, max_attempts: u32) -> String {
          api_url: {}\n",
         pd.url
     );
-    yaml.replacen(&aws, &pagerduty, 1)
+    let slack = "    channel_id: C123\n";
+    assert!(yaml.contains(slack), "the rig's config changed shape");
+    yaml.replacen(&aws, &pagerduty, 1).replacen(
+        slack,
+        &format!("{slack}    workspace_url: {WORKSPACE}\n"),
+        1,
+    )
 }
+
+/// `alert.slack.workspace_url`: pages link to the Slack message.
+const WORKSPACE: &str = "https://acme.slack.com";
 
 async fn gateway(rig: &Rig, pd: &PagerDutyEmulator, name: &str, max_attempts: u32) -> Process {
     Process::start(&rig.dir(name), &yaml(rig, pd, max_attempts), &rig.env()).await
@@ -92,9 +101,16 @@ async fn pagerduty_pages_once_and_hears_of_the_late_ack_and_the_resolve() {
             .is_some_and(|u| u.starts_with("http://prometheus.example.com:9090/graph")),
         "{trigger}"
     );
+    // And to the Slack message, posted to C123 with the emulator's ts.
+    let permalink = format!(
+        "{WORKSPACE}/archives/C123/p{}",
+        crate::slack_emulator::TS.replace('.', "")
+    );
+    assert_eq!(trigger["links"][2]["href"], permalink.as_str(), "{trigger}");
+    assert_eq!(trigger["links"][2]["text"], "Slack message", "{trigger}");
     // The incident shows where it was paged.
-    assert_eq!(shown["escalation"]["provider"], "pagerduty", "{shown}");
-    assert_eq!(shown["escalation"]["id"], key.as_str(), "{shown}");
+    assert_eq!(shown["targets"][0]["provider"], "pagerduty", "{shown}");
+    assert_eq!(shown["targets"][0]["id"], key.as_str(), "{shown}");
 
     // An ACK after the page: 409, and passed on to PagerDuty.
     let (status, text) = ack(&link, "application/json").await;

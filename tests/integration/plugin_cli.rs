@@ -241,3 +241,118 @@ async fn mistakes_get_a_clear_message() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalator_pages_then_hears_the_ack_and_the_resolve() {
+    use crate::pagerduty_emulator::PagerDutyEmulator;
+    let emu = PagerDutyEmulator::start().await;
+    let data = fixture("alertmanager/critical.json");
+    let config = format!(
+        r#"{{"routing_key": "R0UTINGKEY0000000000000000000001", "api_url": "{}"}}"#,
+        emu.url
+    );
+    let run = |extra: &[&str]| {
+        let mut list = args(&[
+            "--plugin",
+            "pagerduty",
+            "--data",
+            path(&data),
+            "--config",
+            &config,
+            "--allow-host",
+            &emu.url,
+            "--dedup-key",
+            "am:web-1",
+        ]);
+        list.extend(args(extra));
+        plugin_test(list)
+    };
+    let out = run(&[
+        "--ack-url",
+        "https://versus.example/api/ack/x?exp=1&sig=s",
+        "--follow-up",
+        "acknowledge",
+        "--who",
+        "alice",
+        "--follow-up",
+        "resolve",
+    ])
+    .await;
+    assert!(out.status.success(), "{}", explain(&out));
+    assert_eq!(emu.invalid(), vec![], "{}", explain(&out));
+    let events = emu.events();
+    let seen: Vec<(&str, &str)> = events.iter().map(|e| (e.action(), e.key())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("trigger", "am:web-1"),
+            ("acknowledge", "am:web-1"),
+            ("resolve", "am:web-1")
+        ]
+    );
+    let trigger = &events[0].body;
+    assert_eq!(
+        trigger["payload"]["summary"],
+        "[CRITICAL] HighErrorRate on web-1:9100"
+    );
+    assert_eq!(
+        trigger["links"][0]["href"],
+        "https://versus.example/api/ack/x?exp=1&sig=s"
+    );
+    let text = stdout(&out);
+    let want = [
+        "start (pagerduty, escalator)",
+        &format!("> POST {}/v2/enqueue", emu.url),
+        "< 202",
+        r#"start: ok, receipt id="am:web-1""#,
+        "acknowledge (pagerduty)",
+        "acknowledge: ok",
+        "resolve (pagerduty)",
+        "resolve: ok",
+    ];
+    let mut at = 0;
+    for line in want {
+        let found = text[at..].find(line);
+        assert!(found.is_some(), "missing, in order: {line}\n{text}");
+        at += found.unwrap_or(0) + line.len();
+    }
+
+    // PagerDuty's 400 for a key it does not know fails the start and the
+    // command, and nothing follows it.
+    let bad_key = format!(
+        r#"{{"routing_key": "not-a-routing-key", "api_url": "{}"}}"#,
+        emu.url
+    );
+    let mut list = args(&["--plugin", "pagerduty", "--data", path(&data)]);
+    list.extend(args(&["--config", &bad_key, "--allow-host", &emu.url]));
+    list.extend(args(&["--follow-up", "resolve"]));
+    let out = plugin_test(list).await;
+    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    let text = stdout(&out);
+    assert!(text.contains("< 400"), "{text}");
+    assert!(text.contains("start: failed (permanent)"), "{text}");
+    assert!(!text.contains("resolve ("), "{text}");
+    assert_eq!(emu.invalid().len(), 1);
+    assert_eq!(emu.events().len(), 3);
+
+    // Settings the plugin refuses stop it before any call.
+    let out = plugin_test(args(&[
+        "--plugin",
+        "pagerduty",
+        "--data",
+        path(&data),
+        "--config",
+        r#"{"routing_key": ""}"#,
+        "--world",
+        "escalator",
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    assert!(
+        stdout(&out).contains("validate-config: failed (config)"),
+        "{}",
+        explain(&out)
+    );
+    assert_eq!(emu.events().len(), 3);
+    assert_eq!(emu.invalid().len(), 1);
+}

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use versus::oncall::{Acked, Attempt, Clock, MemoryStore, NewIncident, Retention, Store};
+use versus::oncall::{Acked, Clock, MemoryStore, NewIncident, Retention, Store};
 
 use crate::oncall_race::{connect, delete_keys};
 
@@ -64,10 +64,8 @@ async fn finished_incidents_are_forgotten(store: Store) {
         .expect("claim");
     claimed.sort();
     assert_eq!(claimed, ["escalated", "escalating"]);
-    store
-        .finish("escalated", Attempt::Escalated(None), now, now)
-        .await
-        .expect("finish");
+    let paged = versus::oncall::TargetState::Paged;
+    assert!(crate::store_suite::finish_one(&store, "escalated", paged, None, None, now, now).await);
     let all = ["pending", "acked", "resolved", "escalated", "escalating"];
 
     // Past the retention, not past the ACK's hold plus retention.

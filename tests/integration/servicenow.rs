@@ -80,10 +80,10 @@ async fn servicenow_opens_one_record_marks_it_in_progress_and_resolves_it() {
         ("1", "1")
     );
     assert!(record.description.contains(&link), "{record:?}");
-    assert_eq!(shown["escalation"]["provider"], "servicenow", "{shown}");
-    assert_eq!(shown["escalation"]["id"], record.sys_id.as_str(), "{shown}");
+    assert_eq!(shown["targets"][0]["provider"], "servicenow", "{shown}");
+    assert_eq!(shown["targets"][0]["id"], record.sys_id.as_str(), "{shown}");
     assert!(
-        shown["escalation"]["url"]
+        shown["targets"][0]["url"]
             .as_str()
             .is_some_and(|u| u.contains(&record.sys_id)),
         "{shown}"
@@ -171,7 +171,7 @@ async fn servicenow_keeps_one_record_when_a_replica_dies_after_creating_it() {
     assert_eq!(sn.created(), 1, "{:#?}", sn.records());
     let shown = incident_json(&b, &id).await;
     assert_eq!(
-        shown["escalation"]["id"],
+        shown["targets"][0]["id"],
         sn.records()[0].sys_id.as_str(),
         "{shown}"
     );

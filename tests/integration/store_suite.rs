@@ -7,7 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use versus::oncall::{
-    Acked, Attempt, Created, MemoryStore, NewIncident, ResolvedOutcome, State, Store, StoredReceipt,
+    Acked, AttemptEntry, Created, MemoryStore, NewIncident, ResolvedOutcome, Round, State, Store,
+    StoredReceipt, Target, TargetState,
 };
 use versus::pipeline::bindings::StatusChange;
 
@@ -39,10 +40,58 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("each change is shown once per message", |s, t| {
         Box::pin(each_change_is_shown_once_per_message(s, t))
     }),
+    (
+        "each target is retried on its own and the first page escalates",
+        |s, t| Box::pin(each_target_is_retried_on_its_own(s, t)),
+    ),
     ("an acknowledged incident holds its group", |s, _| {
         Box::pin(crate::ack_hold::acknowledged_incident_holds_its_group(s))
     }),
 ];
+
+/// The target `provider` in `state` after one call made at `at_ms`, due
+/// again at `retry_at_ms`, failed with `error`; and that call.
+pub fn called(
+    provider: &str,
+    state: TargetState,
+    at_ms: i64,
+    retry_at_ms: Option<i64>,
+    error: Option<&str>,
+) -> (Target, AttemptEntry) {
+    let target = Target {
+        state,
+        attempts: 1,
+        retry_at_ms,
+        last_error: error.map(str::to_owned),
+        id: (state == TargetState::Paged).then(|| format!("{provider}-page")),
+        ..Target::new(provider)
+    };
+    let call = AttemptEntry {
+        at_ms,
+        provider: Some(provider.into()),
+        error: error.map(str::to_owned),
+    };
+    (target, call)
+}
+
+/// Records a round of one call to AWS Incident Manager at `at_ms`, ending
+/// at `now_ms`: paged, due again at `retry_at_ms`, or failed for good.
+pub async fn finish_one(
+    store: &Store,
+    id: &str,
+    state: TargetState,
+    retry_at_ms: Option<i64>,
+    error: Option<&str>,
+    at_ms: i64,
+    now_ms: i64,
+) -> bool {
+    let (target, call) = called("aws_incident_manager", state, at_ms, retry_at_ms, error);
+    let round = Round {
+        targets: &[target],
+        calls: &[call],
+    };
+    store.finish(id, round, now_ms).await.expect("finish")
+}
 
 fn incident(id: &str, now: i64, deadline: i64, key: Option<&str>) -> NewIncident {
     NewIncident {
@@ -143,10 +192,18 @@ async fn a_due_incident_is_claimed_once_and_escalated(store: Store, now: i64) {
         store.ack("a", now + 300).await.expect("ack"),
         Acked::NotPending(State::Escalating)
     );
-    store
-        .finish("a", Attempt::Escalated(None), now + 200, now + 400)
+    assert!(
+        finish_one(
+            &store,
+            "a",
+            TargetState::Paged,
+            None,
+            None,
+            now + 200,
+            now + 400
+        )
         .await
-        .expect("finish");
+    );
     let view = store.get("a").await.expect("get").expect("a");
     assert_eq!(
         (view.state, view.escalated_ms, view.attempts),
@@ -167,14 +224,20 @@ async fn a_retry_comes_back_then_fails(store: Store, now: i64) {
         ["a"]
     );
     let retry_at = now + 5000;
-    let retry = Attempt::Retry {
-        at_ms: retry_at,
-        error: "ThrottlingException",
-    };
-    store
-        .finish("a", retry, now + 100, now + 150)
+    let throttled = Some("ThrottlingException");
+    let paging = TargetState::Paging;
+    assert!(
+        finish_one(
+            &store,
+            "a",
+            paging,
+            Some(retry_at),
+            throttled,
+            now + 100,
+            now + 150
+        )
         .await
-        .expect("finish");
+    );
     assert_eq!(store.next_due_ms().await.expect("next"), Some(retry_at));
     assert!(
         store
@@ -191,15 +254,19 @@ async fn a_retry_comes_back_then_fails(store: Store, now: i64) {
             .expect("claim"),
         ["a"]
     );
-    store
-        .finish(
+    let denied = Some("AccessDeniedException");
+    assert!(
+        finish_one(
+            &store,
             "a",
-            Attempt::Failed("AccessDeniedException"),
+            TargetState::Failed,
+            None,
+            denied,
             retry_at,
-            retry_at + 50,
+            retry_at + 50
         )
         .await
-        .expect("finish");
+    );
     let view = store.get("a").await.expect("get").expect("a");
     assert_eq!(
         (view.state, view.attempts, view.failed_ms),
@@ -304,4 +371,138 @@ async fn every_rule_holds_on_redis() {
         scenario(connect(&prefix).await, now_ms()).await;
         delete_keys(&prefix).await;
     }
+}
+
+/// The first round of claimed incident `id` at `now + 100`: AWS pages,
+/// PagerDuty answers 503 and is due again at `retry_at`. Returns AWS's
+/// target.
+async fn aws_pages_pagerduty_retries(store: &Store, id: &str, now: i64, retry_at: i64) -> Target {
+    let at = now + 100;
+    let (aws, aws_call) = called("aws_incident_manager", TargetState::Paged, at, None, None);
+    let (pd, pd_call) = called(
+        "pagerduty",
+        TargetState::Paging,
+        at,
+        Some(retry_at),
+        Some("503"),
+    );
+    let round = Round {
+        targets: &[aws.clone(), pd],
+        calls: &[aws_call, pd_call],
+    };
+    assert!(store.finish(id, round, now + 150).await.expect("finish"));
+    aws
+}
+
+async fn each_target_is_retried_on_its_own(store: Store, now: i64) {
+    store
+        .create(&incident("m", now, now + 100, Some("gm")))
+        .await
+        .expect("create");
+    let lease = now + MINUTE_MS;
+    assert_eq!(
+        store.claim_due(now + 100, lease, 10).await.expect("claim"),
+        ["m"]
+    );
+    // AWS pages; PagerDuty answers 503 and is due again in 2 s.
+    let retry_at = now + 2100;
+    let aws = aws_pages_pagerduty_retries(&store, "m", now, retry_at).await;
+    let view = store.get("m").await.expect("get").expect("m");
+    assert_eq!(
+        (view.state, view.escalated_ms, view.attempts),
+        (State::Escalated, Some(now + 150), 2)
+    );
+    assert!(view.still_paging());
+    // The page went out: an ACK is too late, a repeat joins.
+    assert_eq!(
+        store.ack("m", now + 200).await.expect("ack"),
+        Acked::NotPending(State::Escalated)
+    );
+    assert_eq!(store.next_due_ms().await.expect("next"), Some(retry_at));
+    assert!(
+        store
+            .claim_due(retry_at - 1, lease, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // PagerDuty's turn: claimed once, and it stays escalated meanwhile.
+    let lease = retry_at + MINUTE_MS;
+    assert_eq!(
+        store.claim_due(retry_at, lease, 10).await.expect("claim"),
+        ["m"]
+    );
+    assert!(
+        store
+            .claim_due(retry_at + 1, lease, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert_eq!(state(&store, "m").await, State::Escalated);
+    let (mut pd, pd_call) = called("pagerduty", TargetState::Paged, retry_at, None, None);
+    pd.attempts = 2;
+    let round = Round {
+        targets: &[aws, pd],
+        calls: &[pd_call],
+    };
+    assert!(
+        store
+            .finish("m", round, retry_at + 40)
+            .await
+            .expect("finish")
+    );
+    let view = store.get("m").await.expect("get").expect("m");
+    assert_eq!(
+        (view.state, view.escalated_ms, view.attempts),
+        (State::Escalated, Some(now + 150), 3)
+    );
+    assert!(!view.still_paging());
+    let states: Vec<(&str, TargetState, u32)> = view
+        .targets
+        .iter()
+        .map(|t| (t.provider.as_str(), t.state, t.attempts))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("aws_incident_manager", TargetState::Paged, 1),
+            ("pagerduty", TargetState::Paged, 2)
+        ]
+    );
+    assert_eq!(store.due_count().await.expect("due"), 0);
+    // Nothing more to record once done.
+    let round = Round {
+        targets: &view.targets,
+        calls: &[],
+    };
+    assert!(
+        !store
+            .finish("m", round, retry_at + 50)
+            .await
+            .expect("finish")
+    );
+
+    // A resolve while a target is still to be paged stops its retries.
+    store
+        .create(&incident("r", now, now + 100, Some("gr")))
+        .await
+        .expect("create");
+    assert_eq!(
+        store.claim_due(now + 100, lease, 10).await.expect("claim"),
+        ["r"]
+    );
+    aws_pages_pagerduty_retries(&store, "r", now, retry_at).await;
+    assert_eq!(
+        store.resolve("gr", now + 300).await.expect("resolve"),
+        ResolvedOutcome::Closed("r".into(), State::Escalated)
+    );
+    assert!(
+        store
+            .claim_due(retry_at, lease, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert_eq!(store.due_count().await.expect("due"), 0);
 }

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use versus::config::AwsIncidentManagerConfig;
 use versus::incident::ChannelOutcome;
 use versus::oncall::{
-    AckSigner, Acked, Attempt, Clock, Escalator, MemoryStore, NewIncident, OnCall, Settings, Store,
+    AckSigner, Acked, Clock, Escalator, MemoryStore, NewIncident, OnCall, Settings, Store,
 };
 use versus::pipeline::Reloader;
 use versus::pipeline::bindings::StatusChange;
@@ -102,10 +102,8 @@ async fn each_change_is_shown_once(store: Store) {
     store.create(&incident("esc", now)).await.expect("create");
     let claimed = store.claim_due(now, now + 60_000, 10).await.expect("claim");
     assert_eq!(claimed, ["esc"]);
-    store
-        .finish("esc", Attempt::Escalated(None), now, now)
-        .await
-        .expect("finish");
+    let paged = versus::oncall::TargetState::Paged;
+    assert!(crate::store_suite::finish_one(&store, "esc", paged, None, None, now, now).await);
     oc.record_receipts("esc", &[delivered()], true).await;
     assert_eq!(updates(&slack), 1);
     oc.update_channels("esc", StatusChange::Escalated).await;

@@ -17,7 +17,7 @@ mod console;
 mod email;
 mod lark;
 mod msteams;
-mod slack;
+pub mod slack;
 mod telegram;
 mod viber;
 

@@ -38,6 +38,24 @@ pub struct SlackConfig {
     pub api_url: String,
     /// The ACK button (upstream `message_properties`).
     pub message_properties: SlackMessageProperties,
+    /// The workspace's URL, `https://<workspace>.slack.com` (ours): pages
+    /// then link to the Slack message ([`permalink`]).
+    #[serde(deserialize_with = "lenient::string")]
+    pub workspace_url: String,
+}
+
+/// The link to a posted message: `{workspace_url}/archives/{channel}/p{ts
+/// without its dot}`, Slack's permalink form. `None` without a workspace
+/// URL or a message.
+pub fn permalink(workspace_url: &str, channel: &str, ts: &str) -> Option<String> {
+    let base = workspace_url.trim().trim_end_matches('/');
+    if base.is_empty() || channel.is_empty() || ts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{base}/archives/{channel}/p{}",
+        ts.replace('.', "")
+    ))
 }
 
 impl Default for SlackConfig {
@@ -49,6 +67,7 @@ impl Default for SlackConfig {
             template_path: PathBuf::from(DEFAULT_TEMPLATE),
             api_url: DEFAULT_SLACK_API_URL.into(),
             message_properties: SlackMessageProperties::default(),
+            workspace_url: String::new(),
         }
     }
 }
@@ -94,6 +113,7 @@ impl BuiltinChannel for SlackConfig {
         ("channel_id", Text),
         ("template_path", Text),
         ("api_url", Text),
+        ("workspace_url", Text),
         (
             "message_properties",
             Map(&[
@@ -116,6 +136,7 @@ impl BuiltinChannel for SlackConfig {
         env.text("SLACK_TOKEN", &mut self.token);
         env.text("SLACK_CHANNEL_ID", &mut self.channel_id);
         env.text("SLACK_API_URL", &mut self.api_url);
+        env.text("SLACK_WORKSPACE_URL", &mut self.workspace_url);
         Ok(())
     }
 
@@ -149,6 +170,13 @@ impl BuiltinChannel for SlackConfig {
             &self.api_url,
             "https://slack.com/api/ (or set SLACK_API_URL)",
         )?;
+        if !self.workspace_url.trim().is_empty() {
+            check_url(
+                "alert.slack.workspace_url",
+                &self.workspace_url,
+                "https://<your workspace>.slack.com (or set SLACK_WORKSPACE_URL)",
+            )?;
+        }
         crate::config::template_given("alert.slack.template_path", &self.template_path)
     }
 
@@ -168,5 +196,21 @@ impl BuiltinChannel for SlackConfig {
             },
         });
         Some(config.builtin_spec("slack", &self.template_path, &settings, &[&self.api_url]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn permalinks_are_built_from_the_channel_and_the_ts() {
+        assert_eq!(
+            super::permalink("https://acme.slack.com/", "C0123", "1700000000.000100").as_deref(),
+            Some("https://acme.slack.com/archives/C0123/p1700000000000100")
+        );
+        assert_eq!(super::permalink("", "C0123", "1.2"), None);
+        assert_eq!(
+            super::permalink("https://acme.slack.com", "C0123", ""),
+            None
+        );
     }
 }

@@ -89,7 +89,7 @@ pub fn apply_env_overrides(
 
     let oncall = &mut config.oncall;
     // Each built-in escalator reads its own (see `escalator`).
-    oncall.providers.read_env(&o)?;
+    oncall.sections.read_env(&o)?;
     o.flag("ONCALL_ENABLE", &mut oncall.enable)?;
     o.flag("ONCALL_INITIALIZED_ONLY", &mut oncall.initialized_only)?;
     o.parsed(

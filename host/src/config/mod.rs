@@ -63,7 +63,7 @@ pub use ingest::{
     DEFAULT_MAX_ALERTS, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_JSON_DEPTH, IngestConfig,
     IngestSource, Secret,
 };
-pub use oncall::{ACK_SECRET_PLACEHOLDERS, MIN_ACK_SECRET_LEN, PROVIDERS, providers};
+pub use oncall::{ACK_SECRET_PLACEHOLDERS, MIN_ACK_SECRET_LEN, PROVIDERS, providers, targets};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use proxy::ProxyConfig;
 pub use restart::{keep_startup_settings, restart_needed};

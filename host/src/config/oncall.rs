@@ -54,6 +54,79 @@ pub(super) fn is_user_provider(name: &str, plugins_dir: Option<&std::path::Path>
     !has_provider(name) && plugins_dir.is_some() && super::valid_plugin_name(name)
 }
 
+/// The providers every page goes to: `oncall.providers` when set, else
+/// `oncall.provider`.
+pub fn targets(oncall: &OnCallConfig) -> Vec<String> {
+    if oncall.providers.is_empty() {
+        vec![oncall.provider.trim().to_string()]
+    } else {
+        oncall
+            .providers
+            .iter()
+            .map(|p| p.trim().to_string())
+            .collect()
+    }
+}
+
+/// Each target is a provider this build has (its section complete) or one
+/// user plugin; `provider` and `providers` do not disagree; no target
+/// twice.
+fn validate_targets(
+    oncall: &OnCallConfig,
+    plugins_dir: Option<&std::path::Path>,
+) -> Result<(), ConfigError> {
+    let key = if oncall.providers.is_empty() {
+        "oncall.provider"
+    } else {
+        "oncall.providers"
+    };
+    let single = oncall.provider.trim();
+    let targets = targets(oncall);
+    if key == "oncall.providers"
+        && single != AWS_INCIDENT_MANAGER
+        && !targets.iter().any(|t| t == single)
+    {
+        return Err(invalid(
+            "oncall.provider",
+            &format!(
+                "is `{single}`, which oncall.providers does not list: set only oncall.providers \
+                 (every provider to page), or add `{single}` to it"
+            ),
+        ));
+    }
+    let mut users = 0;
+    for (i, name) in targets.iter().enumerate() {
+        if targets[..i].contains(name) {
+            return Err(invalid(key, &format!("names `{name}` twice")));
+        }
+        if is_user_provider(name, plugins_dir) {
+            users += 1;
+            continue;
+        }
+        if !has_provider(name) {
+            return Err(invalid(
+                key,
+                &format!(
+                    "`{name}` is not an on-call provider this build has (it has: {}): set it to \
+                     one of those or leave it out (or set ONCALL_PROVIDER), set plugins.dir to \
+                     load your own escalator plugin of that name, or turn on-call off \
+                     (oncall.enable and oncall.initialized_only)",
+                    providers().join(", ")
+                ),
+            ));
+        }
+        oncall.sections.validate(name)?;
+    }
+    if users > 1 {
+        return Err(invalid(
+            key,
+            "names more than one escalator plugin of your own; they would share \
+             oncall.plugin_settings: page through one of them",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the provider (only while on-call is on: a config that leaves it
 /// off may name any provider, as upstream's do) and the ACK secret (when it
 /// is set at all). Errors never repeat the secret.
@@ -61,22 +134,8 @@ pub(super) fn validate(
     oncall: &OnCallConfig,
     plugins_dir: Option<&std::path::Path>,
 ) -> Result<(), ConfigError> {
-    let user = is_user_provider(&oncall.provider, plugins_dir);
-    if is_on(oncall) && !has_provider(&oncall.provider) && !user {
-        return Err(invalid(
-            "oncall.provider",
-            &format!(
-                "`{}` is not an on-call provider this build has (it has: {}): set it to one of \
-                 those or leave it out (or set ONCALL_PROVIDER), set plugins.dir to load \
-                 your own escalator plugin of that name, or turn on-call off \
-                 (oncall.enable and oncall.initialized_only)",
-                oncall.provider.trim(),
-                providers().join(", ")
-            ),
-        ));
-    }
     if is_on(oncall) {
-        oncall.providers.validate(oncall.provider.trim())?;
+        validate_targets(oncall, plugins_dir)?;
     }
     if !(oncall.plugin_settings.is_null() || oncall.plugin_settings.is_object()) {
         return Err(invalid(
@@ -113,13 +172,21 @@ pub(super) fn validate(
 }
 
 impl super::Config {
-    /// The escalator plugin on-call pages through: when on-call is on and
-    /// its provider is not AWS Incident Manager (which is in the host).
-    pub fn escalator(&self) -> Option<crate::escalator::EscalatorSpec> {
+    /// The escalator plugins on-call pages through, one per target that
+    /// is not AWS Incident Manager (which is in the host); none while
+    /// on-call is off.
+    pub fn escalators(&self) -> Vec<crate::escalator::EscalatorSpec> {
         if !is_on(&self.oncall) {
-            return None;
+            return Vec::new();
         }
-        let name = self.oncall.provider.trim();
+        targets(&self.oncall)
+            .iter()
+            .filter_map(|name| self.escalator(name))
+            .collect()
+    }
+
+    /// The escalator plugin of target `name`, if it is one.
+    fn escalator(&self, name: &str) -> Option<crate::escalator::EscalatorSpec> {
         if is_user_provider(name, self.plugins.dir.as_deref()) {
             // A user's escalator calls only what `plugins.overrides.<name>`
             // allows.
@@ -133,7 +200,7 @@ impl super::Config {
                 limits: self.plugins.limits_for(name),
             });
         }
-        self.oncall.providers.spec(name, self)
+        self.oncall.sections.spec(name, self)
     }
 }
 
@@ -191,7 +258,7 @@ mod tests {
         let yaml = "oncall:\n  enable: true\n  provider: pagerduty\n  pagerduty:\n    \
                     routing_key: k1\n    other_routing_keys:\n      infra: k2\n      unset:\n";
         let c = load(yaml).expect("loads");
-        let spec = c.escalator().expect("an escalator");
+        let spec = c.escalators().pop().expect("an escalator");
         assert_eq!(spec.name, "pagerduty");
         assert_eq!(
             spec.limits.allowed_hosts,
@@ -206,7 +273,7 @@ mod tests {
             secrets.contains(&"k1") && secrets.contains(&"k2"),
             "{secrets:?}"
         );
-        let p = &c.oncall.providers;
+        let p = &c.oncall.sections;
         assert_eq!(
             p.route("pagerduty", Some("infra")),
             Ok(Some("infra".into()))
@@ -217,7 +284,54 @@ mod tests {
         assert!(err.contains("(known: infra)"), "{err}");
         // AWS stays in the host: no escalator plugin.
         let c = load("oncall:\n  enable: true\n").expect("aws");
-        assert!(c.escalator().is_none());
+        assert!(c.escalators().is_empty());
+    }
+
+    #[test]
+    fn several_providers_each_page_and_the_single_key_still_works() {
+        const PD: &str = "  pagerduty:\n    routing_key: k1\n";
+        let yaml = format!(
+            "oncall:\n  enable: true\n  providers: [aws_incident_manager, pagerduty]\n{PD}"
+        );
+        let c = load(&yaml).expect("loads");
+        assert_eq!(
+            super::targets(&c.oncall),
+            ["aws_incident_manager", "pagerduty"]
+        );
+        let names: Vec<String> = c.escalators().into_iter().map(|e| e.name).collect();
+        assert_eq!(names, ["pagerduty"]);
+        // `provider` may repeat one of them, not name another.
+        let agree = yaml.replace("  providers:", "  provider: pagerduty\n  providers:");
+        load(&agree).expect("provider is one of providers");
+        let err = load(&yaml.replace("  providers:", "  provider: opsgenie\n  providers:"))
+            .expect_err("disagree");
+        assert!(
+            err.contains("oncall.provider") && err.contains("oncall.providers"),
+            "{err}"
+        );
+        let err = load(&format!(
+            "oncall:\n  enable: true\n  providers: [pagerduty, pagerduty]\n{PD}"
+        ))
+        .expect_err("twice");
+        assert!(
+            err.contains("oncall.providers") && err.contains("twice"),
+            "{err}"
+        );
+        let err = load("oncall:\n  enable: true\n  providers: [aws_incident_manager, pagerduty]\n")
+            .expect_err("no routing key");
+        assert!(err.contains("oncall.pagerduty.routing_key"), "{err}");
+        let err = load("oncall:\n  enable: true\n  providers: [aws_incident_manager, nope]\n")
+            .expect_err("unknown");
+        assert!(
+            err.contains("oncall.providers") && err.contains("`nope`"),
+            "{err}"
+        );
+        // The single key alone: one target.
+        let c = load(&format!(
+            "oncall:\n  enable: true\n  provider: pagerduty\n{PD}"
+        ))
+        .expect("one");
+        assert_eq!(super::targets(&c.oncall), ["pagerduty"]);
     }
 
     #[test]
@@ -229,7 +343,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let plugins = format!("plugins:\n  dir: {}\n", dir.path().display());
         let c = load(&format!("{yaml}{plugins}")).expect("loads");
-        let spec = c.escalator().expect("the user's escalator");
+        let spec = c.escalators().pop().expect("the user's escalator");
         assert_eq!(spec.name, "my-pager");
         let settings: serde_json::Value = serde_json::from_str(&spec.config_json).expect("json");
         assert_eq!(settings["url"], "https://pager.example/page");

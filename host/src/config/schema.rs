@@ -111,6 +111,7 @@ const ONCALL: Node = Joined(
         ("initialized_only", Scalar(Bool)),
         ("wait_minutes", Scalar(Float)),
         ("provider", Text),
+        ("providers", List(&Text)),
         ("ack_secret", Secret),
         ("ack_expiry", Scalar(Duration)),
         ("retention", Scalar(Duration)),

@@ -269,12 +269,12 @@ fn traced() -> BTreeMap<String, BTreeSet<String>> {
     fields
         .entry("oncall".into())
         .or_default()
-        .extend(own_fields(&super::OnCallConfig::default(), "providers"));
+        .extend(own_fields(&super::OnCallConfig::default(), "sections"));
     fields
 }
 
 /// The fields of a section struct other than its flattened one
-/// (`AlertConfig`'s channel sections, `OnCallConfig`'s providers). serde
+/// (`AlertConfig`'s channel sections, `OnCallConfig`'s sections). serde
 /// does not list them (a struct with a flattened field asks for a map),
 /// and the tracer offers only the schema's keys, so a field missing from
 /// the schema is found here, by name, in its `Debug` output.

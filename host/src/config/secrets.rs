@@ -77,7 +77,7 @@ impl Config {
         for (value, kind) in self.alert.channels.secrets() {
             out.add(value, kind);
         }
-        for (value, kind) in self.oncall.providers.secrets() {
+        for (value, kind) in self.oncall.sections.secrets() {
             out.add(value, kind);
         }
         out.add(&self.oncall.ack_secret, Text);

@@ -122,11 +122,14 @@ pub struct OnCallConfig {
     /// escalator plugin (`pagerduty`, see `escalator`).
     #[serde(deserialize_with = "lenient::string")]
     pub provider: String,
+    /// Several providers, each paged (ours); replaces `provider` when set.
+    #[serde(deserialize_with = "lenient::strings")]
+    pub providers: Vec<String>,
     /// AWS Incident Manager settings.
     pub aws_incident_manager: AwsIncidentManagerConfig,
     /// The other built-in providers' sections (`oncall.pagerduty`, …).
     #[serde(flatten)]
-    pub providers: crate::escalator::Sections,
+    pub sections: crate::escalator::Sections,
     /// Settings passed as a JSON object to a user's escalator plugin
     /// (`provider` naming `plugins.dir/<provider>.wasm`) (ours).
     pub plugin_settings: serde_json::Value,
@@ -160,7 +163,8 @@ impl Default for OnCallConfig {
             wait_minutes: DEFAULT_WAIT_MINUTES,
             provider: AWS_INCIDENT_MANAGER.into(),
             aws_incident_manager: AwsIncidentManagerConfig::default(),
-            providers: crate::escalator::Sections::default(),
+            providers: Vec::new(),
+            sections: crate::escalator::Sections::default(),
             plugin_settings: serde_json::Value::Null,
             ack_secret: String::new(),
             ack_expiry: DEFAULT_ACK_EXPIRY,

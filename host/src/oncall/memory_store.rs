@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::record::{
     Acked, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
 };
-use super::{Attempt, Retention, StoreError};
+use super::{Outcome, Retention, Round, StoreError};
 
 struct Inner {
     incidents: HashMap<String, IncidentView>,
@@ -181,12 +181,13 @@ impl MemoryStore {
             .collect();
         let mut claimed = Vec::new();
         for id in due {
-            let claimable = s
-                .incidents
-                .get(&id)
-                .is_some_and(|i| matches!(i.state, State::Pending | State::Escalating));
+            let claimable = s.incidents.get(&id).is_some_and(|i| {
+                matches!(i.state, State::Pending | State::Escalating) || i.still_paging()
+            });
             if claimable {
-                if let Some(i) = s.incidents.get_mut(&id) {
+                if let Some(i) = s.incidents.get_mut(&id)
+                    && i.state == State::Pending
+                {
                     i.state = State::Escalating;
                 }
                 s.set_due(&id, lease_until_ms);
@@ -209,45 +210,41 @@ impl MemoryStore {
     }
 
     /// See [`super::Store::finish`].
-    pub fn finish(
-        &self,
-        id: &str,
-        outcome: Attempt<'_>,
-        started_ms: i64,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
+    pub fn finish(&self, id: &str, round: Round<'_>, now_ms: i64) -> Result<bool, StoreError> {
         let mut s = self.lock()?;
         let Some(inc) = s.incidents.get_mut(id) else {
-            return Ok(());
+            return Ok(false);
         };
-        if inc.state != State::Escalating {
-            return Ok(());
+        if !inc.escalating() {
+            return Ok(false);
         }
-        inc.attempts += 1;
-        inc.attempt_log.push(outcome.entry(started_ms));
+        inc.attempts += round.calls.len() as u32;
+        inc.attempt_log.extend_from_slice(round.calls);
+        inc.targets = round.targets.to_vec();
+        if let Some(e) = round.last_error() {
+            inc.last_error = Some(e.to_string());
+        }
+        let outcome = round.outcome();
+        if outcome.paged() && inc.state != State::Escalated {
+            inc.state = State::Escalated;
+            inc.escalated_ms = Some(now_ms);
+        }
         match outcome {
-            Attempt::Escalated(escalation) => {
-                inc.state = State::Escalated;
-                inc.escalated_ms = Some(now_ms);
-                inc.escalation = escalation.cloned();
+            Outcome::Escalated => {
                 s.remove_due(id);
                 let keep = s.retention.finished_ms;
                 s.expire(id, now_ms, keep);
             }
-            Attempt::Failed(e) => {
+            Outcome::Failed => {
                 inc.state = State::EscalationFailed;
                 inc.failed_ms = Some(now_ms);
-                inc.last_error = Some(e.to_string());
                 s.remove_due(id);
                 let keep = s.retention.finished_ms;
                 s.expire(id, now_ms, keep);
             }
-            Attempt::Retry { at_ms, error } => {
-                inc.last_error = Some(error.to_string());
-                s.set_due(id, at_ms);
-            }
+            Outcome::Paging { at_ms, .. } => s.set_due(id, at_ms),
         }
-        Ok(())
+        Ok(true)
     }
 
     /// See [`super::Store::resolve`].

@@ -31,12 +31,12 @@ pub use aws::Recorder;
 pub use clock::Clock;
 pub use memory_store::MemoryStore;
 pub use record::{
-    Acked, AttemptEntry, Created, Escalation, IncidentView, NewIncident, PageDetails,
-    ResolvedOutcome, State, StoredReceipt,
+    Acked, AttemptEntry, Created, IncidentView, NewIncident, PageDetails, ResolvedOutcome, State,
+    StoredReceipt, Target, TargetState,
 };
 pub use redis_store::RedisStore;
 pub use stats::{EscalationStats, StatsSnapshot};
-pub use store::{Attempt, Retention, Store, StoreError};
+pub use store::{Outcome, Retention, Round, Shown, Store, StoreError};
 pub use target::FollowUp;
 
 use crate::config::Config;
@@ -55,8 +55,9 @@ const MAX_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
 /// On-call settings, fixed at startup.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Where pages go: `aws_incident_manager`, or a built-in escalator.
-    pub provider: String,
+    /// Where pages go, each of them: `aws_incident_manager`, or an
+    /// escalator plugin's provider.
+    pub targets: Vec<String>,
     /// On for every alert unless the query says otherwise.
     pub enable: bool,
     /// Default wait before escalating.
@@ -86,7 +87,7 @@ impl Settings {
     pub fn from_config(config: &Config) -> Self {
         let aws = &config.oncall.aws_incident_manager;
         Self {
-            provider: config.oncall.provider.trim().to_string(),
+            targets: crate::config::targets(&config.oncall),
             enable: config.oncall.enable && !config.oncall.initialized_only,
             wait: config.oncall.wait(),
             response_plan_arn: aws.response_plan_arn.clone(),
@@ -179,7 +180,7 @@ impl OnCall {
             .filter(|p| !p.is_empty())
             .or_else(|| named.cloned())
             .unwrap_or_else(|| self.settings.response_plan_arn.clone());
-        let aws = !self.through_plugin();
+        let aws = self.pages_aws();
         if aws && plan.is_empty() {
             tracing::warn!(
                 "on-call applies but no response plan ARN is configured; not escalating"
@@ -197,9 +198,15 @@ impl OnCall {
         let deadline_ms = now + wait.as_millis() as i64;
         let ack_exp = (deadline_ms + ACK_GRACE.as_millis() as i64) / 1000;
         let payload = serde_json::from_str(incident.payload.get()).unwrap_or_default();
-        let route = crate::escalator::route_of(&self.settings.provider)
-            .and_then(|r| overrides.channel(r.query))
-            .map(str::to_owned);
+        let routes = self
+            .settings
+            .targets
+            .iter()
+            .filter_map(|t| {
+                let route = crate::escalator::route_of(t)?;
+                Some((t.clone(), overrides.channel(route.query)?.to_owned()))
+            })
+            .collect();
         let new = NewIncident {
             id: incident.id.clone(),
             created_ms: now,
@@ -211,7 +218,7 @@ impl OnCall {
             dedup_key: event.dedup_key.clone(),
             ack_exp,
             ack_expiry_ms: self.settings.ack_expiry.as_millis() as i64,
-            details: title::details(&payload, route),
+            details: title::details(&payload, routes),
         };
         // With no wait there is nothing to acknowledge: no link, as upstream.
         let link = |id: &str, exp: i64| {
@@ -284,12 +291,23 @@ impl OnCall {
             ?change,
             "incident changed while delivering; updating the new messages"
         );
-        self.update_receipts(incident_id, change, &receipts, None)
+        // The targets' statuses, for a message that shows the escalation.
+        let targets = match change {
+            StatusChange::Escalated | StatusChange::PagingFailed => {
+                match self.store.get(incident_id).await {
+                    Ok(Some(view)) => view.targets,
+                    _ => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
+        self.update_receipts(incident_id, change.into(), &receipts, None, &targets)
             .await;
     }
 
-    /// Tells every channel that delivered a message for `id` about `change`.
-    pub async fn update_channels(&self, id: &str, change: StatusChange) {
+    /// Tells every channel that delivered a message for `id` about
+    /// `step`: a change, or the escalation settled.
+    pub async fn update_channels(&self, id: &str, step: impl Into<Shown>) {
         let view = match self.store.get(id).await {
             Ok(Some(v)) => v,
             Ok(None) => return,
@@ -298,25 +316,33 @@ impl OnCall {
                 return;
             }
         };
-        self.update_receipts(id, change, &view.receipts, view.record.dedup_key.clone())
+        let dedup_key = view.record.dedup_key.clone();
+        self.update_receipts(id, step.into(), &view.receipts, dedup_key, &view.targets)
             .await;
     }
 
-    /// Shows `change` on each message, all at once; each call is retried
+    /// Shows `step` on each message, all at once; each call is retried
     /// like a delivery (`alert.retry`), so a rate limit or a blip does not
-    /// leave a message saying less than what happened.
+    /// leave a message saying less than what happened. With several
+    /// on-call targets, an escalation's update carries each target's
+    /// status in the event payload (see [`targets_payload`]).
     async fn update_receipts(
         &self,
         id: &str,
-        change: StatusChange,
+        step: Shown,
         receipts: &[StoredReceipt],
         dedup_key: Option<String>,
+        targets: &[Target],
     ) {
         let pipeline = self.reloader.pipeline();
         let retry = self.reloader.config().alert.retry.clone();
+        let change = step.change();
         let event = Event {
             id: id.to_string(),
-            payload: "{}".into(),
+            payload: match change {
+                StatusChange::Escalated | StatusChange::PagingFailed => targets_payload(targets),
+                _ => "{}".into(),
+            },
             resolved: change == StatusChange::Resolved,
             severity: None,
             ack_url: None,
@@ -324,7 +350,7 @@ impl OnCall {
         };
         let updates = receipts.iter().filter_map(|r| {
             let channel = pipeline.channels.iter().find(|c| c.name == r.channel)?;
-            Some(self.update_receipt(id, change, r, channel, &event, &retry))
+            Some(self.update_receipt(id, step, r, channel, &event, &retry))
         });
         futures::future::join_all(updates).await;
     }
@@ -332,16 +358,17 @@ impl OnCall {
     async fn update_receipt(
         &self,
         id: &str,
-        change: StatusChange,
+        step: Shown,
         r: &StoredReceipt,
         channel: &crate::pipeline::ChannelRuntime,
         event: &Event,
         retry: &crate::incident::RetryPolicy,
     ) {
-        // Each change is shown once per message, whichever of the racing
+        let change = step.change();
+        // Each step is shown once per message, whichever of the racing
         // paths (this change, or the first delivery's receipts finding it
         // already made) gets here first.
-        match self.store.mark_shown(id, r, change).await {
+        match self.store.mark_shown(id, r, step).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::debug!(channel = %r.channel, ?change, "message already shows this change");
@@ -376,6 +403,28 @@ impl OnCall {
             tracing::warn!(channel = %r.channel, ?change, error = %e, "channel update failed");
         }
     }
+}
+
+/// The payload of an escalation's update: `{"oncall_targets": [{"provider",
+/// "state", "last_error"?}, …]}` when there are several targets (a chat
+/// message then says how each went), else `{}`.
+fn targets_payload(targets: &[Target]) -> String {
+    if targets.len() < 2 {
+        return "{}".into();
+    }
+    let list: Vec<serde_json::Value> = targets
+        .iter()
+        .map(|t| {
+            let mut v = serde_json::json!({ "provider": t.provider, "state": t.state });
+            if t.state != TargetState::Paged
+                && let Some(e) = &t.last_error
+            {
+                v["last_error"] = e.as_str().into();
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({ "oncall_targets": list }).to_string()
 }
 
 /// What a channel that cannot show "paging failed" on its message gets as

@@ -1,5 +1,7 @@
 //! The on-call record of one incident, as stored, and its states.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Where an incident stands.
@@ -98,23 +100,70 @@ pub struct PageDetails {
     /// A link to the alert at its source (Alertmanager's `generatorURL`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
-    /// The `other_*` target the query chose (`?pagerduty_other_routing_key=`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub route: Option<String>,
+    /// The `other_*` target the query chose, by provider
+    /// (`?pagerduty_other_routing_key=NAME`: `pagerduty` → NAME).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub routes: BTreeMap<String, String>,
 }
 
-/// A started page, as the provider knows it: kept with the incident so an
-/// ACK after the page and the resolve reach the same page.
+/// Where one escalation target stands in an incident's escalation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetState {
+    /// Not paged yet: its first call, or a retry, is still to come.
+    Paging,
+    /// The provider started the page.
+    Paged,
+    /// Paging through it failed for good.
+    Failed,
+}
+
+/// One escalation target (`oncall.provider`, or each of
+/// `oncall.providers`) of an incident: how its paging went, and the page
+/// once the provider started it, kept so an ACK after the page and the
+/// resolve reach the same page. Each target is retried on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Escalation {
-    /// The provider that paged (`aws_incident_manager`, `pagerduty`, …).
+pub struct Target {
+    /// The provider (`aws_incident_manager`, `pagerduty`, …).
     pub provider: String,
+    /// Where it stands.
+    pub state: TargetState,
+    /// Calls made to start its page.
+    #[serde(default)]
+    pub attempts: u32,
+    /// When its next call is due while it is still paging, Unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at_ms: Option<i64>,
+    /// Its last error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
     /// The provider's id of the page: the incident record ARN, the
     /// PagerDuty dedup key, …
-    pub id: String,
-    /// A link to it in the provider's UI, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// A link to the page in the provider's UI, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+
+impl Target {
+    /// A target not called yet.
+    pub fn new(provider: &str) -> Self {
+        Self {
+            provider: provider.to_string(),
+            state: TargetState::Paging,
+            attempts: 0,
+            retry_at_ms: None,
+            last_error: None,
+            id: None,
+            url: None,
+        }
+    }
+
+    /// Whether its next call is due at `now_ms`.
+    pub fn due(&self, now_ms: i64) -> bool {
+        self.state == TargetState::Paging && self.retry_at_ms.is_none_or(|at| at <= now_ms)
+    }
 }
 
 /// A delivered message, kept so the channel can update it later.
@@ -167,8 +216,8 @@ pub struct IncidentView {
     pub repeats: u32,
     /// Delivered messages.
     pub receipts: Vec<StoredReceipt>,
-    /// The page, once the provider started it.
-    pub escalation: Option<Escalation>,
+    /// Each escalation target, once the escalation began.
+    pub targets: Vec<Target>,
 }
 
 impl IncidentView {
@@ -186,6 +235,27 @@ impl IncidentView {
         }
     }
 
+    /// Escalated through one target while another is still to be called
+    /// (and the alert has not resolved): its next round is in the due-set.
+    pub fn still_paging(&self) -> bool {
+        self.state == State::Escalated
+            && self.resolved_ms.is_none()
+            && self.targets.iter().any(|t| t.state == TargetState::Paging)
+    }
+
+    /// Whether an escalation round may record its end: the incident is
+    /// being escalated, or still paging a target.
+    pub fn escalating(&self) -> bool {
+        self.state == State::Escalating || self.still_paging()
+    }
+
+    /// The targets that paged.
+    pub fn paged(&self) -> impl Iterator<Item = &Target> {
+        self.targets
+            .iter()
+            .filter(|t| t.state == TargetState::Paged)
+    }
+
     /// A just-created incident: pending, nothing happened to it yet.
     pub fn pending(record: NewIncident) -> Self {
         Self {
@@ -200,16 +270,20 @@ impl IncidentView {
             last_error: None,
             repeats: 0,
             receipts: Vec::new(),
-            escalation: None,
+            targets: Vec::new(),
         }
     }
 }
 
-/// One StartIncident attempt.
+/// One call to start a page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttemptEntry {
     /// When the call was made, Unix ms.
     pub at_ms: i64,
+    /// The target called (entries written before targets were kept have
+    /// none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     /// Why it failed; `None` when it started the response plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

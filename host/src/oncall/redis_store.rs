@@ -189,29 +189,31 @@ impl RedisStore {
     pub async fn finish(
         &self,
         id: &str,
-        outcome: super::Attempt<'_>,
-        started_ms: i64,
+        round: super::Round<'_>,
         now_ms: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut con = self.con.clone();
-        let (tag, retry_at, error, escalation) = outcome.parts();
-        let entry = serde_json::to_string(&outcome.entry(started_ms))
-            .map_err(|e| StoreError::Data(e.to_string()))?;
-        let _: i64 = self
-            .finish
-            .key(self.inc(id))
+        let outcome = round.outcome();
+        let retry_at = match outcome {
+            super::Outcome::Paging { at_ms, .. } => at_ms,
+            _ => 0,
+        };
+        let data = |e: serde_json::Error| StoreError::Data(e.to_string());
+        let mut call = self.finish.prepare_invoke();
+        call.key(self.inc(id))
             .key(self.due())
             .arg(id)
-            .arg(tag)
+            .arg(outcome.tag())
             .arg(now_ms)
             .arg(retry_at)
-            .arg(error)
-            .arg(entry)
+            .arg(round.last_error().unwrap_or(""))
             .arg(self.retention.finished_ms)
-            .arg(escalation)
-            .invoke_async(&mut con)
-            .await?;
-        Ok(())
+            .arg(serde_json::to_string(round.targets).map_err(data)?);
+        for entry in round.calls {
+            call.arg(serde_json::to_string(entry).map_err(data)?);
+        }
+        let written: i64 = call.invoke_async(&mut con).await?;
+        Ok(written == 1)
     }
 
     /// See [`super::Store::resolve`].
@@ -305,9 +307,10 @@ impl RedisStore {
                 .get("receipts")
                 .and_then(|r| serde_json::from_str(r).ok())
                 .unwrap_or_default(),
-            escalation: h
-                .get("escalation")
-                .and_then(|e| serde_json::from_str(e).ok()),
+            targets: h
+                .get("targets")
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default(),
         }))
     }
 }

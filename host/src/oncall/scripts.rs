@@ -65,9 +65,11 @@ return 'done'
 "#;
 
 /// Claim due incidents: pending (or escalating whose lease ran out) become
-/// escalating and their score moves to the lease end, so a replica that
-/// dies mid-escalation leaves them to be claimed again. Entries in any other
-/// state are dropped from the set. KEYS: due. ARGV: now ms, lease-until ms,
+/// escalating, and their score moves to the lease end, so a replica that
+/// dies mid-escalation leaves them to be claimed again. An escalated
+/// incident with a target still paging (`paging` = 1) and no resolve is
+/// claimed the same way but keeps its state. Entries in any other state
+/// are dropped from the set. KEYS: due. ARGV: now ms, lease-until ms,
 /// limit, prefix. Returns the claimed ids.
 pub const CLAIM: &str = r#"
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
@@ -75,8 +77,10 @@ local out = {}
 for _, id in ipairs(ids) do
   local k = ARGV[4] .. 'inc:' .. id
   local st = redis.call('HGET', k, 'state')
-  if st == 'pending' or st == 'escalating' then
-    redis.call('HSET', k, 'state', 'escalating')
+  local paging = st == 'escalated' and redis.call('HGET', k, 'paging') == '1'
+    and redis.call('HEXISTS', k, 'resolved_ms') == 0
+  if st == 'pending' or st == 'escalating' or paging then
+    if st == 'pending' then redis.call('HSET', k, 'state', 'escalating') end
     redis.call('ZADD', KEYS[1], ARGV[2], id)
     table.insert(out, id)
   else
@@ -86,26 +90,39 @@ end
 return out
 "#;
 
-/// Record the end of one escalation attempt, and the attempt itself as the
-/// hash field `attempt:{n}` (n = 1, 2, …). KEYS: inc, due. ARGV: id,
-/// outcome ("escalated" | "retry" | "failed"), now ms, retry-at ms, error,
-/// attempt entry json, retention ms, the escalation json ("" when the
-/// provider gave no receipt).
+/// Record the end of one escalation round: each target's status (field
+/// `targets`) and each call made as the field `attempt:{n}` (n = 1, 2,
+/// …). The round's outcome: "escalated" (every target done, one paged),
+/// "paging" (one paged, another is due again at the retry time), "retry"
+/// (none paged yet) or "failed" (none paged, all done). KEYS: inc, due.
+/// ARGV: id, outcome, now ms, retry-at ms, error ("" for none), retention
+/// ms, targets json, then one attempt entry json per call.
+/// Returns 0 when the incident was not being escalated (nothing written).
 pub const FINISH: &str = r#"
-if redis.call('HGET', KEYS[1], 'state') ~= 'escalating' then return 0 end
-local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'attempt:' .. n, ARGV[6])
-if ARGV[2] == 'escalated' then
+local st = redis.call('HGET', KEYS[1], 'state')
+if st ~= 'escalating' and not (st == 'escalated' and redis.call('HGET', KEYS[1], 'paging') == '1') then
+  return 0
+end
+for i = 8, #ARGV do
+  local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+  redis.call('HSET', KEYS[1], 'attempt:' .. n, ARGV[i])
+end
+redis.call('HSET', KEYS[1], 'targets', ARGV[7])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'last_error', ARGV[5]) end
+local outcome = ARGV[2]
+if (outcome == 'escalated' or outcome == 'paging') and st ~= 'escalated' then
   redis.call('HSET', KEYS[1], 'state', 'escalated', 'escalated_ms', ARGV[3])
-  if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'escalation', ARGV[8]) end
+end
+if outcome == 'escalated' then
+  redis.call('HSET', KEYS[1], 'paging', 0)
   redis.call('ZREM', KEYS[2], ARGV[1])
-  retire(KEYS[1], ARGV[1], ARGV[7])
-elseif ARGV[2] == 'failed' then
-  redis.call('HSET', KEYS[1], 'state', 'escalation_failed', 'failed_ms', ARGV[3], 'last_error', ARGV[5])
+  retire(KEYS[1], ARGV[1], ARGV[6])
+elseif outcome == 'failed' then
+  redis.call('HSET', KEYS[1], 'state', 'escalation_failed', 'failed_ms', ARGV[3])
   redis.call('ZREM', KEYS[2], ARGV[1])
-  retire(KEYS[1], ARGV[1], ARGV[7])
+  retire(KEYS[1], ARGV[1], ARGV[6])
 else
-  redis.call('HSET', KEYS[1], 'last_error', ARGV[5])
+  if outcome == 'paging' then redis.call('HSET', KEYS[1], 'paging', 1) end
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 end
 return 1

@@ -89,7 +89,9 @@ pub fn warnings(config: &Config) -> Vec<String> {
             "public_host is empty: ACK links will be relative and will not work from chat; set public_host".into(),
         );
     }
-    let aws = config.oncall.provider.trim() == crate::config::AWS_INCIDENT_MANAGER;
+    let aws = crate::config::targets(&config.oncall)
+        .iter()
+        .any(|t| t == crate::config::AWS_INCIDENT_MANAGER);
     if aws
         && config
             .oncall

@@ -2,8 +2,8 @@
 
 use super::memory_store::MemoryStore;
 use super::record::{
-    Acked, AttemptEntry, Created, Escalation, IncidentView, NewIncident, ResolvedOutcome, State,
-    StoredReceipt,
+    Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
+    Target, TargetState,
 };
 use super::redis_store::RedisStore;
 use crate::pipeline::bindings::StatusChange;
@@ -60,48 +60,70 @@ fn millis(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// How one escalation attempt ended.
+/// One escalation round of an incident: every target's status after it,
+/// and the calls it made (each target that was due was called once).
 #[derive(Debug, Clone, Copy)]
-pub enum Attempt<'a> {
-    /// The page was started; the provider's receipt, when it gave one.
-    Escalated(Option<&'a Escalation>),
-    /// It failed; try again at `at_ms`.
-    Retry {
-        /// When to retry, Unix ms.
-        at_ms: i64,
-        /// The error.
-        error: &'a str,
-    },
-    /// It failed for the last time.
-    Failed(&'a str),
+pub struct Round<'a> {
+    /// Each target as it now stands.
+    pub targets: &'a [Target],
+    /// The calls made, in the order they were started.
+    pub calls: &'a [AttemptEntry],
 }
 
-impl<'a> Attempt<'a> {
-    /// The attempt's log entry, for a call made at `started_ms`.
-    pub fn entry(self, started_ms: i64) -> AttemptEntry {
-        let error = match self {
-            Self::Escalated(_) => None,
-            Self::Retry { error, .. } | Self::Failed(error) => Some(error.to_string()),
-        };
-        AttemptEntry {
-            at_ms: started_ms,
-            error,
+/// Where a round leaves the incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every target is done and at least one paged.
+    Escalated,
+    /// A target is still to be called at `at_ms`; `paged` when another
+    /// already paged (the incident is escalated meanwhile).
+    Paging {
+        /// When the next target is due, Unix ms.
+        at_ms: i64,
+        /// Whether a target paged.
+        paged: bool,
+    },
+    /// Every target failed for good: nobody was paged.
+    Failed,
+}
+
+impl Outcome {
+    /// The tag the Redis script takes.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Escalated => "escalated",
+            Self::Paging { paged: true, .. } => "paging",
+            Self::Paging { paged: false, .. } => "retry",
+            Self::Failed => "failed",
         }
     }
 
-    /// (tag, retry-at, error, escalation JSON or "") as the Lua script
-    /// takes them.
-    pub fn parts(self) -> (&'static str, i64, &'a str, String) {
-        match self {
-            Self::Escalated(escalation) => {
-                let json = escalation
-                    .and_then(|e| serde_json::to_string(e).ok())
-                    .unwrap_or_default();
-                ("escalated", 0, "", json)
-            }
-            Self::Retry { at_ms, error } => ("retry", at_ms, error, String::new()),
-            Self::Failed(error) => ("failed", 0, error, String::new()),
+    /// Whether the incident counts as escalated after the round.
+    pub fn paged(self) -> bool {
+        matches!(self, Self::Escalated | Self::Paging { paged: true, .. })
+    }
+}
+
+impl Round<'_> {
+    /// Where the round leaves the incident.
+    pub fn outcome(&self) -> Outcome {
+        let paged = self.targets.iter().any(|t| t.state == TargetState::Paged);
+        let next = self
+            .targets
+            .iter()
+            .filter(|t| t.state == TargetState::Paging)
+            .map(|t| t.retry_at_ms.unwrap_or(0))
+            .min();
+        match next {
+            Some(at_ms) => Outcome::Paging { at_ms, paged },
+            None if paged => Outcome::Escalated,
+            None => Outcome::Failed,
         }
+    }
+
+    /// The last error of the round's calls, if any failed.
+    pub fn last_error(&self) -> Option<&str> {
+        self.calls.iter().rev().find_map(|c| c.error.as_deref())
     }
 }
 
@@ -165,19 +187,19 @@ impl Store {
         }
     }
 
-    /// Records how an escalation attempt made at `started_ms` ended at
-    /// `now_ms`: the state change and the attempt's entry in the log, in
-    /// one step.
+    /// Records how an escalation round ended at `now_ms`: the state
+    /// change, each target's status and the calls' entries in the log, in
+    /// one step. Returns false when the incident was not being escalated
+    /// (another replica's round, or it is gone): nothing was written.
     pub async fn finish(
         &self,
         id: &str,
-        outcome: Attempt<'_>,
-        started_ms: i64,
+        round: Round<'_>,
         now_ms: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         match self {
-            Self::Redis(s) => counted("finish", s.finish(id, outcome, started_ms, now_ms).await),
-            Self::Memory(s) => s.finish(id, outcome, started_ms, now_ms),
+            Self::Redis(s) => counted("finish", s.finish(id, round, now_ms).await),
+            Self::Memory(s) => s.finish(id, round, now_ms),
         }
     }
 
@@ -214,9 +236,9 @@ impl Store {
         &self,
         id: &str,
         receipt: &StoredReceipt,
-        change: StatusChange,
+        step: impl Into<Shown>,
     ) -> Result<bool, StoreError> {
-        let rank = shown_rank(change);
+        let rank = step.into().rank();
         match self {
             Self::Redis(s) => counted("mark_shown", s.mark_shown(id, receipt, rank).await),
             Self::Memory(s) => s.mark_shown(id, receipt, rank),
@@ -249,14 +271,44 @@ impl Store {
     }
 }
 
-/// The order in which a message shows changes: a message is first
-/// acknowledged, escalated or marked as failed to page (only one of them:
-/// the ACK and the claim exclude each other, and an escalation either
-/// starts the plan or fails), then resolved.
-fn shown_rank(change: StatusChange) -> u8 {
-    match change {
-        StatusChange::Acknowledged | StatusChange::Escalated | StatusChange::PagingFailed => 1,
-        StatusChange::Resolved => 2,
+/// What a delivered message is updated to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// A change of the incident's state.
+    Change(StatusChange),
+    /// The escalation's final word once every on-call target is done, when
+    /// a target was still being paged as the incident escalated.
+    Settled,
+}
+
+impl From<StatusChange> for Shown {
+    fn from(change: StatusChange) -> Self {
+        Self::Change(change)
+    }
+}
+
+impl Shown {
+    /// The change the channel is told of.
+    pub fn change(self) -> StatusChange {
+        match self {
+            Self::Change(change) => change,
+            Self::Settled => StatusChange::Escalated,
+        }
+    }
+
+    /// The order in which a message shows them: first acknowledged,
+    /// escalated or marked as failed to page (only one of them: the ACK
+    /// and the claim exclude each other, and an escalation either pages or
+    /// fails), then the escalation settled, then resolved. A message never
+    /// goes back.
+    fn rank(self) -> u8 {
+        match self {
+            Self::Change(
+                StatusChange::Acknowledged | StatusChange::Escalated | StatusChange::PagingFailed,
+            ) => 1,
+            Self::Settled => 2,
+            Self::Change(StatusChange::Resolved) => 3,
+        }
     }
 }
 

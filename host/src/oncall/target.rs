@@ -1,16 +1,20 @@
-//! Where a page goes: AWS Incident Manager, called from the host, or the
+//! Where a page goes: AWS Incident Manager, called from the host, or a
 //! provider's escalator plugin (`oncall.provider: pagerduty`, see
-//! `escalator`). The scheduler starts the page here; an ACK after the page
-//! and the alert's resolve are passed on from here.
+//! `escalator`); with `oncall.providers`, each of several. The scheduler
+//! starts each target's page here; an ACK after the page and the alert's
+//! resolve are passed on from here to every target that paged.
 
 use std::time::Duration;
 
 use super::OnCall;
 use super::aws::StartError;
-use super::record::{Escalation, IncidentView};
+use super::record::{IncidentView, NewIncident, Target};
 use crate::config::AWS_INCIDENT_MANAGER;
 use crate::pipeline::bindings::oncall_types::{EscalationReceipt, Incident, Link};
 use crate::pipeline::{EscalatorRuntime, PluginError};
+
+/// The built-in Slack channel's name, as its receipts carry it.
+const SLACK: &str = "slack";
 
 /// What happens after the page that the provider is told of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,111 +35,116 @@ impl FollowUp {
 }
 
 impl OnCall {
-    /// The provider pages go to.
-    pub fn provider(&self) -> &str {
-        &self.settings.provider
+    /// The providers pages go to, each of them.
+    pub fn targets(&self) -> &[String] {
+        &self.settings.targets
     }
 
-    /// Whether pages go through an escalator plugin (not AWS).
-    pub(super) fn through_plugin(&self) -> bool {
-        self.settings.provider != AWS_INCIDENT_MANAGER
+    /// Whether AWS Incident Manager is one of them (it needs a response
+    /// plan).
+    pub(super) fn pages_aws(&self) -> bool {
+        self.settings
+            .targets
+            .iter()
+            .any(|t| t == AWS_INCIDENT_MANAGER)
     }
 
-    /// The provider's plugin as the current pipeline holds it.
-    fn plugin(&self) -> Result<EscalatorRuntime, StartError> {
+    /// The plugin of provider `name` as the current pipeline holds it.
+    fn plugin(&self, name: &str) -> Option<EscalatorRuntime> {
         let pipeline = self.reloader.pipeline();
-        pipeline.escalator.clone().ok_or_else(|| StartError {
-            message: format!(
-                "the escalator plugin of on-call provider `{}` is not loaded",
-                self.settings.provider
-            ),
-            permanent: false,
-            retry_after: None,
-        })
+        pipeline.escalators.iter().find(|e| e.name == name).cloned()
     }
 
-    /// Starts the page for a claimed incident: one call, whose failure the
-    /// scheduler retries.
-    pub async fn start(&self, view: &IncidentView) -> Result<Escalation, StartError> {
-        if !self.through_plugin() {
+    /// Starts the page of a claimed incident through `provider`: one call,
+    /// whose failure the scheduler retries.
+    pub async fn start(
+        &self,
+        view: &IncidentView,
+        provider: &str,
+    ) -> Result<EscalationReceipt, StartError> {
+        if provider == AWS_INCIDENT_MANAGER {
             let links = self.links(view);
             let links: Vec<(&str, &str)> = links
                 .iter()
                 .map(|l| (l.text.as_str(), l.url.as_str()))
                 .collect();
             let arn = self.escalator.start(&view.record, &links).await?;
-            return Ok(Escalation {
-                provider: AWS_INCIDENT_MANAGER.into(),
-                id: arn,
-                url: None,
-            });
+            return Ok(EscalationReceipt { id: arn, url: None });
         }
-        let runtime = self.plugin()?;
-        let receipt = runtime
+        let runtime = self.plugin(provider).ok_or_else(|| StartError {
+            message: format!("the escalator plugin of on-call provider `{provider}` is not loaded"),
+            permanent: false,
+            retry_after: None,
+        })?;
+        runtime
             .plugin
-            .start(&self.incident(view), &runtime.config_json)
+            .start(&self.incident(view, provider), &runtime.config_json)
             .await
-            .map_err(start_error)?;
-        Ok(Escalation {
-            provider: runtime.name,
-            id: receipt.id,
-            url: receipt.url,
-        })
+            .map_err(start_error)
     }
 
-    /// The provider that paged for `view` and can be told of an ACK after
-    /// the page, by name: AWS Incident Manager (a timeline event), or an
-    /// escalator plugin that is still configured and has an acknowledge.
-    pub fn acknowledgeable(&self, view: &IncidentView) -> Option<String> {
-        let escalation = view.escalation.as_ref()?;
-        if escalation.provider == AWS_INCIDENT_MANAGER {
-            // A timeline event on the incident record.
-            return Some(escalation.provider.clone());
-        }
-        let runtime = self.plugin().ok()?;
-        (runtime.name == escalation.provider && runtime.acknowledges).then_some(runtime.name)
+    /// The providers that paged for `view` and can be told of an ACK after
+    /// the page, by name: AWS Incident Manager (a timeline event), and
+    /// each escalator plugin that is still configured and has an
+    /// acknowledge.
+    pub fn acknowledgeable(&self, view: &IncidentView) -> Vec<String> {
+        view.paged()
+            .filter(|t| {
+                t.provider == AWS_INCIDENT_MANAGER
+                    || self.plugin(&t.provider).is_some_and(|r| r.acknowledges)
+            })
+            .map(|t| t.provider.clone())
+            .collect()
     }
 
-    /// Loads incident `id` and tells its provider about `follow_up` (see
-    /// [`Self::follow_up`]).
+    /// Loads incident `id` and tells the providers that paged about
+    /// `follow_up` (see [`Self::follow_up`]).
     pub async fn follow_up_id(&self, id: &str, follow_up: FollowUp) {
         match self.store.get(id).await {
             Ok(Some(view)) => self.follow_up(&view, follow_up, None).await,
             Ok(None) => {}
             Err(e) => {
-                tracing::warn!(incident_id = id, error = %e, action = follow_up.as_str(), "cannot load the incident; its provider is not told")
+                tracing::warn!(incident_id = id, error = %e, action = follow_up.as_str(), "cannot load the incident; its providers are not told")
             }
         }
     }
 
-    /// Tells the provider that paged for `view` about `follow_up`: AWS
+    /// Tells each provider that paged for `view` about `follow_up`, all at
+    /// once (see [`Self::follow_up_target`]).
+    pub async fn follow_up(&self, view: &IncidentView, follow_up: FollowUp, who: Option<&str>) {
+        let calls = view
+            .paged()
+            .map(|t| self.follow_up_target(view, t, follow_up, who));
+        futures::future::join_all(calls).await;
+    }
+
+    /// Tells `target`, which paged for `view`, about `follow_up`: AWS
     /// through [`Self::follow_up_aws`], a plugin through its `acknowledge`
     /// or `resolve`. The call is retried like a channel update
     /// (`alert.retry`).
-    pub async fn follow_up(&self, view: &IncidentView, follow_up: FollowUp, who: Option<&str>) {
+    async fn follow_up_target(
+        &self,
+        view: &IncidentView,
+        target: &Target,
+        follow_up: FollowUp,
+        who: Option<&str>,
+    ) {
         let id = view.record.id.as_str();
-        let Some(escalation) = &view.escalation else {
-            return;
-        };
-        if escalation.provider == AWS_INCIDENT_MANAGER {
-            return self
-                .follow_up_aws(view, &escalation.id, follow_up, who)
-                .await;
+        let page_id = target.id.clone().unwrap_or_default();
+        if target.provider == AWS_INCIDENT_MANAGER {
+            return self.follow_up_aws(view, &page_id, follow_up, who).await;
         }
-        let runtime = match self.plugin() {
-            Ok(r) if r.name == escalation.provider => r,
-            _ => {
-                tracing::warn!(incident_id = id, provider = %escalation.provider, action = follow_up.as_str(), "the provider that paged is no longer configured; it is not told");
-                return;
-            }
+        let Some(runtime) = self.plugin(&target.provider) else {
+            tracing::warn!(incident_id = id, provider = %target.provider, action = follow_up.as_str(), "the provider that paged is no longer configured; it is not told");
+            return;
         };
         if follow_up == FollowUp::Acknowledge && !runtime.acknowledges {
             return;
         }
-        let incident = self.incident(view);
+        let incident = self.incident(view, &target.provider);
         let receipt = EscalationReceipt {
-            id: escalation.id.clone(),
-            url: escalation.url.clone(),
+            id: page_id,
+            url: target.url.clone(),
         };
         let retry = self.reloader.config().alert.retry.clone();
         let config = &runtime.config_json;
@@ -221,55 +230,77 @@ impl OnCall {
         }
     }
 
-    /// What a page links back to: the ACK page (while its link is valid)
-    /// and the alert at its source.
+    /// What a page links back to: the ACK page (while its link is valid),
+    /// the alert at its source, and the Slack message when it was posted
+    /// by then and `alert.slack.workspace_url` is set.
     fn links(&self, view: &IncidentView) -> Vec<Link> {
         let record = &view.record;
-        let mut links = Vec::new();
-        if !self.settings.public_host.is_empty() && record.ack_exp > 0 {
-            links.push(Link {
-                text: "Acknowledge in Versus".into(),
-                url: self
-                    .signer
-                    .url(&self.settings.public_host, &record.id, record.ack_exp),
+        let ack = (!self.settings.public_host.is_empty() && record.ack_exp > 0).then(|| {
+            self.signer
+                .url(&self.settings.public_host, &record.id, record.ack_exp)
+        });
+        let config = self.reloader.config();
+        let chat = view
+            .receipts
+            .iter()
+            .find(|r| r.channel == SLACK)
+            .and_then(|r| {
+                let workspace = &config.alert.channels.slack.workspace_url;
+                crate::channel::slack::permalink(workspace, &r.destination, &r.message_id)
             });
-        }
-        if let Some(url) = &record.details.source_url {
-            links.push(Link {
-                text: "Alert source".into(),
-                url: url.clone(),
-            });
-        }
+        let mut links = links(ack, record.details.source_url.as_deref());
+        links.extend(chat.map(|url| Link {
+            text: "Slack message".into(),
+            url,
+        }));
         links
     }
 
-    /// The incident as an escalator plugin sees it.
-    fn incident(&self, view: &IncidentView) -> Incident {
-        let record = &view.record;
-        let details = &record.details;
-        let links = self.links(view);
-        Incident {
-            id: record.id.clone(),
-            title: record.title.clone(),
-            severity: record.severity.clone(),
-            dedup_key: record
-                .dedup_key
-                .clone()
-                .unwrap_or_else(|| record.id.clone()),
-            summary: details.summary.clone(),
-            source: if details.source.is_empty() {
-                "versus".into()
-            } else {
-                details.source.clone()
-            },
-            labels_json: if details.labels.is_empty() {
-                "{}".into()
-            } else {
-                details.labels.clone()
-            },
-            links,
-            route: details.route.clone(),
-        }
+    /// The incident as the escalator plugin of `provider` sees it.
+    fn incident(&self, view: &IncidentView, provider: &str) -> Incident {
+        page(&view.record, provider, self.links(view))
+    }
+}
+
+/// The links a page carries: the ACK page, when it has a link, and the
+/// alert at its source.
+pub fn links(ack_url: Option<String>, source_url: Option<&str>) -> Vec<Link> {
+    let ack = ack_url.map(|url| Link {
+        text: "Acknowledge in Versus".into(),
+        url,
+    });
+    let source = source_url.map(|url| Link {
+        text: "Alert source".into(),
+        url: url.to_string(),
+    });
+    ack.into_iter().chain(source).collect()
+}
+
+/// The incident `record` as the escalator plugin of `provider` sees it,
+/// with `links`.
+pub fn page(record: &NewIncident, provider: &str, links: Vec<Link>) -> Incident {
+    let details = &record.details;
+    Incident {
+        id: record.id.clone(),
+        title: record.title.clone(),
+        severity: record.severity.clone(),
+        dedup_key: record
+            .dedup_key
+            .clone()
+            .unwrap_or_else(|| record.id.clone()),
+        summary: details.summary.clone(),
+        source: if details.source.is_empty() {
+            "versus".into()
+        } else {
+            details.source.clone()
+        },
+        labels_json: if details.labels.is_empty() {
+            "{}".into()
+        } else {
+            details.labels.clone()
+        },
+        links,
+        route: details.routes.get(provider).cloned(),
     }
 }
 

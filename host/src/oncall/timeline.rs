@@ -15,7 +15,8 @@ pub enum Milestone {
     Created,
     /// Someone acknowledged it in time.
     Acknowledged,
-    /// One StartIncident call (with its error, if it failed).
+    /// One call to start a page (with its target and, if it failed, its
+    /// error).
     EscalationAttempt,
     /// The response plan was started.
     Escalated,
@@ -37,6 +38,9 @@ pub struct Entry {
     /// The attempt number (1, 2, …), for escalation attempts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// The target called, for escalation attempts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     /// Why the attempt failed, for failed escalation attempts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -49,6 +53,7 @@ impl Entry {
             at_ms,
             at: rfc3339(at_ms),
             attempt: None,
+            provider: None,
             error: None,
         }
     }
@@ -65,6 +70,7 @@ pub fn timeline(view: &IncidentView) -> Vec<Entry> {
     for (i, attempt) in view.attempt_log.iter().enumerate() {
         entries.push(Entry {
             attempt: u32::try_from(i + 1).ok(),
+            provider: attempt.provider.clone(),
             error: attempt.error.clone(),
             ..Entry::new(Milestone::EscalationAttempt, attempt.at_ms)
         });
@@ -136,10 +142,12 @@ mod tests {
         v.attempt_log = vec![
             AttemptEntry {
                 at_ms: T + 1000,
+                provider: None,
                 error: Some("throttled".into()),
             },
             AttemptEntry {
                 at_ms: T + 3000,
+                provider: None,
                 error: None,
             },
         ];
@@ -176,6 +184,7 @@ mod tests {
         let mut v = view();
         v.attempt_log = vec![AttemptEntry {
             at_ms: T + 1000,
+            provider: None,
             error: Some("boom".into()),
         }];
         v.failed_ms = Some(T + 1200);

@@ -87,9 +87,9 @@ fn annotations(payload: &Value) -> Option<&Value> {
 }
 
 /// The details an escalator plugin gets besides the title: a summary, the
-/// sender, the labels and a link to the alert at its source. `route` is
-/// the `other_*` target the query chose.
-pub fn details(payload: &Value, route: Option<String>) -> super::PageDetails {
+/// sender, the labels and a link to the alert at its source. `routes` are
+/// the `other_*` targets the query chose, by provider.
+pub fn details(payload: &Value, routes: BTreeMap<String, String>) -> super::PageDetails {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
     let note = |k: &str| text(annotations(payload).and_then(|a| a.get(k)));
     let summary = note("summary")
@@ -122,7 +122,7 @@ pub fn details(payload: &Value, route: Option<String>) -> super::PageDetails {
         source,
         labels,
         source_url,
-        route,
+        routes,
     }
 }
 
@@ -173,9 +173,10 @@ mod tests {
             "../../../tests/fixtures/alertmanager/critical.json"
         ))
         .expect("fixture");
-        let d = details(&p, Some("infra".into()));
+        let routes = BTreeMap::from([("pagerduty".to_string(), "infra".to_string())]);
+        let d = details(&p, routes.clone());
         assert_eq!(d.source, "alertmanager");
-        assert_eq!(d.route.as_deref(), Some("infra"));
+        assert_eq!(d.routes, routes);
         let labels: Value = serde_json::from_str(&d.labels).expect("labels");
         assert_eq!(labels["alertname"], "HighErrorRate");
         assert!(!d.summary.is_empty(), "{d:?}");
@@ -185,12 +186,15 @@ mod tests {
                 .is_some_and(|u| u.starts_with("http")),
             "{d:?}"
         );
-        let d = details(&json!({"message": "disk full", "source": "cron"}), None);
+        let d = details(
+            &json!({"message": "disk full", "source": "cron"}),
+            BTreeMap::new(),
+        );
         assert_eq!(
             (d.summary.as_str(), d.source.as_str(), d.labels.as_str()),
             ("disk full", "cron", "{}")
         );
-        assert_eq!(details(&json!({}), None).source, "versus");
+        assert_eq!(details(&json!({}), BTreeMap::new()).source, "versus");
     }
 
     #[test]

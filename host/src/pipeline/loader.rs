@@ -205,16 +205,16 @@ impl Loader {
                 ack_in_template: !shows_ack_button(&spec.plugin, &spec.config_json),
             });
         }
-        let escalator = match config.escalator() {
-            Some(spec) => Some(self.escalator(plugins, &spec).await?),
-            None => None,
-        };
+        let mut escalators = Vec::new();
+        for spec in config.escalators() {
+            escalators.push(self.escalator(plugins, &spec).await?);
+        }
         Ok(Pipeline {
             generation,
             renderer,
             transforms,
             channels,
-            escalator,
+            escalators,
         })
     }
 
@@ -227,9 +227,7 @@ impl Loader {
         let parts = self
             .parts_with(plugins, &spec.name, None, spec.limits.clone(), None)
             .await?;
-        let desc = parts.source.to_string();
-        let plugin = EscalatorPlugin::new(&self.engine, parts)
-            .map_err(|e| world_error(&spec.name, desc, "escalator", e))?;
+        let plugin = self.escalator_from(&spec.name, parts)?;
         plugin
             .validate_config(&spec.config_json)
             .await
@@ -250,6 +248,24 @@ impl Loader {
             config_json: spec.config_json.clone().into(),
             acknowledges,
         })
+    }
+
+    /// Loads an escalator plugin, from `file` when given, else by name,
+    /// without checking any settings (`versus plugin test`).
+    pub async fn escalator_plugin(
+        &self,
+        plugins: &PluginsConfig,
+        name: &str,
+        file: Option<&Path>,
+    ) -> Result<EscalatorPlugin, LoadError> {
+        let parts = self.parts(plugins, name, file).await?;
+        self.escalator_from(name, parts)
+    }
+
+    fn escalator_from(&self, name: &str, parts: PluginParts) -> Result<EscalatorPlugin, LoadError> {
+        let desc = parts.source.to_string();
+        EscalatorPlugin::new(&self.engine, parts)
+            .map_err(|e| world_error(name, desc, "escalator", e))
     }
 
     /// Loads a renderer, from `file` when given, else by name.

@@ -54,14 +54,14 @@ pub struct Pipeline {
     pub transforms: Vec<Arc<TransformerPlugin>>,
     /// Enabled channels.
     pub channels: Vec<ChannelRuntime>,
-    /// The on-call provider's plugin, when on-call pages through one.
-    pub escalator: Option<EscalatorRuntime>,
+    /// The plugins of the on-call providers that page through one.
+    pub escalators: Vec<EscalatorRuntime>,
 }
 
-/// The on-call provider's plugin, ready to use.
+/// An on-call provider's plugin, ready to use.
 #[derive(Clone)]
 pub struct EscalatorRuntime {
-    /// The provider's name (`oncall.provider`).
+    /// The provider's name (`oncall.provider`, or one of `oncall.providers`).
     pub name: String,
     /// Its plugin.
     pub plugin: Arc<EscalatorPlugin>,
@@ -87,9 +87,11 @@ impl Pipeline {
             })
             .collect();
         let transforms: Vec<&str> = self.transforms.iter().map(|t| &*t.base.name).collect();
-        let escalator = self.escalator.as_ref().map_or(String::new(), |e| {
-            format!(", escalator {} ({})", e.name, e.plugin.base.source)
-        });
+        let escalator: String = self
+            .escalators
+            .iter()
+            .map(|e| format!(", escalator {} ({})", e.name, e.plugin.base.source))
+            .collect();
         format!(
             "generation {}: renderer {} ({}), transforms [{}], channels [{}]{escalator}",
             self.generation,

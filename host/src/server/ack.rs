@@ -40,7 +40,8 @@ enum Outcome {
     Escalating,
     /// On-call was paged.
     Escalated,
-    /// On-call was paged, and the ACK is passed on to this provider.
+    /// On-call was paged, and the ACK is passed on to these providers
+    /// (comma-separated).
     PassedOn(String),
     /// Starting the response plan failed for good: nobody was paged.
     EscalationFailed,
@@ -320,19 +321,21 @@ pub async fn ack(
     outcome.reply(html, view.as_ref(), now)
 }
 
-/// An ACK after the page: passed on to the provider that paged, when it
-/// can be told, in the background (its calls are retried).
+/// An ACK after the page: passed on to each provider that paged and can
+/// be told, in the background (their calls are retried).
 async fn pass_on(oncall: &Arc<OnCall>, id: &str) -> Outcome {
     let view = match oncall.store.get(id).await {
         Ok(Some(view)) => view,
         _ => return Outcome::Escalated,
     };
-    let Some(provider) = oncall.acknowledgeable(&view) else {
+    let providers = oncall.acknowledgeable(&view);
+    if providers.is_empty() {
         return Outcome::Escalated;
-    };
+    }
+    let provider = providers.join(", ");
     tracing::info!(
         provider,
-        "ACK after the page; passing it on to the provider"
+        "ACK after the page; passing it on to the providers that paged"
     );
     let oncall = oncall.clone();
     tokio::spawn(async move {

@@ -142,24 +142,25 @@ fn check_other_plan(config: &crate::config::Config, overrides: &Overrides) -> Re
 }
 
 /// A provider's route override (`?pagerduty_other_routing_key=NAME`) must
-/// name a configured entry of the provider in use, and is refused for any
+/// name a configured entry of a provider in use, and is refused for any
 /// other provider: never served by the default target.
 fn check_route(config: &crate::config::Config, overrides: &Overrides) -> Result<(), ApiError> {
-    let provider = config.oncall.provider.trim();
+    let targets = crate::config::targets(&config.oncall);
     for (name, route) in crate::escalator::ROUTES {
         let Some(given) = overrides.channel(route.query) else {
             continue;
         };
-        if *name != provider {
+        if !targets.iter().any(|t| t == name) {
             return Err(ApiError::BadRequest(format!(
-                "{} applies only when oncall.provider is {name} (it is {provider})",
-                route.query
+                "{} applies only when on-call pages {name} (it pages {})",
+                route.query,
+                targets.join(", ")
             )));
         }
         config
             .oncall
-            .providers
-            .route(provider, Some(given))
+            .sections
+            .route(name, Some(given))
             .map_err(ApiError::BadRequest)?;
     }
     Ok(())

@@ -39,12 +39,13 @@ impl Channel for Slack {
         receipt: &Receipt,
         change: Change,
         message: &str,
-        _event: &EventInfo,
+        event: &EventInfo,
         config_json: &str,
         send: &mut Send<'_>,
     ) -> Result<(), Error> {
         let config = Config::parse(config_json)?;
-        let request = build_update(receipt, change, message, &config)?;
+        let targets = event.oncall_targets();
+        let request = build_update(receipt, change, message, targets.as_deref(), &config)?;
         call(send, request).map(drop)
     }
 

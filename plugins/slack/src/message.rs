@@ -162,14 +162,16 @@ struct Button<'a> {
     url: &'a str,
 }
 
-/// The `chat.update` request that shows `change` on a posted message.
+/// The `chat.update` request that shows `change` on a posted message;
+/// `targets` says how each on-call target went, when there are several.
 pub fn build_update(
     receipt: &Receipt,
     change: Change,
     message: &str,
+    targets: Option<&str>,
     config: &Config,
 ) -> Result<Request, Error> {
-    let body = update_body(receipt, change, message, config)?;
+    let body = update_body(receipt, change, message, targets, config)?;
     Ok(request(config, "chat.update", &body))
 }
 
@@ -192,11 +194,13 @@ pub fn post_body(
 }
 
 /// The JSON body of `chat.update`: the same sections, the colour of the new
-/// state, no ACK button, and a context line saying what happened.
+/// state, no ACK button, and a context line saying what happened (then
+/// each on-call target's status, with several).
 pub fn update_body(
     receipt: &Receipt,
     change: Change,
     message: &str,
+    targets: Option<&str>,
     config: &Config,
 ) -> Result<Value, Error> {
     if receipt.message_id.is_empty() {
@@ -216,10 +220,11 @@ pub fn update_body(
         Change::PagingFailed => (PAGING_FAILED_COLOR, PAGING_FAILED_NOTE),
     };
     let mut blocks = section_blocks(message)?;
-    blocks.push(json!({
-        "type": "context",
-        "elements": [{ "type": "mrkdwn", "text": note }],
-    }));
+    let mut elements = vec![json!({ "type": "mrkdwn", "text": note })];
+    if let Some(targets) = targets {
+        elements.push(json!({ "type": "mrkdwn", "text": format!("On-call: {targets}") }));
+    }
+    blocks.push(json!({ "type": "context", "elements": elements }));
     Ok(json!({
         "channel": channel,
         "ts": receipt.message_id,

@@ -78,7 +78,7 @@ async fn a_javascript_escalator_pages_hears_the_ack_hot_swaps_and_fails_by_case(
     assert!(escalated, "not escalated:\n{}", gw.log());
     let shown = incident_json(&gw, &id).await;
     let key = shown["dedup_key"].as_str().expect("dedup key").to_string();
-    assert_eq!(shown["escalation"]["provider"], "js_pager", "{shown}");
+    assert_eq!(shown["targets"][0]["provider"], "js_pager", "{shown}");
     // The first was answered 503, the second accepted.
     let sent = bodies(&pager);
     assert_eq!(sent.len(), 2, "{sent:#?}");

@@ -75,11 +75,11 @@ fn inputs(config: &Config) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = channels.iter().map(|c| c.template_path.clone()).collect();
     if let Some(dir) = &config.plugins.dir {
         let p = &config.plugins;
-        let escalator = config.escalator().map(|e| e.name);
+        let escalators: Vec<String> = config.escalators().into_iter().map(|e| e.name).collect();
         let names = std::iter::once(&p.renderer)
             .chain(&p.transforms)
             .chain(channels.iter().map(|c| &c.plugin))
-            .chain(escalator.as_ref());
+            .chain(&escalators);
         files.extend(names.map(|name| dir.join(format!("{name}.wasm"))));
     }
     files

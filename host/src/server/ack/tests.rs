@@ -12,8 +12,8 @@ use tokio::sync::Notify;
 use tower::ServiceExt;
 
 use crate::oncall::{
-    AckSigner, Attempt, Clock, EscalationStats, Escalator, MemoryStore, NewIncident, OnCall,
-    Recorder, Settings, State, Store,
+    AckSigner, Clock, EscalationStats, Escalator, MemoryStore, NewIncident, OnCall, Recorder,
+    Round, Settings, State, Store, Target, TargetState,
 };
 use crate::pipeline::{Loader, Reloader};
 use crate::server::{AppState, app};
@@ -221,14 +221,21 @@ async fn a_post_after_the_deadline_tells_each_state_apart() {
     let far = now + 3_600_000;
     let claimed = store.claim_due(far, far + 30_000, 10).await.expect("claim");
     assert_eq!(claimed.len(), 3);
-    store
-        .finish("i-esc", Attempt::Escalated(None), far, far)
-        .await
-        .expect("finish");
-    store
-        .finish("i-fail", Attempt::Failed("AccessDenied"), far, far)
-        .await
-        .expect("finish");
+    let aws = |state| Target {
+        state,
+        attempts: 1,
+        ..Target::new("aws_incident_manager")
+    };
+    for (id, target) in [
+        ("i-esc", aws(TargetState::Paged)),
+        ("i-fail", aws(TargetState::Failed)),
+    ] {
+        let round = Round {
+            targets: &[target],
+            calls: &[],
+        };
+        assert!(store.finish(id, round, far).await.expect("finish"));
+    }
     // "i-escalating" is still claimed: paging is under way.
     let (status, body) = r.json(Method::POST, &escalating).await;
     assert_eq!(

@@ -174,14 +174,37 @@ fn update_bodies() {
             "⛔ *Paging failed* — nobody was paged. Page the on-call team by hand.",
         ),
     ] {
-        let body = update_body(&receipt(), change, MESSAGE, &minimal()).expect("body");
+        let body = update_body(&receipt(), change, MESSAGE, None, &minimal()).expect("body");
         assert_eq!(body, update(color, note), "{change:?}");
     }
 }
 
 #[test]
+fn an_escalation_with_several_targets_says_how_each_went() {
+    let targets = "aws_incident_manager: paged · pagerduty: retrying (HTTP 503)";
+    let body = update_body(
+        &receipt(),
+        Change::Escalated,
+        MESSAGE,
+        Some(targets),
+        &minimal(),
+    )
+    .expect("body");
+    let blocks = body["attachments"][0]["blocks"].as_array().expect("blocks");
+    let context = &blocks[blocks.len() - 1];
+    assert_eq!(
+        context["elements"],
+        serde_json::json!([
+            {"type": "mrkdwn", "text": "🚨 Escalated to on-call"},
+            {"type": "mrkdwn", "text": format!("On-call: {targets}")},
+        ])
+    );
+}
+
+#[test]
 fn update_request_shape() {
-    let req = build_update(&receipt(), Change::Acknowledged, MESSAGE, &minimal()).expect("req");
+    let req =
+        build_update(&receipt(), Change::Acknowledged, MESSAGE, None, &minimal()).expect("req");
     assert_eq!(req.method, "POST");
     assert_eq!(req.url, "https://slack.com/api/chat.update");
     assert_eq!(req.headers[0].1, "Bearer xoxb-test");
@@ -194,14 +217,14 @@ fn update_needs_a_ts_and_defaults_the_channel() {
         message_id: String::new(),
     };
     assert!(matches!(
-        update_body(&no_ts, Change::Resolved, MESSAGE, &minimal()),
+        update_body(&no_ts, Change::Resolved, MESSAGE, None, &minimal()),
         Err(Error::InvalidInput(_))
     ));
     let no_channel = Receipt {
         destination: String::new(),
         message_id: "1.2".into(),
     };
-    let body = update_body(&no_channel, Change::Resolved, MESSAGE, &minimal()).expect("body");
+    let body = update_body(&no_channel, Change::Resolved, MESSAGE, None, &minimal()).expect("body");
     assert_eq!(body["channel"], "C0123");
 }
 
