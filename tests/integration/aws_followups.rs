@@ -21,6 +21,13 @@ async fn aws_records_link_back_and_hear_of_the_late_ack_and_the_resolve() {
         &format!("{plan}    resolve_on_alert_resolved: true\n"),
         1,
     );
+    let slack = "    channel_id: C123\n";
+    assert!(yaml.contains(slack), "the rig's config changed shape");
+    let yaml = yaml.replacen(
+        slack,
+        &format!("{slack}    workspace_url: https://acme.slack.com\n"),
+        1,
+    );
     let gw = crate::gateway::Process::start(&rig.dir("gw"), &yaml, &rig.env()).await;
 
     let (status, body) = post(
@@ -58,6 +65,13 @@ async fn aws_records_link_back_and_hear_of_the_late_ack_and_the_resolve() {
             .starts_with("http://prometheus.example.com:9090/graph"),
         "{start}"
     );
+    // And the Slack message, posted before the page.
+    let permalink = format!(
+        "https://acme.slack.com/archives/C123/p{}",
+        crate::slack_emulator::TS.replace('.', "")
+    );
+    assert_eq!(urls[2], ("Slack message", permalink.as_str()), "{start}");
+    assert_eq!(urls.len(), 3, "{start}");
     assert_eq!(start["triggerDetails"]["source"], "versus");
     let raw: Value =
         serde_json::from_str(start["triggerDetails"]["rawData"].as_str().expect("raw"))

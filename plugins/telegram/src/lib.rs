@@ -87,6 +87,13 @@ pub fn change_note(change: Change) -> &'static str {
     }
 }
 
+/// `text` with the three characters Telegram's HTML mode reserves escaped.
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// The `editMessageText` request that shows `change` on the message
 /// `receipt` names: its text as first rendered, then a blank line and the
 /// note. When both would pass [`TEXT_LIMIT`], whole lines are dropped from
@@ -95,6 +102,7 @@ pub fn build_edit(
     receipt: &Receipt,
     change: Change,
     message: &str,
+    targets: Option<&str>,
     config: &Config,
 ) -> Result<Request, Error> {
     let message_id: i64 = receipt.message_id.parse().map_err(|_| {
@@ -108,7 +116,10 @@ pub fn build_edit(
     } else {
         &receipt.destination
     };
-    let note = change_note(change);
+    let note = match targets {
+        Some(targets) => format!("{}\nOn-call: {}", change_note(change), html_escape(targets)),
+        None => change_note(change).to_string(),
+    };
     let room = TEXT_LIMIT.saturating_sub(note.chars().count() + 2);
     let mut kept = String::new();
     for line in message.trim_end().split_inclusive('\n') {
@@ -210,12 +221,13 @@ impl Channel for Telegram {
         receipt: &Receipt,
         change: Change,
         message: &str,
-        _event: &EventInfo,
+        event: &EventInfo,
         config_json: &str,
         send: &mut Send<'_>,
     ) -> Result<(), Error> {
         let config = Config::parse(config_json)?;
-        let request = build_edit(receipt, change, message, &config)?;
+        let targets = event.oncall_targets();
+        let request = build_edit(receipt, change, message, targets.as_deref(), &config)?;
         send(request)
             .map_err(|e| from_http_error("telegram", e))
             .and_then(|r| interpret(r.status, &r.headers, &r.body))

@@ -144,8 +144,14 @@ fn an_edit_keeps_the_text_and_adds_what_happened() {
             "⛔ <b>Paging failed</b> — nobody was paged. Page the on-call team by hand.",
         ),
     ] {
-        let r = build_edit(&receipt("42"), change, "<b>Disk full</b>\nhost db-1\n", &c)
-            .expect("request");
+        let r = build_edit(
+            &receipt("42"),
+            change,
+            "<b>Disk full</b>\nhost db-1\n",
+            None,
+            &c,
+        )
+        .expect("request");
         assert_eq!(r.url, "http://127.0.0.1:9/tg/bot123:abc/editMessageText");
         let body: Value = serde_json::from_slice(&r.body).expect("json");
         assert_eq!(
@@ -163,11 +169,31 @@ fn an_edit_keeps_the_text_and_adds_what_happened() {
 }
 
 #[test]
+fn an_escalation_with_several_targets_says_how_each_went_escaped() {
+    let c = Config::parse(CONFIG).expect("config");
+    let targets = "aws_incident_manager: paged · pagerduty: FAILED (HTTP 400 <invalid>)";
+    let r = build_edit(
+        &receipt("42"),
+        Change::Escalated,
+        "Disk full",
+        Some(targets),
+        &c,
+    )
+    .expect("request");
+    let body: Value = serde_json::from_slice(&r.body).expect("json");
+    assert_eq!(
+        body["text"],
+        "Disk full\n\n🚨 <b>Escalated to on-call</b>\nOn-call: aws_incident_manager: paged · \
+         pagerduty: FAILED (HTTP 400 &lt;invalid&gt;)"
+    );
+}
+
+#[test]
 fn an_edit_that_would_be_too_long_drops_whole_lines() {
     let c = Config::parse(CONFIG).expect("config");
     let line = format!("<i>{}</i>\n", "x".repeat(93));
     let message = line.repeat(50); // 5,000 characters
-    let r = build_edit(&receipt("7"), Change::Resolved, &message, &c).expect("request");
+    let r = build_edit(&receipt("7"), Change::Resolved, &message, None, &c).expect("request");
     let body: Value = serde_json::from_slice(&r.body).expect("json");
     let text = body["text"].as_str().expect("text");
     assert!(text.chars().count() <= TEXT_LIMIT, "{}", text.len());
@@ -179,7 +205,7 @@ fn an_edit_that_would_be_too_long_drops_whole_lines() {
 fn an_edit_needs_a_message_id() {
     let c = Config::parse(CONFIG).expect("config");
     assert!(matches!(
-        build_edit(&receipt(""), Change::Resolved, "m", &c),
+        build_edit(&receipt(""), Change::Resolved, "m", None, &c),
         Err(Error::InvalidInput(_))
     ));
 }
