@@ -46,6 +46,7 @@ mod pool;
 mod prometheus;
 mod prometheus_e2e;
 mod proxy;
+mod redis_away;
 mod redis_tls;
 mod reload;
 mod reload_live;

@@ -22,8 +22,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::oncall::redis_link::RedisLink;
 use redis::Script;
-use redis::aio::ConnectionManager;
 use sha2::{Digest, Sha256};
 
 /// Claims a notification and its channels. KEYS: the notification's hash.
@@ -131,7 +131,9 @@ pub struct Ledger {
 enum Backend {
     Memory(Mutex<Memory>),
     Redis {
-        con: ConnectionManager,
+        /// Not connected while Redis has not answered since startup: the
+        /// ledger then remembers nothing (every copy is a first one).
+        link: RedisLink,
         prefix: String,
         begin: Script,
         set: Script,
@@ -148,10 +150,10 @@ impl Default for Ledger {
 
 impl Ledger {
     /// A ledger every replica shares, in Redis under `prefix`.
-    pub fn redis(con: ConnectionManager, prefix: &str) -> Self {
+    pub fn redis(link: RedisLink, prefix: &str) -> Self {
         Self {
             backend: Backend::Redis {
-                con,
+                link,
                 prefix: prefix.to_string(),
                 begin: Script::new(BEGIN),
                 set: Script::new(SET),
@@ -173,8 +175,14 @@ impl Ledger {
         match &self.backend {
             Backend::Memory(m) => lock(m).begin(fp, channels, now, lease_end, window),
             Backend::Redis {
-                con, prefix, begin, ..
+                link,
+                prefix,
+                begin,
+                ..
             } => {
+                let Ok(mut con) = link.get() else {
+                    return Copy::First;
+                };
                 let mut invocation = begin.key(format!("{prefix}sent:{fp}"));
                 invocation
                     .arg(now)
@@ -183,7 +191,7 @@ impl Ledger {
                 for c in channels {
                     invocation.arg(*c);
                 }
-                let reply: Result<Vec<String>, _> = invocation.invoke_async(&mut con.clone()).await;
+                let reply: Result<Vec<String>, _> = invocation.invoke_async(&mut con).await;
                 match reply {
                     Ok(reply) => parse_reply(&reply, channels),
                     Err(e) => {
@@ -253,10 +261,11 @@ impl Ledger {
             Backend::Memory(m) => {
                 lock(m).entries.remove(fp);
             }
-            Backend::Redis { con, prefix, .. } => {
+            Backend::Redis { link, prefix, .. } => {
+                let Ok(mut con) = link.get() else { return };
                 let result: Result<(), _> = redis::cmd("DEL")
                     .arg(format!("{prefix}sent:{fp}"))
-                    .query_async(&mut con.clone())
+                    .query_async(&mut con)
                     .await;
                 if let Err(e) = result {
                     crate::metrics::get().redis_error("sent_forget");
@@ -274,13 +283,14 @@ impl Ledger {
                 }
             }
             Backend::Redis {
-                con, prefix, set, ..
+                link, prefix, set, ..
             } => {
+                let Ok(mut con) = link.get() else { return };
                 let mut invocation = set.key(format!("{prefix}sent:{fp}"));
                 for (f, v) in fields {
                     invocation.arg(*f).arg(*v);
                 }
-                let result: Result<i64, _> = invocation.invoke_async(&mut con.clone()).await;
+                let result: Result<i64, _> = invocation.invoke_async(&mut con).await;
                 if let Err(e) = result {
                     crate::metrics::get().redis_error("sent_record");
                     tracing::warn!(error = %e, "cannot record what this notification's channels did; a retry of it may post again");

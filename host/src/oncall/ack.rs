@@ -2,6 +2,8 @@
 //! is HMAC-SHA256 over the id and the expiry, so links cannot be forged or
 //! stretched, and every replica that shares the key accepts them.
 
+use std::sync::{Arc, OnceLock};
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -21,10 +23,11 @@ pub enum AckLinkError {
     Expired,
 }
 
-/// Signs and verifies ACK links.
+/// Signs and verifies ACK links. Its key may come later ([`Self::pending`]):
+/// the key shared through Redis is read once Redis answers.
 #[derive(Clone)]
 pub struct AckSigner {
-    key: Vec<u8>,
+    key: Arc<OnceLock<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for AckSigner {
@@ -37,14 +40,35 @@ impl AckSigner {
     /// A signer with `key` (at least 16 bytes is sensible; the key never
     /// leaves the process except to the shared store).
     pub fn new(key: impl Into<Vec<u8>>) -> Self {
-        Self { key: key.into() }
+        let signer = Self::pending();
+        signer.set_key(key);
+        signer
+    }
+
+    /// A signer whose key is not known yet: it signs nothing and accepts
+    /// no link until [`Self::set_key`].
+    pub fn pending() -> Self {
+        Self {
+            key: Arc::default(),
+        }
+    }
+
+    /// Sets the key; a key already set is kept.
+    pub fn set_key(&self, key: impl Into<Vec<u8>>) {
+        let _ = self.key.set(key.into());
+    }
+
+    /// Whether the key is known.
+    pub fn ready(&self) -> bool {
+        self.key.get().is_some()
     }
 
     /// The MAC over the id and expiry. HMAC takes keys of any length, so
-    /// this is never `None`; if it were, signing gives an empty signature
-    /// and verifying refuses: it fails closed, it never panics.
+    /// this is `None` only while the key is not known; signing then gives
+    /// an empty signature and verifying refuses: it fails closed, it never
+    /// panics.
     fn mac(&self, id: &str, exp: i64) -> Option<HmacSha256> {
-        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
+        let mut mac = HmacSha256::new_from_slice(self.key.get()?).ok()?;
         mac.update(id.as_bytes());
         mac.update(b"\n");
         mac.update(exp.to_string().as_bytes());
@@ -124,6 +148,17 @@ mod tests {
         assert_eq!(
             s.verify("inc-1", Some("1000"), Some("zz"), 999),
             Err(AckLinkError::BadSignature)
+        );
+        let pending = AckSigner::pending();
+        assert!(!pending.ready());
+        assert_eq!(
+            pending.verify("inc-1", Some("1000"), Some(&sig), 999),
+            Err(AckLinkError::BadSignature)
+        );
+        pending.set_key(b"0123456789abcdef".to_vec());
+        assert_eq!(
+            pending.verify("inc-1", Some("1000"), Some(&sig), 999),
+            Ok(())
         );
         let other = AckSigner::new(b"another key here".to_vec());
         assert_eq!(

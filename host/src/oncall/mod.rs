@@ -8,6 +8,7 @@ mod aws;
 pub mod clock;
 mod memory_store;
 pub mod record;
+pub mod redis_link;
 mod redis_store;
 pub mod scheduler;
 mod scripts;

@@ -11,12 +11,14 @@ use super::StoreError;
 use super::record::{
     Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
 };
+use super::redis_link::RedisLink;
 use super::scripts;
 
 /// A Redis-backed store. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisStore {
-    con: ConnectionManager,
+    client: redis::Client,
+    link: RedisLink,
     prefix: String,
     create: Script,
     ack: Script,
@@ -29,23 +31,19 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://` or `rediss://`); keys get `prefix`.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+    /// A store at `url` (`redis://` or `rediss://`) whose keys get
+    /// `prefix`, not connected yet ([`Self::dial`], then
+    /// [`RedisLink::publish`]); `place` names it in the log. Fails only for
+    /// a URL that cannot be used.
+    pub fn open(url: &str, prefix: &str, place: &str) -> Result<Self, StoreError> {
         // A rediss:// URL builds its TLS config from the process default
         // provider, which rustls cannot choose when two are linked. Ignored
         // if one is already installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = redis::Client::open(url).map_err(|e| StoreError::Config(e.to_string()))?;
-        // Short timeouts: a request waiting on Redis is an alert not yet
-        // sent, and the sender retries on our 503.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        let con = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self {
-            con,
+            client,
+            link: RedisLink::new(place),
             prefix: prefix.to_string(),
             create: Script::new(&format!("{}{}", scripts::RETIRE, scripts::CREATE)),
             ack: Script::new(&format!("{}{}", scripts::RETIRE, scripts::ACK)),
@@ -58,6 +56,33 @@ impl RedisStore {
         })
     }
 
+    /// Opens and connects at once (tests, benches): fails when Redis does
+    /// not answer.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let store = Self::open(url, prefix, url)?;
+        let con = store.dial().await?;
+        store.link.publish(con);
+        Ok(store)
+    }
+
+    /// One attempt to connect. Once published, the connection reconnects
+    /// by itself.
+    pub async fn dial(&self) -> Result<ConnectionManager, StoreError> {
+        // Short timeouts: a request waiting on Redis is an alert not yet
+        // sent, and the sender retries on our 503.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        Ok(ConnectionManager::new_with_config(self.client.clone(), config).await?)
+    }
+
+    /// The connection, there or not yet.
+    pub fn link(&self) -> &RedisLink {
+        &self.link
+    }
+
     /// The same store, keeping finished incidents as `retention` says.
     pub fn with_retention(mut self, retention: super::Retention) -> Self {
         self.retention = retention;
@@ -67,7 +92,7 @@ impl RedisStore {
     /// The ledger of notification copies, on this store's connection and
     /// key prefix, so every replica shares it.
     pub fn ledger(&self) -> crate::incident::ledger::Ledger {
-        crate::incident::ledger::Ledger::redis(self.con.clone(), &self.prefix)
+        crate::incident::ledger::Ledger::redis(self.link.clone(), &self.prefix)
     }
 
     fn inc(&self, id: &str) -> String {
@@ -82,22 +107,33 @@ impl RedisStore {
         format!("{}dedup:{key}", self.prefix)
     }
 
-    /// Round trip to Redis, for readiness.
+    /// Round trip to Redis, for readiness; a change of answer is logged.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut con = self.con.clone();
-        let _: String = redis::cmd("PING").query_async(&mut con).await?;
-        Ok(())
+        let mut con = self.link.get()?;
+        let result = redis::cmd("PING")
+            .query_async::<String>(&mut con)
+            .await
+            .map(drop);
+        match &result {
+            Ok(()) => self.link.observe(Ok(())),
+            Err(e) => self.link.observe(Err(&e.to_string())),
+        }
+        Ok(result?)
     }
 
     /// See [`super::Store::due_count`].
     pub async fn due_count(&self) -> Result<u64, StoreError> {
-        let mut con = self.con.clone();
+        let mut con = self.link.get()?;
         Ok(con.zcard(self.due()).await?)
     }
 
-    /// Gets the shared ACK secret, creating it (first writer wins) if absent.
-    pub async fn ack_secret(&self, fresh: &str) -> Result<String, StoreError> {
-        let mut con = self.con.clone();
+    /// Gets the shared ACK secret through `con`, creating it (first writer
+    /// wins) if absent.
+    pub async fn ack_secret(
+        &self,
+        mut con: ConnectionManager,
+        fresh: &str,
+    ) -> Result<String, StoreError> {
         let key = format!("{}ack_secret", self.prefix);
         let _: bool = con.set_nx(&key, fresh).await?;
         Ok(con.get(&key).await?)
@@ -105,7 +141,7 @@ impl RedisStore {
 
     /// See [`super::Store::create`].
     pub async fn create(&self, new: &NewIncident) -> Result<Created, StoreError> {
-        let mut con = self.con.clone();
+        let mut con = self.link.get()?;
         let record = serde_json::to_string(new).map_err(|e| StoreError::Data(e.to_string()))?;
         let dedup = new
             .dedup_key
@@ -142,7 +178,7 @@ impl RedisStore {
 
     /// See [`super::Store::ack`].
     pub async fn ack(&self, id: &str, now_ms: i64) -> Result<Acked, StoreError> {
-        let mut con = self.con.clone();
+        let mut con = self.link.get()?;
         let reply: String = self
             .ack
             .key(self.inc(id))
@@ -166,7 +202,7 @@ impl RedisStore {
         lease_until_ms: i64,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
-        let mut con = self.con.clone();
+        let mut con = self.link.get()?;
         Ok(self
             .claim
             .key(self.due())
@@ -180,7 +216,7 @@ impl RedisStore {
 
     /// See [`super::Store::next_due_ms`].
     pub async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
-        let mut con = self.con.clone();
+        let mut con = self.link.get()?;
         let first: Vec<(String, f64)> = con.zrange_withscores(self.due(), 0, 0).await?;
         Ok(first.first().map(|(_, score)| *score as i64))
     }
@@ -192,7 +228,7 @@ impl RedisStore {
         round: super::Round<'_>,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut con = self.con.clone();
+        let mut con = self.link.get()?;
         let outcome = round.outcome();
         let retry_at = match outcome {
             super::Outcome::Paging { at_ms, .. } => at_ms,
@@ -222,7 +258,7 @@ impl RedisStore {
         dedup_key: &str,
         now_ms: i64,
     ) -> Result<ResolvedOutcome, StoreError> {
-        let mut con = self.con.clone();
+        let mut con = self.link.get()?;
         let reply: Vec<String> = self
             .resolve
             .key(self.dedup(dedup_key))
@@ -252,7 +288,7 @@ impl RedisStore {
         if receipts.is_empty() {
             return Ok(None);
         }
-        let mut con = self.con.clone();
+        let mut con = self.link.get()?;
         let json = serde_json::to_string(receipts).map_err(|e| StoreError::Data(e.to_string()))?;
         let state: String = self
             .add_receipts
@@ -270,7 +306,7 @@ impl RedisStore {
         receipt: &StoredReceipt,
         rank: u8,
     ) -> Result<bool, StoreError> {
-        let mut con = self.con.clone();
+        let mut con = self.link.get()?;
         let won: i64 = self
             .show
             .key(self.inc(id))
@@ -283,7 +319,7 @@ impl RedisStore {
 
     /// See [`super::Store::get`].
     pub async fn get(&self, id: &str) -> Result<Option<IncidentView>, StoreError> {
-        let mut con = self.con.clone();
+        let mut con = self.link.get()?;
         let h: HashMap<String, String> = con.hgetall(self.inc(id)).await?;
         if h.is_empty() {
             return Ok(None);

@@ -30,6 +30,9 @@ const BATCH: usize = 100;
 
 /// Runs the scheduler until `shutdown` is notified.
 pub async fn run(oncall: Arc<OnCall>, wake: Arc<Notify>, shutdown: Arc<Notify>) {
+    // Whether the last claim failed: a store that is away is logged when
+    // it goes and when it comes back, not every tick.
+    let mut failing = false;
     loop {
         let now = oncall.clock.now_ms();
         match oncall
@@ -38,12 +41,19 @@ pub async fn run(oncall: Arc<OnCall>, wake: Arc<Notify>, shutdown: Arc<Notify>) 
             .await
         {
             Ok(ids) => {
+                if std::mem::take(&mut failing) {
+                    tracing::info!("scheduler reaches the store again");
+                }
                 for id in ids {
                     let oncall = oncall.clone();
                     tokio::spawn(async move { escalate(&oncall, &id).await });
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "scheduler cannot reach the store; will retry"),
+            Err(e) => {
+                if !std::mem::replace(&mut failing, true) {
+                    tracing::warn!(error = %e, "scheduler cannot reach the store; retrying every second");
+                }
+            }
         }
         let next = oncall.store.next_due_ms().await.ok().flatten();
         let now = oncall.clock.now_ms();

@@ -1,13 +1,14 @@
 //! Builds the on-call service from the config at startup.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::sync::Notify;
 
 use super::{
     AckSigner, Clock, EscalationStats, Escalator, MemoryStore, OnCall, RedisStore, Retention,
-    Settings, Store,
+    Settings, Store, StoreError,
 };
 use crate::config::{Config, RedisConfig};
 use crate::pipeline::Reloader;
@@ -21,42 +22,59 @@ pub async fn build(
     if !is_on(config) {
         return Ok(None);
     }
+    // Blank counts as unset, as `config::oncall::validate` sees it.
+    let signer = if oncall.ack_secret.trim().is_empty() {
+        AckSigner::pending()
+    } else {
+        AckSigner::new(oncall.ack_secret.clone().into_bytes())
+    };
     let store = if config.redis.is_configured() {
         let url = redis_url(&config.redis)?;
-        let store = RedisStore::connect(&url, &config.redis.key_prefix)
-            .await
+        let store = RedisStore::open(&url, &config.redis.key_prefix, &redact(&url))
             .map(|s| s.with_retention(Retention::from_config(oncall)))
             .with_context(|| {
                 format!(
-                    "cannot connect to Redis at {} (check the redis: section)",
+                    "cannot use Redis at {} (check the redis: section)",
                     redact(&url)
                 )
             })?;
+        // One attempt now, so a gateway whose Redis is up serves on-call
+        // from its first request; otherwise it starts anyway and connects
+        // when Redis answers.
+        match connect(&store, &signer).await {
+            Ok(()) => {}
+            Err(e) if e.away() => {
+                store.link().observe(Err(&e.to_string()));
+                tokio::spawn(keep_connecting(store.clone(), signer.clone()));
+            }
+            // TLS, authentication: a setting no wait will fix.
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot connect to Redis at {} (check the redis: section)",
+                        redact(&url)
+                    )
+                });
+            }
+        }
         Store::Redis(Box::new(store))
     } else {
+        if !signer.ready() {
+            let fresh = hex::encode(rand::random::<[u8; 32]>());
+            signer.set_key(fresh.into_bytes());
+        }
         Store::Memory(MemoryStore::new(Retention::from_config(oncall)))
     };
-    // Blank counts as unset, as `config::oncall::validate` sees it.
-    let secret = if !oncall.ack_secret.trim().is_empty() {
-        oncall.ack_secret.clone()
-    } else {
-        let fresh = hex::encode(rand::random::<[u8; 32]>());
-        match &store {
-            Store::Redis(r) => r
-                .ack_secret(&fresh)
-                .await
-                .context("cannot read or create the shared ACK secret in Redis")?,
-            Store::Memory(_) => fresh,
-        }
-    };
-    crate::logging::redact::remember(&secret);
+    if !oncall.ack_secret.trim().is_empty() {
+        crate::logging::redact::remember(&oncall.ack_secret);
+    }
     for warning in warnings(config) {
         tracing::warn!("{warning}");
     }
     let settings = Settings::from_config(config);
     Ok(Some(Arc::new(OnCall {
         store,
-        signer: AckSigner::new(secret.into_bytes()),
+        signer,
         escalator: Escalator::new(&oncall.aws_incident_manager).await,
         clock: Clock::System,
         settings,
@@ -64,6 +82,41 @@ pub async fn build(
         wake: Arc::new(Notify::new()),
         stats: EscalationStats::default(),
     })))
+}
+
+/// Connects `store` and, when the ACK key is shared through Redis (none
+/// configured), reads it, creating it if this is the first replica; only
+/// then is the connection published, so a request that reaches Redis can
+/// also sign its link.
+async fn connect(store: &RedisStore, signer: &AckSigner) -> Result<(), StoreError> {
+    let con = store.dial().await?;
+    if !signer.ready() {
+        let fresh = hex::encode(rand::random::<[u8; 32]>());
+        let secret = store.ack_secret(con.clone(), &fresh).await?;
+        crate::logging::redact::remember(&secret);
+        signer.set_key(secret.into_bytes());
+    }
+    store.link().publish(con);
+    Ok(())
+}
+
+/// First wait before trying Redis again; doubles up to [`RECONNECT_MAX`].
+const RECONNECT_FIRST: Duration = Duration::from_millis(500);
+/// Longest wait between attempts.
+const RECONNECT_MAX: Duration = Duration::from_secs(10);
+
+/// Tries [`connect`] until it succeeds, waiting longer each time; each
+/// change between failing and answering is logged once.
+async fn keep_connecting(store: RedisStore, signer: AckSigner) {
+    let mut wait = RECONNECT_FIRST;
+    loop {
+        tokio::time::sleep(wait).await;
+        match connect(&store, &signer).await {
+            Ok(()) => return,
+            Err(e) => store.link().observe(Err(&e.to_string())),
+        }
+        wait = (wait * 2).min(RECONNECT_MAX);
+    }
 }
 
 /// Whether the config sets on-call up (for every alert, or only for those

@@ -14,12 +14,31 @@ pub enum StoreError {
     /// Redis is unreachable or answered with an error.
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Redis has not answered since the gateway started: it is being
+    /// connected in the background.
+    #[error("Redis is not connected yet: {0}")]
+    NotConnected(String),
     /// The Redis settings are unusable.
     #[error("redis configuration: {0}")]
     Config(String),
     /// Stored data could not be read back.
     #[error("stored data: {0}")]
     Data(String),
+}
+
+impl StoreError {
+    /// Whether Redis is simply not there (nobody listens, no answer, the
+    /// connection dropped): worth waiting for. Anything else (TLS, auth, a
+    /// bad URL) is a setting to fix.
+    pub fn away(&self) -> bool {
+        match self {
+            Self::Redis(e) => {
+                e.is_connection_refusal() || e.is_timeout() || e.is_connection_dropped()
+            }
+            Self::NotConnected(_) => true,
+            Self::Config(_) | Self::Data(_) => false,
+        }
+    }
 }
 
 /// How long the store keeps incidents that need no more action, so state

@@ -354,6 +354,10 @@ fn checked(
     query: Result<Query<AckQuery>, QueryRejection>,
 ) -> Result<(Arc<OnCall>, i64), Outcome> {
     let oncall = state.oncall.clone().ok_or(Outcome::OnCallOff)?;
+    if !oncall.signer.ready() {
+        // The key shared through Redis is read once Redis answers.
+        return Err(Outcome::Unavailable);
+    }
     let (exp, sig) = query.map_or((None, None), |Query(q)| (q.exp, q.sig));
     let now = oncall.clock.now_ms();
     if let Err(e) = oncall

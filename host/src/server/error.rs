@@ -73,6 +73,11 @@ pub enum ApiError {
     },
 }
 
+/// When a sender may try again after the on-call store did not answer:
+/// Redis reconnects within seconds, and the gateway retries it every few
+/// seconds (at most 10 s apart) until it answers.
+pub const STORE_RETRY_AFTER_SECS: u64 = 5;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
@@ -105,6 +110,12 @@ impl IntoResponse for ApiError {
                 retry_after_secs, ..
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            Self::Unavailable => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(STORE_RETRY_AFTER_SECS),
+                );
             }
             _ => {}
         }

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use serde_json::{Value, json};
 
 use super::AppState;
-use crate::oncall::Store;
+use crate::oncall::{Store, StoreError};
 
 /// How long readiness waits for Redis to answer PING. Under Kubernetes'
 /// default probe timeout (1 s), so the probe gets our 503 and its reason
@@ -73,7 +73,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     };
     let reachable = match tokio::time::timeout(STORE_PING_TIMEOUT, oncall.store.ping()).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(StoreError::NotConnected(_))) => {
+            Err("not connected: Redis has not answered since the gateway started".to_string())
+        }
+        Ok(Err(_)) => Err("Redis does not answer".to_string()),
         Err(_) => Err(format!(
             "no answer within {} ms",
             STORE_PING_TIMEOUT.as_millis()
@@ -86,12 +89,16 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     });
     match reachable {
         Ok(()) => (StatusCode::OK, Json(body)),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready: the on-call store does not answer");
+        Err(reason) => {
+            // The store logs when Redis stops and starts answering; a
+            // probe every few seconds would repeat it.
+            tracing::debug!(reason, "not ready: the on-call store does not answer");
             body["status"] = json!("unavailable");
-            // Only Redis can fail a ping; the details are in the log.
+            // Only Redis can fail a ping.
             body["error"] =
                 json!("Redis is unreachable: alerts that need on-call get 503 until it answers");
+            // Why, without addresses or Redis's words (those are logged).
+            body["reason"] = json!(reason);
             (StatusCode::SERVICE_UNAVAILABLE, Json(body))
         }
     }
