@@ -48,6 +48,7 @@ mod prometheus_e2e;
 mod proxy;
 mod redis_away;
 mod redis_tls;
+mod redis_wait;
 mod reload;
 mod reload_live;
 mod reload_rig;

@@ -146,6 +146,8 @@ const REDIS: Node = Map(&[
     // Its password, if it has one.
     ("url", Secret),
     ("key_prefix", Text),
+    ("wait_replicas", Scalar(U32)),
+    ("wait_timeout", Scalar(Duration)),
 ]);
 
 const PLUGINS: Node = Map(&[

@@ -210,6 +210,17 @@ pub struct RedisConfig {
     /// other applications can share one database.
     #[serde(deserialize_with = "lenient::string")]
     pub key_prefix: String,
+    /// Replicas a new incident and an ACK must reach (Redis `WAIT`) before
+    /// the gateway answers (ours); 0 does not wait.
+    #[serde(deserialize_with = "lenient::u32")]
+    pub wait_replicas: u32,
+    /// How long to wait for them (ours); short of them by then, the request
+    /// gets 503.
+    #[serde(
+        deserialize_with = "lenient::duration",
+        serialize_with = "humantime_serde::serialize"
+    )]
+    pub wait_timeout: Duration,
 }
 
 /// Default [`RedisConfig::key_prefix`].
@@ -226,6 +237,8 @@ impl Default for RedisConfig {
             tls: false,
             url: None,
             key_prefix: DEFAULT_REDIS_KEY_PREFIX.into(),
+            wait_replicas: 0,
+            wait_timeout: Duration::from_millis(500),
         }
     }
 }

@@ -28,6 +28,10 @@ struct Inner {
     /// Where, for the log (no password).
     place: String,
     con: OnceLock<ConnectionManager>,
+    /// A second connection for the writes that `WAIT` for replicas: `WAIT`
+    /// holds its connection until the replicas answer, and must not hold
+    /// up everything else.
+    durable: OnceLock<ConnectionManager>,
     /// The last error while not connected yet.
     waiting: Mutex<String>,
     /// [`UNKNOWN`], [`UP`] or [`DOWN`]: what was last logged.
@@ -41,6 +45,7 @@ impl RedisLink {
             inner: Arc::new(Inner {
                 place: place.to_string(),
                 con: OnceLock::new(),
+                durable: OnceLock::new(),
                 waiting: Mutex::new("not connected yet".into()),
                 state: AtomicU8::new(UNKNOWN),
             }),
@@ -55,9 +60,22 @@ impl RedisLink {
         }
     }
 
-    /// Makes `con` the connection (the first one stays); from here on it
-    /// reconnects by itself.
-    pub fn publish(&self, con: ConnectionManager) {
+    /// The connection for writes that wait for replicas (the main one
+    /// when there is no second one).
+    pub fn durable(&self) -> Result<ConnectionManager, StoreError> {
+        match self.inner.durable.get() {
+            Some(con) => Ok(con.clone()),
+            None => self.get(),
+        }
+    }
+
+    /// Makes `con` the connection, and `durable` the one for writes that
+    /// wait for replicas (the first ones stay); from here on they
+    /// reconnect by themselves.
+    pub fn publish(&self, con: ConnectionManager, durable: Option<ConnectionManager>) {
+        if let Some(durable) = durable {
+            let _ = self.inner.durable.set(durable);
+        }
         let _ = self.inner.con.set(con);
         self.observe(Ok(()));
     }

@@ -27,7 +27,11 @@ pub struct RedisStore {
     resolve: Script,
     add_receipts: Script,
     show: Script,
+    uncreate: Script,
     retention: super::Retention,
+    /// Replicas a new incident and an ACK must reach, and how long to wait
+    /// for them (`redis.wait_replicas`, `redis.wait_timeout`).
+    durability: Option<(u32, Duration)>,
 }
 
 impl RedisStore {
@@ -52,7 +56,9 @@ impl RedisStore {
             resolve: Script::new(scripts::RESOLVE),
             add_receipts: Script::new(scripts::ADD_RECEIPTS),
             show: Script::new(scripts::SHOW),
+            uncreate: Script::new(scripts::UNCREATE),
             retention: super::Retention::default(),
+            durability: None,
         })
     }
 
@@ -61,7 +67,7 @@ impl RedisStore {
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
         let store = Self::open(url, prefix, url)?;
         let con = store.dial().await?;
-        store.link.publish(con);
+        store.link.publish(con, None);
         Ok(store)
     }
 
@@ -76,6 +82,35 @@ impl RedisStore {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         Ok(ConnectionManager::new_with_config(self.client.clone(), config).await?)
+    }
+
+    /// The same store, making each new incident and each ACK wait until
+    /// `replicas` replicas have it (at most `timeout`); 0 does not wait.
+    pub fn with_durability(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.durability = (replicas > 0).then_some((replicas, timeout));
+        self
+    }
+
+    /// Whether writes wait for replicas (they then need a connection of
+    /// their own, see [`RedisLink::durable`]).
+    pub fn waits(&self) -> bool {
+        self.durability.is_some()
+    }
+
+    /// `WAIT`s on `con`, after a write on it, for the replicas asked for.
+    async fn replicated(&self, con: &mut ConnectionManager) -> Result<(), StoreError> {
+        let Some((replicas, timeout)) = self.durability else {
+            return Ok(());
+        };
+        let reached: u32 = redis::cmd("WAIT")
+            .arg(replicas)
+            .arg(timeout.as_millis() as u64)
+            .query_async(con)
+            .await?;
+        if reached < replicas {
+            return Err(StoreError::NotReplicated { reached, replicas });
+        }
+        Ok(())
     }
 
     /// The connection, there or not yet.
@@ -141,7 +176,7 @@ impl RedisStore {
 
     /// See [`super::Store::create`].
     pub async fn create(&self, new: &NewIncident) -> Result<Created, StoreError> {
-        let mut con = self.link.get()?;
+        let mut con = self.link.durable()?;
         let record = serde_json::to_string(new).map_err(|e| StoreError::Data(e.to_string()))?;
         let dedup = new
             .dedup_key
@@ -152,7 +187,7 @@ impl RedisStore {
             .create
             .key(self.inc(&new.id))
             .key(self.due())
-            .key(dedup)
+            .key(&dedup)
             .arg(&new.id)
             .arg(record)
             .arg(new.deadline_ms)
@@ -164,7 +199,21 @@ impl RedisStore {
             .invoke_async(&mut con)
             .await?;
         match reply.as_slice() {
-            [tag] if tag == "new" => Ok(Created::New),
+            [tag] if tag == "new" => {
+                if let Err(e) = self.replicated(&mut con).await {
+                    // Not answered 201 and nothing sent: it must not page.
+                    let _: i64 = self
+                        .uncreate
+                        .key(self.inc(&new.id))
+                        .key(self.due())
+                        .key(&dedup)
+                        .arg(&new.id)
+                        .invoke_async(&mut con)
+                        .await?;
+                    return Err(e);
+                }
+                Ok(Created::New)
+            }
             [tag, id, state, exp] if tag == "joined" => Ok(Created::Joined {
                 id: id.clone(),
                 state: parse_state(state)?,
@@ -178,7 +227,7 @@ impl RedisStore {
 
     /// See [`super::Store::ack`].
     pub async fn ack(&self, id: &str, now_ms: i64) -> Result<Acked, StoreError> {
-        let mut con = self.link.get()?;
+        let mut con = self.link.durable()?;
         let reply: String = self
             .ack
             .key(self.inc(id))
@@ -189,7 +238,13 @@ impl RedisStore {
             .invoke_async(&mut con)
             .await?;
         Ok(match reply.as_str() {
-            "done" => Acked::Done,
+            "done" => {
+                // The ACK stands on this node either way; a 503 tells the
+                // person it may not survive a failover (a retry answers
+                // "already acknowledged").
+                self.replicated(&mut con).await?;
+                Acked::Done
+            }
             "unknown" => Acked::Unknown,
             other => Acked::NotPending(parse_state(other)?),
         })

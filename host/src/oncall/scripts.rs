@@ -51,6 +51,18 @@ end
 return {'new'}
 "#;
 
+/// Take back a new incident that did not reach enough replicas: while it
+/// is still pending, its hash, its due entry and its dedup key (when that
+/// still names it) go. KEYS: inc, due, dedup-or-empty. ARGV: id.
+/// Returns 1 when it was removed.
+pub const UNCREATE: &str = r#"
+if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if KEYS[3] ~= '' and redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+return 1
+"#;
+
 /// Acknowledge a pending incident. KEYS: inc, due. ARGV: id, now ms,
 /// ms to keep it (ACK hold + retention).
 /// Returns "done", "unknown" or the state it was in.

@@ -30,8 +30,12 @@ pub async fn build(
     };
     let store = if config.redis.is_configured() {
         let url = redis_url(&config.redis)?;
-        let store = RedisStore::open(&url, &config.redis.key_prefix, &redact(&url))
-            .map(|s| s.with_retention(Retention::from_config(oncall)))
+        let redis = &config.redis;
+        let store = RedisStore::open(&url, &redis.key_prefix, &redact(&url))
+            .map(|s| {
+                s.with_retention(Retention::from_config(oncall))
+                    .with_durability(redis.wait_replicas, redis.wait_timeout)
+            })
             .with_context(|| {
                 format!(
                     "cannot use Redis at {} (check the redis: section)",
@@ -96,7 +100,12 @@ async fn connect(store: &RedisStore, signer: &AckSigner) -> Result<(), StoreErro
         crate::logging::redact::remember(&secret);
         signer.set_key(secret.into_bytes());
     }
-    store.link().publish(con);
+    let durable = if store.waits() {
+        Some(store.dial().await?)
+    } else {
+        None
+    };
+    store.link().publish(con, durable);
     Ok(())
 }
 

@@ -18,6 +18,16 @@ pub enum StoreError {
     /// connected in the background.
     #[error("Redis is not connected yet: {0}")]
     NotConnected(String),
+    /// A write did not reach `redis.wait_replicas` replicas in time.
+    #[error(
+        "the write reached {reached} of the {replicas} Redis replicas asked for (redis.wait_replicas) in time"
+    )]
+    NotReplicated {
+        /// Replicas that had it.
+        reached: u32,
+        /// Replicas asked for.
+        replicas: u32,
+    },
     /// The Redis settings are unusable.
     #[error("redis configuration: {0}")]
     Config(String),
@@ -35,7 +45,7 @@ impl StoreError {
             Self::Redis(e) => {
                 e.is_connection_refusal() || e.is_timeout() || e.is_connection_dropped()
             }
-            Self::NotConnected(_) => true,
+            Self::NotConnected(_) | Self::NotReplicated { .. } => true,
             Self::Config(_) | Self::Data(_) => false,
         }
     }
