@@ -31,8 +31,9 @@ pub fn channels(pipeline: &Pipeline) -> String {
     }
 }
 
-/// The on-call mode, its default wait and where its state lives, e.g.
-/// `every alert, wait 3m, Redis 127.0.0.1:6379/0`.
+/// The on-call mode, its default wait, where pages go and where its state
+/// lives, e.g. `every alert, wait 3m, paging aws_incident_manager, Redis
+/// 127.0.0.1:6379/0`.
 pub fn oncall(config: &Config) -> String {
     let oncall = &config.oncall;
     let mode = if oncall.initialized_only {
@@ -43,8 +44,9 @@ pub fn oncall(config: &Config) -> String {
         return "off".into();
     };
     format!(
-        "{mode}, wait {}, {}",
+        "{mode}, wait {}, paging {}, {}",
         format_duration(oncall.wait()),
+        crate::config::targets(oncall).join(" + "),
         store(config)
     )
 }
@@ -107,14 +109,14 @@ mod tests {
         let (c, _) = from_yaml("oncall:\n  enable: true\n  wait_minutes: 0.5\n");
         assert_eq!(
             oncall(&c),
-            "every alert, wait 30s, in memory (escalations do not survive a restart)"
+            "every alert, wait 30s, paging aws_incident_manager, in memory (escalations do not survive a restart)"
         );
         let (c, _) = from_yaml(
             "oncall:\n  initialized_only: true\nredis:\n  host: cache\n  password: hunter2\n  db: 2\n",
         );
         assert_eq!(
             oncall(&c),
-            "only alerts sent with oncall_enable=true, wait 3m, Redis cache:6379/2"
+            "only alerts sent with oncall_enable=true, wait 3m, paging aws_incident_manager, Redis cache:6379/2"
         );
         let (c, _) = from_yaml("oncall:\n  enable: true\nredis:\n  url: redis://:pw@h:1/0\n");
         assert!(!oncall(&c).contains("pw"), "{}", oncall(&c));

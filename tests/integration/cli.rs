@@ -430,7 +430,7 @@ fn check_lists_what_is_enabled_and_the_ignored_keys() {
         "is valid\n",
         "  listen:   0.0.0.0:8080\n",
         "  channels: console\n",
-        "  on-call:  every alert, wait 30s, in memory (escalations do not survive a restart)\n",
+        "  on-call:  every alert, wait 30s, paging aws_incident_manager, in memory (escalations do not survive a restart)\n",
         "  plugins:  gotemplate, alertmanager, console (built-in)\n",
         "4 warning(s):\n  - alert.telegram.enable is true but alert.telegram.bot_token or chat_id \
          is empty: Telegram is disabled; set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID\n",

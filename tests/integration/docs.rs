@@ -206,7 +206,7 @@ fn example_config_passes_check_with_its_variables_set() {
     assert!(stdout.contains("  channels: slack\n"), "{stdout}");
     assert!(
         stdout.contains(
-            "  on-call:  only alerts sent with oncall_enable=true, wait 3m, Redis redis.internal:6379/0\n"
+            "  on-call:  only alerts sent with oncall_enable=true, wait 3m, paging aws_incident_manager, Redis redis.internal:6379/0\n"
         ),
         "{stdout}"
     );

@@ -65,6 +65,7 @@ pub async fn build(
     } else {
         if !signer.ready() {
             let fresh = hex::encode(rand::random::<[u8; 32]>());
+            crate::logging::redact::remember(&fresh);
             signer.set_key(fresh.into_bytes());
         }
         Store::Memory(MemoryStore::new(Retention::from_config(oncall)))
