@@ -17,16 +17,18 @@ use crate::ssm_emulator::Failure;
 
 const ROUTING_KEY: &str = "R0UTINGKEY0000000000000000000001";
 
-/// The rig's config paging AWS and PagerDuty, retrying every 300 ms (up
-/// to 1 s), 4 calls per target; `?pagerduty_other_routing_key=bad` picks a
-/// key PagerDuty refuses.
+/// The rig's config paging AWS and PagerDuty, retrying after 1 s, then 2 s,
+/// 4 calls per target; `?pagerduty_other_routing_key=bad` picks a key
+/// PagerDuty refuses. The first retry comes well after the first page's
+/// chat update, so the message shows `retrying` before it shows `paged`
+/// even on a busy machine.
 fn yaml(rig: &Rig, pd: &PagerDutyEmulator) -> String {
     let yaml = rig.yaml(&Setup::redis_port(6379));
     let aws = format!("  aws_incident_manager:\n    response_plan_arn: {PLAN}\n");
     assert!(yaml.contains(&aws), "the rig's config changed shape");
     let both = format!(
         "  providers: [aws_incident_manager, pagerduty]\n{aws}    max_attempts: 4\n    \
-         initial_backoff: 300ms\n    max_backoff: 1s\n  pagerduty:\n    routing_key: {ROUTING_KEY}\n    \
+         initial_backoff: 1s\n    max_backoff: 2s\n  pagerduty:\n    routing_key: {ROUTING_KEY}\n    \
          other_routing_keys:\n      bad: not-a-routing-key\n    api_url: {}\n",
         pd.url
     );
