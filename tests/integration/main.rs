@@ -47,6 +47,8 @@ mod prometheus;
 mod prometheus_e2e;
 mod proxy;
 mod redis_away;
+mod redis_cluster;
+mod redis_cluster_rig;
 mod redis_tls;
 mod redis_wait;
 mod reload;

@@ -157,9 +157,16 @@ fn redis_tls_url_and_key_prefix_come_from_config_or_env() {
         ("REDIS_TLS", "on"),
         ("REDIS_URL", "rediss://env:6379/1"),
         ("REDIS_KEY_PREFIX", "team-b:"),
+        ("REDIS_CLUSTER", "true"),
     ]);
-    let (cfg, _) =
-        Config::from_yaml("redis:\n  host: r\n", Path::new("t.yaml"), env).expect("loads");
+    let (cfg, _) = Config::from_yaml(
+        "redis:\n  host: r\n  nodes: [\"r2:6379\"]\n",
+        Path::new("t.yaml"),
+        env,
+    )
+    .expect("loads");
+    assert!(cfg.redis.cluster);
+    assert_eq!(cfg.redis.nodes, ["r2:6379"]);
     assert!(cfg.redis.tls);
     assert_eq!(cfg.redis.url.as_deref(), Some("rediss://env:6379/1"));
     assert_eq!(cfg.redis.key_prefix, "team-b:");

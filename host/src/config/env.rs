@@ -68,6 +68,7 @@ pub fn expand_with(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Strin
 /// | `REDIS_TLS` (ours)                       | `redis.tls`                                  |
 /// | `REDIS_URL` (ours)                       | `redis.url`                                  |
 /// | `REDIS_KEY_PREFIX` (ours)                | `redis.key_prefix`                           |
+/// | `REDIS_CLUSTER`                          | `redis.cluster`                              |
 ///
 /// Booleans accept `true`/`false`, `yes`/`no`, `on`/`off` and `1`/`0`; a
 /// value that does not parse is an error naming the variable.
@@ -118,6 +119,7 @@ pub fn apply_env_overrides(
         redis.url = Some(url);
     }
     o.text("REDIS_KEY_PREFIX", &mut redis.key_prefix);
+    o.flag("REDIS_CLUSTER", &mut redis.cluster)?;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ pub mod lenient;
 mod oncall;
 mod plugins;
 mod proxy;
+mod redis;
 mod restart;
 mod schema;
 mod secrets;
@@ -66,12 +67,13 @@ pub use ingest::{
 pub use oncall::{ACK_SECRET_PLACEHOLDERS, MIN_ACK_SECRET_LEN, PROVIDERS, providers, targets};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use proxy::ProxyConfig;
+pub use redis::{DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_PORT, RedisConfig, split_node};
 pub use restart::{keep_startup_settings, restart_needed};
 pub use schema::{Kind, Node};
 pub use secrets::{SECRET_ENV_VARS, SecretKind, SecretValue};
 pub use sections::{
     AWS_INCIDENT_MANAGER, AlertConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_REDIS_PORT, DEFAULT_WAIT_MINUTES, LogConfig, OnCallConfig, RedisConfig, RetryConfig,
+    DEFAULT_WAIT_MINUTES, LogConfig, OnCallConfig, RetryConfig,
 };
 pub(crate) use validate::template_given;
 

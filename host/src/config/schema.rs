@@ -148,6 +148,8 @@ const REDIS: Node = Map(&[
     ("key_prefix", Text),
     ("wait_replicas", Scalar(U32)),
     ("wait_timeout", Scalar(Duration)),
+    ("cluster", Scalar(Bool)),
+    ("nodes", List(&Text)),
 ]);
 
 const PLUGINS: Node = Map(&[

@@ -27,9 +27,6 @@ pub const DEFAULT_ACK_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 /// last weekend's pages, and bounds what Redis holds.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// The standard Redis port.
-pub const DEFAULT_REDIS_PORT: u16 = 6379;
-
 /// The only on-call provider we implement.
 pub const AWS_INCIDENT_MANAGER: &str = "aws_incident_manager";
 
@@ -178,75 +175,6 @@ impl OnCallConfig {
     /// negative).
     pub fn wait(&self) -> Duration {
         Duration::try_from_secs_f64(self.wait_minutes.max(0.0) * 60.0).unwrap_or(Duration::MAX)
-    }
-}
-
-/// The upstream `redis:` section, which on-call needs to survive restarts.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default)]
-pub struct RedisConfig {
-    /// Server host; empty means no Redis (see [`RedisConfig::is_configured`]).
-    #[serde(deserialize_with = "lenient::string")]
-    pub host: String,
-    /// Server port.
-    #[serde(deserialize_with = "lenient::u16")]
-    pub port: u16,
-    /// Password (`AUTH`); empty for none.
-    #[serde(deserialize_with = "lenient::string")]
-    pub password: String,
-    /// Database number.
-    #[serde(deserialize_with = "lenient::i64")]
-    pub db: i64,
-    /// Skip TLS certificate checks (upstream key; development only).
-    #[serde(deserialize_with = "lenient::bool")]
-    pub insecure_skip_verify: bool,
-    /// Connect with TLS (ours).
-    #[serde(deserialize_with = "lenient::bool")]
-    pub tls: bool,
-    /// A full `redis://` or `rediss://` URL (ours); wins over the fields above.
-    #[serde(deserialize_with = "lenient::opt_string")]
-    pub url: Option<String>,
-    /// Prefix of every key the gateway writes (ours), so several gateways or
-    /// other applications can share one database.
-    #[serde(deserialize_with = "lenient::string")]
-    pub key_prefix: String,
-    /// Replicas a new incident and an ACK must reach (Redis `WAIT`) before
-    /// the gateway answers (ours); 0 does not wait.
-    #[serde(deserialize_with = "lenient::u32")]
-    pub wait_replicas: u32,
-    /// How long to wait for them (ours); short of them by then, the request
-    /// gets 503.
-    #[serde(
-        deserialize_with = "lenient::duration",
-        serialize_with = "humantime_serde::serialize"
-    )]
-    pub wait_timeout: Duration,
-}
-
-/// Default [`RedisConfig::key_prefix`].
-pub const DEFAULT_REDIS_KEY_PREFIX: &str = "versus:";
-
-impl Default for RedisConfig {
-    fn default() -> Self {
-        Self {
-            host: String::new(),
-            port: DEFAULT_REDIS_PORT,
-            password: String::new(),
-            db: 0,
-            insecure_skip_verify: false,
-            tls: false,
-            url: None,
-            key_prefix: DEFAULT_REDIS_KEY_PREFIX.into(),
-            wait_replicas: 0,
-            wait_timeout: Duration::from_millis(500),
-        }
-    }
-}
-
-impl RedisConfig {
-    /// Whether a Redis server is given (a host or a URL).
-    pub fn is_configured(&self) -> bool {
-        !self.host.trim().is_empty() || self.url.as_deref().is_some_and(|u| !u.trim().is_empty())
     }
 }
 

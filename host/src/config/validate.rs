@@ -102,23 +102,7 @@ impl Config {
         }
         super::oncall::validate(oncall, self.plugins.dir.as_deref())?;
         self.validate_escalation()?;
-        let redis = &self.redis;
-        if redis.is_configured() && redis.port == 0 {
-            return Err(invalid(
-                "redis.port",
-                "must be between 1 and 65535 (or set REDIS_PORT)",
-            ));
-        }
-        if let Some(url) = &redis.url
-            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
-        {
-            // The URL may hold a password, so it is not repeated here.
-            return Err(invalid(
-                "redis.url",
-                "must start with redis:// or rediss://, e.g. redis://127.0.0.1:6379/0",
-            ));
-        }
-        Ok(())
+        self.redis.validate()
     }
 
     fn validate_escalation(&self) -> Result<(), ConfigError> {

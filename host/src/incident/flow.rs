@@ -305,13 +305,15 @@ async fn register(
     let Some(reg) = oncall.register(incident, event).await? else {
         return Ok(Step::Nothing);
     };
+    // A repeat belongs to the open incident: it is answered, shown and
+    // later updated under that incident's id. A new incident's id may
+    // differ from the one it was made with in its first digit (see
+    // `oncall::shard::fit`).
+    incident.id.clone_from(&reg.incident_id);
     if reg.joined {
-        // A repeat belongs to the open incident: it is answered, shown and
-        // later updated under that incident's id.
-        incident.id.clone_from(&reg.incident_id);
         incident.repeat = true;
-        event.id.clone_from(&reg.incident_id);
     }
+    event.id.clone_from(&reg.incident_id);
     event.ack_url = reg.ack_url;
     Ok(Step::Registered(reg.incident_id))
 }

@@ -8,11 +8,13 @@ mod aws;
 pub mod clock;
 mod memory_store;
 pub mod record;
+pub mod redis_con;
 pub mod redis_link;
 mod redis_store;
 pub mod scheduler;
 mod scripts;
 pub mod setup;
+pub mod shard;
 mod stats;
 pub mod store;
 pub(crate) mod target;
@@ -209,7 +211,9 @@ impl OnCall {
             })
             .collect();
         let new = NewIncident {
-            id: incident.id.clone(),
+            // In the dedup key's shard (a transform may have changed the
+            // key since the id was made).
+            id: shard::fit(&incident.id, event.dedup_key.as_deref()),
             created_ms: now,
             deadline_ms,
             response_plan_arn: if aws { plan } else { String::new() },

@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use redis::aio::ConnectionManager;
+use super::redis_con::Con;
 
 use super::StoreError;
 
@@ -27,11 +27,11 @@ pub struct RedisLink {
 struct Inner {
     /// Where, for the log (no password).
     place: String,
-    con: OnceLock<ConnectionManager>,
+    con: OnceLock<Con>,
     /// A second connection for the writes that `WAIT` for replicas: `WAIT`
     /// holds its connection until the replicas answer, and must not hold
     /// up everything else.
-    durable: OnceLock<ConnectionManager>,
+    durable: OnceLock<Con>,
     /// The last error while not connected yet.
     waiting: Mutex<String>,
     /// [`UNKNOWN`], [`UP`] or [`DOWN`]: what was last logged.
@@ -53,7 +53,7 @@ impl RedisLink {
     }
 
     /// The connection, or why there is none yet.
-    pub fn get(&self) -> Result<ConnectionManager, StoreError> {
+    pub fn get(&self) -> Result<Con, StoreError> {
         match self.inner.con.get() {
             Some(con) => Ok(con.clone()),
             None => Err(StoreError::NotConnected(self.waiting())),
@@ -62,7 +62,7 @@ impl RedisLink {
 
     /// The connection for writes that wait for replicas (the main one
     /// when there is no second one).
-    pub fn durable(&self) -> Result<ConnectionManager, StoreError> {
+    pub fn durable(&self) -> Result<Con, StoreError> {
         match self.inner.durable.get() {
             Some(con) => Ok(con.clone()),
             None => self.get(),
@@ -72,7 +72,7 @@ impl RedisLink {
     /// Makes `con` the connection, and `durable` the one for writes that
     /// wait for replicas (the first ones stay); from here on they
     /// reconnect by themselves.
-    pub fn publish(&self, con: ConnectionManager, durable: Option<ConnectionManager>) {
+    pub fn publish(&self, con: Con, durable: Option<Con>) {
         if let Some(durable) = durable {
             let _ = self.inner.durable.set(durable);
         }

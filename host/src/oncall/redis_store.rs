@@ -4,22 +4,24 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
 use super::StoreError;
 use super::record::{
     Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
 };
+use super::redis_con::{Con, Server};
 use super::redis_link::RedisLink;
 use super::scripts;
+use super::shard::Keys;
 
 /// A Redis-backed store. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisStore {
-    client: redis::Client,
+    server: Server,
     link: RedisLink,
     prefix: String,
+    keys: Keys,
     create: Script,
     ack: Script,
     claim: Script,
@@ -35,20 +37,39 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    /// A store at `url` (`redis://` or `rediss://`) whose keys get
-    /// `prefix`, not connected yet ([`Self::dial`], then
-    /// [`RedisLink::publish`]); `place` names it in the log. Fails only for
-    /// a URL that cannot be used.
+    /// A store on one server at `url` (`redis://` or `rediss://`); see
+    /// [`Self::on`].
     pub fn open(url: &str, prefix: &str, place: &str) -> Result<Self, StoreError> {
-        // A rediss:// URL builds its TLS config from the process default
-        // provider, which rustls cannot choose when two are linked. Ignored
-        // if one is already installed.
+        Self::install_tls_provider();
+        let server = Server::single(url).map_err(|e| StoreError::Config(e.to_string()))?;
+        Ok(Self::on(server, prefix, place))
+    }
+
+    /// A store on a Redis Cluster known by the seed nodes `urls`, its keys
+    /// sharded (see [`super::shard`]); see [`Self::on`].
+    pub fn open_cluster(urls: &[String], prefix: &str, place: &str) -> Result<Self, StoreError> {
+        Self::install_tls_provider();
+        let server = Server::cluster(urls).map_err(|e| StoreError::Config(e.to_string()))?;
+        Ok(Self::on(server, prefix, place))
+    }
+
+    /// A rediss:// URL builds its TLS config from the process default
+    /// provider, which rustls cannot choose when two are linked. Ignored if
+    /// one is already installed.
+    fn install_tls_provider() {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = redis::Client::open(url).map_err(|e| StoreError::Config(e.to_string()))?;
-        Ok(Self {
-            client,
+    }
+
+    /// A store on `server` whose keys get `prefix`, not connected yet
+    /// ([`Self::dial`], then [`RedisLink::publish`]); `place` names it in
+    /// the log. Keys are sharded on a cluster only.
+    pub fn on(server: Server, prefix: &str, place: &str) -> Self {
+        let sharded = matches!(server, Server::Cluster(_));
+        Self {
+            server,
             link: RedisLink::new(place),
             prefix: prefix.to_string(),
+            keys: Keys::new(prefix, sharded),
             create: Script::new(&format!("{}{}", scripts::RETIRE, scripts::CREATE)),
             ack: Script::new(&format!("{}{}", scripts::RETIRE, scripts::ACK)),
             claim: Script::new(scripts::CLAIM),
@@ -59,7 +80,14 @@ impl RedisStore {
             uncreate: Script::new(scripts::UNCREATE),
             retention: super::Retention::default(),
             durability: None,
-        })
+        }
+    }
+
+    /// The same store with its keys in the sharded layout a cluster needs,
+    /// on any server (tests run the store's rules on both layouts).
+    pub fn sharded(mut self) -> Self {
+        self.keys = Keys::new(&self.prefix, true);
+        self
     }
 
     /// Opens and connects at once (tests, benches): fails when Redis does
@@ -73,15 +101,8 @@ impl RedisStore {
 
     /// One attempt to connect. Once published, the connection reconnects
     /// by itself.
-    pub async fn dial(&self) -> Result<ConnectionManager, StoreError> {
-        // Short timeouts: a request waiting on Redis is an alert not yet
-        // sent, and the sender retries on our 503.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        Ok(ConnectionManager::new_with_config(self.client.clone(), config).await?)
+    pub async fn dial(&self) -> Result<Con, StoreError> {
+        Ok(self.server.dial().await?)
     }
 
     /// The same store, making each new incident and each ACK wait until
@@ -97,16 +118,13 @@ impl RedisStore {
         self.durability.is_some()
     }
 
-    /// `WAIT`s on `con`, after a write on it, for the replicas asked for.
-    async fn replicated(&self, con: &mut ConnectionManager) -> Result<(), StoreError> {
+    /// `WAIT`s on `con`, after a write on it to `key`, for the replicas
+    /// asked for.
+    async fn replicated(&self, con: &mut Con, key: &str) -> Result<(), StoreError> {
         let Some((replicas, timeout)) = self.durability else {
             return Ok(());
         };
-        let reached: u32 = redis::cmd("WAIT")
-            .arg(replicas)
-            .arg(timeout.as_millis() as u64)
-            .query_async(con)
-            .await?;
+        let reached = con.wait_for_replicas(key, replicas, timeout).await?;
         if reached < replicas {
             return Err(StoreError::NotReplicated { reached, replicas });
         }
@@ -131,15 +149,11 @@ impl RedisStore {
     }
 
     fn inc(&self, id: &str) -> String {
-        format!("{}inc:{id}", self.prefix)
+        Keys::inc(&self.keys.base_of_id(id), id)
     }
 
-    fn due(&self) -> String {
-        format!("{}due", self.prefix)
-    }
-
-    fn dedup(&self, key: &str) -> String {
-        format!("{}dedup:{key}", self.prefix)
+    fn due_of(&self, id: &str) -> String {
+        Keys::due(&self.keys.base_of_id(id))
     }
 
     /// Round trip to Redis, for readiness; a change of answer is logged.
@@ -156,20 +170,21 @@ impl RedisStore {
         Ok(result?)
     }
 
-    /// See [`super::Store::due_count`].
+    /// See [`super::Store::due_count`]: one `ZCARD` per shard.
     pub async fn due_count(&self) -> Result<u64, StoreError> {
         let mut con = self.link.get()?;
-        Ok(con.zcard(self.due()).await?)
+        let mut total = 0;
+        for base in self.keys.bases() {
+            let n: u64 = con.zcard(Keys::due(&base)).await?;
+            total += n;
+        }
+        Ok(total)
     }
 
     /// Gets the shared ACK secret through `con`, creating it (first writer
     /// wins) if absent.
-    pub async fn ack_secret(
-        &self,
-        mut con: ConnectionManager,
-        fresh: &str,
-    ) -> Result<String, StoreError> {
-        let key = format!("{}ack_secret", self.prefix);
+    pub async fn ack_secret(&self, mut con: Con, fresh: &str) -> Result<String, StoreError> {
+        let key = self.keys.plain("ack_secret");
         let _: bool = con.set_nx(&key, fresh).await?;
         Ok(con.get(&key).await?)
     }
@@ -177,22 +192,27 @@ impl RedisStore {
     /// See [`super::Store::create`].
     pub async fn create(&self, new: &NewIncident) -> Result<Created, StoreError> {
         let mut con = self.link.durable()?;
+        let dedup_key = new.dedup_key.as_deref();
+        if !self.keys.fits(&new.id, dedup_key) {
+            return Err(StoreError::Data(format!(
+                "incident id {} is not in its dedup key's shard (see oncall::shard::fit)",
+                new.id
+            )));
+        }
         let record = serde_json::to_string(new).map_err(|e| StoreError::Data(e.to_string()))?;
-        let dedup = new
-            .dedup_key
-            .as_deref()
-            .map(|k| self.dedup(k))
-            .unwrap_or_default();
-        let reply: Vec<String> = self
-            .create
-            .key(self.inc(&new.id))
-            .key(self.due())
-            .key(&dedup)
+        let base = self.keys.base_of_id(&new.id);
+        let mut keys = vec![Keys::inc(&base, &new.id), Keys::due(&base)];
+        keys.extend(dedup_key.map(|k| Keys::dedup(&base, k)));
+        let mut call = self.create.prepare_invoke();
+        for key in &keys {
+            call.key(key);
+        }
+        let reply: Vec<String> = call
             .arg(&new.id)
             .arg(record)
             .arg(new.deadline_ms)
             .arg(new.created_ms)
-            .arg(&self.prefix)
+            .arg(&base)
             .arg(new.ack_exp)
             .arg(new.ack_expiry_ms)
             .arg(self.retention.finished_ms)
@@ -200,16 +220,13 @@ impl RedisStore {
             .await?;
         match reply.as_slice() {
             [tag] if tag == "new" => {
-                if let Err(e) = self.replicated(&mut con).await {
+                if let Err(e) = self.replicated(&mut con, &keys[0]).await {
                     // Not answered 201 and nothing sent: it must not page.
-                    let _: i64 = self
-                        .uncreate
-                        .key(self.inc(&new.id))
-                        .key(self.due())
-                        .key(&dedup)
-                        .arg(&new.id)
-                        .invoke_async(&mut con)
-                        .await?;
+                    let mut undo = self.uncreate.prepare_invoke();
+                    for key in &keys {
+                        undo.key(key);
+                    }
+                    let _: i64 = undo.arg(&new.id).invoke_async(&mut con).await?;
                     return Err(e);
                 }
                 Ok(Created::New)
@@ -228,10 +245,11 @@ impl RedisStore {
     /// See [`super::Store::ack`].
     pub async fn ack(&self, id: &str, now_ms: i64) -> Result<Acked, StoreError> {
         let mut con = self.link.durable()?;
+        let inc = self.inc(id);
         let reply: String = self
             .ack
-            .key(self.inc(id))
-            .key(self.due())
+            .key(&inc)
+            .key(self.due_of(id))
             .arg(id)
             .arg(now_ms)
             .arg(self.retention.acknowledged_ms())
@@ -242,7 +260,7 @@ impl RedisStore {
                 // The ACK stands on this node either way; a 503 tells the
                 // person it may not survive a failover (a retry answers
                 // "already acknowledged").
-                self.replicated(&mut con).await?;
+                self.replicated(&mut con, &inc).await?;
                 Acked::Done
             }
             "unknown" => Acked::Unknown,
@@ -257,23 +275,71 @@ impl RedisStore {
         lease_until_ms: i64,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
-        let mut con = self.link.get()?;
-        Ok(self
-            .claim
-            .key(self.due())
-            .arg(now_ms)
-            .arg(lease_until_ms)
-            .arg(limit)
-            .arg(&self.prefix)
-            .invoke_async(&mut con)
-            .await?)
+        // Claims wait for replicas like creates, so a failover right after
+        // one does not hand the incident, pending again, to another
+        // replica while this one pages.
+        let mut con = self.link.durable()?;
+        let mut claimed = Vec::new();
+        let mut failed = None;
+        // Shard by shard: a shard whose node is away (a cluster failing
+        // over) must not hold up the others' pages.
+        for base in self.keys.bases() {
+            if claimed.len() >= limit {
+                break;
+            }
+            let due = Keys::due(&base);
+            let ids: Result<Vec<String>, _> = self
+                .claim
+                .key(&due)
+                .arg(now_ms)
+                .arg(lease_until_ms)
+                .arg(limit - claimed.len())
+                .arg(&base)
+                .invoke_async(&mut con)
+                .await;
+            match ids {
+                Ok(ids) if ids.is_empty() => {}
+                Ok(ids) => {
+                    // Short of replicas or not, the claim stands here: page
+                    // now rather than late (the providers drop a repeat of
+                    // the same idempotency key).
+                    if let Err(e) = self.replicated(&mut con, &due).await {
+                        tracing::warn!(error = %e, "claimed incidents may not survive a failover; paging anyway");
+                    }
+                    claimed.extend(ids);
+                }
+                Err(e) => failed = Some(e),
+            }
+        }
+        match failed {
+            Some(e) if claimed.is_empty() => Err(e.into()),
+            _ => Ok(claimed),
+        }
     }
 
-    /// See [`super::Store::next_due_ms`].
+    /// See [`super::Store::next_due_ms`]: the earliest over the shards that
+    /// answer.
     pub async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
         let mut con = self.link.get()?;
-        let first: Vec<(String, f64)> = con.zrange_withscores(self.due(), 0, 0).await?;
-        Ok(first.first().map(|(_, score)| *score as i64))
+        let mut next: Option<i64> = None;
+        let mut failed = None;
+        for base in self.keys.bases() {
+            let first: Result<Vec<(String, f64)>, _> =
+                con.zrange_withscores(Keys::due(&base), 0, 0).await;
+            match first {
+                Ok(first) => {
+                    if let Some((_, score)) = first.first() {
+                        let at = *score as i64;
+                        next = Some(next.map_or(at, |n| n.min(at)));
+                    }
+                }
+                Err(e) => failed = Some(e),
+            }
+        }
+        match failed {
+            Some(e) if next.is_none() => Err(e.into()),
+            _ => Ok(next),
+        }
     }
 
     /// See [`super::Store::finish`].
@@ -292,7 +358,7 @@ impl RedisStore {
         let data = |e: serde_json::Error| StoreError::Data(e.to_string());
         let mut call = self.finish.prepare_invoke();
         call.key(self.inc(id))
-            .key(self.due())
+            .key(self.due_of(id))
             .arg(id)
             .arg(outcome.tag())
             .arg(now_ms)
@@ -314,10 +380,12 @@ impl RedisStore {
         now_ms: i64,
     ) -> Result<ResolvedOutcome, StoreError> {
         let mut con = self.link.get()?;
+        let base = self.keys.base_of_key(dedup_key);
         let reply: Vec<String> = self
             .resolve
-            .key(self.dedup(dedup_key))
-            .arg(&self.prefix)
+            .key(Keys::dedup(&base, dedup_key))
+            .key(Keys::due(&base))
+            .arg(&base)
             .arg(now_ms)
             .arg(self.retention.finished_ms)
             .invoke_async(&mut con)

@@ -1,7 +1,10 @@
-//! Lua scripts that make each on-call transition atomic in Redis. Keys:
-//! `{p}inc:{id}` (hash), `{p}due` (sorted set: id → due time in ms),
-//! `{p}dedup:{key}` (string: id of the open incident). The prefix is passed
-//! as an argument so scripts can reach the hash of an id they look up.
+//! Lua scripts that make each on-call transition atomic in Redis. Keys,
+//! for a shard's base `{b}` (see [`super::shard`]): `{b}inc:{id}` (hash),
+//! `{b}due` (sorted set: id → due time in ms), `{b}dedup:{key}` (string:
+//! id of the open incident). Every key a script touches is in one shard;
+//! the base is passed as an argument so a script can reach the hash of an
+//! id it reads. A dedup key is passed only when there is one, since an
+//! empty key name would hash to another slot.
 //!
 //! Retention: an incident that needs no more action gets a TTL (see
 //! [`super::Retention`]), and so does its dedup key while it names it;
@@ -21,11 +24,11 @@ end
 /// Create, or join an open incident with the same dedup key: one pending,
 /// being escalated or escalated, or one acknowledged less than the ACK
 /// expiry ago; a repeat keeps an escalated incident for another retention
-/// period. KEYS: inc, due, dedup-or-empty. ARGV: id, record json,
-/// deadline ms, now ms, prefix, ack_exp, ack expiry ms, retention ms.
+/// period. KEYS: inc, due, dedup (when there is one). ARGV: id, record
+/// json, deadline ms, now ms, base, ack_exp, ack expiry ms, retention ms.
 /// Returns {"new"} or {"joined", id, state, ack_exp}.
 pub const CREATE: &str = r#"
-if KEYS[3] ~= '' then
+if KEYS[3] then
   local open = redis.call('GET', KEYS[3])
   if open then
     local k = ARGV[5] .. 'inc:' .. open
@@ -44,7 +47,7 @@ if KEYS[3] ~= '' then
 end
 redis.call('HSET', KEYS[1], 'record', ARGV[2], 'state', 'pending', 'attempts', 0, 'repeats', 0, 'ack_exp', ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-if KEYS[3] ~= '' then
+if KEYS[3] then
   redis.call('SET', KEYS[3], ARGV[1])
   redis.call('HSET', KEYS[1], 'dedup', KEYS[3])
 end
@@ -53,13 +56,14 @@ return {'new'}
 
 /// Take back a new incident that did not reach enough replicas: while it
 /// is still pending, its hash, its due entry and its dedup key (when that
-/// still names it) go. KEYS: inc, due, dedup-or-empty. ARGV: id.
+/// still names it) go. KEYS: inc, due, dedup (when there is one). ARGV:
+/// id.
 /// Returns 1 when it was removed.
 pub const UNCREATE: &str = r#"
 if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-if KEYS[3] ~= '' and redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+if KEYS[3] and redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
 return 1
 "#;
 
@@ -82,7 +86,7 @@ return 'done'
 /// incident with a target still paging (`paging` = 1) and no resolve is
 /// claimed the same way but keeps its state. Entries in any other state
 /// are dropped from the set. KEYS: due. ARGV: now ms, lease-until ms,
-/// limit, prefix. Returns the claimed ids.
+/// limit, base. Returns the claimed ids.
 pub const CLAIM: &str = r#"
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
@@ -140,8 +144,9 @@ end
 return 1
 "#;
 
-/// A resolved notification. KEYS: dedup. ARGV: prefix, now ms, retention
-/// ms (an incident being escalated gets its TTL when the attempt ends).
+/// A resolved notification. KEYS: dedup, due. ARGV: base, now ms,
+/// retention ms (an incident being escalated gets its TTL when the
+/// attempt ends).
 /// Returns {"none"}, {"cancelled", id} or {"closed", id, state}.
 pub const RESOLVE: &str = r#"
 local id = redis.call('GET', KEYS[1])
@@ -154,7 +159,7 @@ redis.call('HSET', k, 'resolved_ms', ARGV[2])
 if st ~= 'escalating' then redis.call('PEXPIRE', k, ARGV[3]) end
 if st == 'pending' then
   redis.call('HSET', k, 'state', 'resolved')
-  redis.call('ZREM', ARGV[1] .. 'due', id)
+  redis.call('ZREM', KEYS[2], id)
   return {'cancelled', id}
 end
 if st == 'acknowledged' then redis.call('HSET', k, 'state', 'resolved') end

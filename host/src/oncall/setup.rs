@@ -31,7 +31,14 @@ pub async fn build(
     let store = if config.redis.is_configured() {
         let url = redis_url(&config.redis)?;
         let redis = &config.redis;
-        let store = RedisStore::open(&url, &redis.key_prefix, &redact(&url))
+        let opened = if redis.cluster {
+            let nodes = redis_nodes(redis, &url);
+            let place = format!("cluster {}", redact(&url));
+            RedisStore::open_cluster(&nodes, &redis.key_prefix, &place)
+        } else {
+            RedisStore::open(&url, &redis.key_prefix, &redact(&url))
+        };
+        let store = opened
             .map(|s| {
                 s.with_retention(Retention::from_config(oncall))
                     .with_durability(redis.wait_replicas, redis.wait_timeout)
@@ -205,6 +212,20 @@ pub fn redis_url(r: &RedisConfig) -> anyhow::Result<String> {
     Ok(url)
 }
 
+/// The seed nodes of a cluster: the one at `url` (from [`redis_url`]),
+/// then each of `redis.nodes`, with the same scheme and credentials.
+pub fn redis_nodes(r: &RedisConfig, url: &str) -> Vec<String> {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("redis", url));
+    let auth = rest.rfind('@').map_or("", |at| &rest[..=at]);
+    let mut nodes = vec![url.to_string()];
+    nodes.extend(
+        r.nodes
+            .iter()
+            .map(|n| format!("{scheme}://{auth}{}", n.trim())),
+    );
+    nodes
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -263,6 +284,24 @@ mod tests {
         assert_eq!(
             redis_url(&r).unwrap(),
             "rediss://cache.internal:6379/0#insecure"
+        );
+    }
+
+    #[test]
+    fn cluster_nodes_share_the_seeds_scheme_and_password() {
+        let r = redis(|r| {
+            r.tls = true;
+            r.password = "pw".into();
+            r.nodes = vec!["b.internal:7001".into(), " c.internal:7002 ".into()];
+        });
+        let url = redis_url(&r).unwrap();
+        assert_eq!(
+            super::redis_nodes(&r, &url),
+            [
+                "rediss://:pw@cache.internal:6379/0",
+                "rediss://:pw@b.internal:7001",
+                "rediss://:pw@c.internal:7002",
+            ]
         );
     }
 
