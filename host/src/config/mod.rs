@@ -67,7 +67,9 @@ pub use ingest::{
 pub use oncall::{ACK_SECRET_PLACEHOLDERS, MIN_ACK_SECRET_LEN, PROVIDERS, providers, targets};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use proxy::ProxyConfig;
-pub use redis::{DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_PORT, RedisConfig, split_node};
+pub use redis::{
+    DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_PORT, RedisConfig, SentinelConfig, split_node,
+};
 pub use restart::{keep_startup_settings, restart_needed};
 pub use schema::{Kind, Node};
 pub use secrets::{SECRET_ENV_VARS, SecretKind, SecretValue};

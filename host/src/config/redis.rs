@@ -57,6 +57,32 @@ pub struct RedisConfig {
     /// More seed nodes of the cluster (ours), as `"host:port"`.
     #[serde(deserialize_with = "lenient::strings")]
     pub nodes: Vec<String>,
+    /// Redis Sentinel (ours): the sentinels name the master, and the
+    /// gateway follows a failover. `host`/`port` are then not needed.
+    pub sentinel: SentinelConfig,
+}
+
+/// `redis.sentinel`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SentinelConfig {
+    /// The name the sentinels monitor the master under.
+    #[serde(deserialize_with = "lenient::string")]
+    pub master_name: String,
+    /// The sentinels, as `"host:port"`.
+    #[serde(deserialize_with = "lenient::strings")]
+    pub nodes: Vec<String>,
+    /// The sentinels' password (`requirepass` in sentinel.conf); the
+    /// master's is `redis.password`.
+    #[serde(deserialize_with = "lenient::string")]
+    pub password: String,
+}
+
+impl SentinelConfig {
+    /// Whether any of it is given.
+    pub fn is_set(&self) -> bool {
+        !self.master_name.trim().is_empty() || !self.nodes.is_empty()
+    }
 }
 
 /// Default [`RedisConfig::key_prefix`].
@@ -77,14 +103,17 @@ impl Default for RedisConfig {
             wait_timeout: Duration::from_millis(500),
             cluster: false,
             nodes: Vec::new(),
+            sentinel: SentinelConfig::default(),
         }
     }
 }
 
 impl RedisConfig {
-    /// Whether a Redis server is given (a host or a URL).
+    /// Whether a Redis server is given (a host, a URL or sentinels).
     pub fn is_configured(&self) -> bool {
-        !self.host.trim().is_empty() || self.url.as_deref().is_some_and(|u| !u.trim().is_empty())
+        !self.host.trim().is_empty()
+            || self.url.as_deref().is_some_and(|u| !u.trim().is_empty())
+            || self.sentinel.is_set()
     }
 
     /// Checks what can be checked without connecting.
@@ -103,6 +132,9 @@ impl RedisConfig {
                 "redis.url",
                 "must start with redis:// or rediss://, e.g. redis://127.0.0.1:6379/0",
             ));
+        }
+        if self.sentinel.is_set() {
+            return self.validate_sentinel();
         }
         if !self.cluster {
             if !self.nodes.is_empty() {
@@ -130,6 +162,45 @@ impl RedisConfig {
                 return Err(invalid(
                     "redis.nodes",
                     &format!("`{node}` is not host:port, e.g. redis-1.internal:6379"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RedisConfig {
+    fn validate_sentinel(&self) -> Result<(), ConfigError> {
+        let sentinel = &self.sentinel;
+        if self.cluster {
+            return Err(invalid(
+                "redis.sentinel",
+                "cannot be combined with redis.cluster: a cluster fails over by itself",
+            ));
+        }
+        if self.url.is_some() {
+            return Err(invalid(
+                "redis.url",
+                "cannot be combined with redis.sentinel: the sentinels name the master (set redis.password, redis.db, redis.tls instead)",
+            ));
+        }
+        if sentinel.master_name.trim().is_empty() {
+            return Err(invalid(
+                "redis.sentinel.master_name",
+                "is required with redis.sentinel: the name in `sentinel monitor <name> …`",
+            ));
+        }
+        if sentinel.nodes.is_empty() {
+            return Err(invalid(
+                "redis.sentinel.nodes",
+                "is required with redis.sentinel: the sentinels as \"host:port\"",
+            ));
+        }
+        for node in &sentinel.nodes {
+            if split_node(node).is_none() {
+                return Err(invalid(
+                    "redis.sentinel.nodes",
+                    &format!("`{node}` is not host:port, e.g. sentinel-1.internal:26379"),
                 ));
             }
         }
@@ -186,6 +257,43 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.contains("`b.internal` is not host:port"), "{err}");
+    }
+
+    #[test]
+    fn sentinel_needs_a_name_and_nodes_and_no_url_or_cluster() {
+        let sentinel = |r: &mut RedisConfig| {
+            r.host.clear();
+            r.sentinel.master_name = "mymaster".into();
+            r.sentinel.nodes = vec!["s1:26379".into(), "s2:26379".into()];
+        };
+        assert_eq!(check(sentinel), Ok(()));
+        let mut r = RedisConfig::default();
+        sentinel(&mut r);
+        assert!(r.is_configured());
+        let err = check(|r| {
+            sentinel(r);
+            r.sentinel.master_name.clear();
+        })
+        .unwrap_err();
+        assert!(err.contains("redis.sentinel.master_name"), "{err}");
+        let err = check(|r| {
+            sentinel(r);
+            r.sentinel.nodes = vec!["s1".into()];
+        })
+        .unwrap_err();
+        assert!(err.contains("`s1` is not host:port"), "{err}");
+        let err = check(|r| {
+            sentinel(r);
+            r.cluster = true;
+        })
+        .unwrap_err();
+        assert!(err.contains("redis.cluster"), "{err}");
+        let err = check(|r| {
+            sentinel(r);
+            r.url = Some("redis://x:6379".into());
+        })
+        .unwrap_err();
+        assert!(err.contains("redis.url"), "{err}");
     }
 
     #[test]

@@ -150,6 +150,14 @@ const REDIS: Node = Map(&[
     ("wait_timeout", Scalar(Duration)),
     ("cluster", Scalar(Bool)),
     ("nodes", List(&Text)),
+    (
+        "sentinel",
+        Map(&[
+            ("master_name", Text),
+            ("nodes", List(&Text)),
+            ("password", Secret),
+        ]),
+    ),
 ]);
 
 const PLUGINS: Node = Map(&[

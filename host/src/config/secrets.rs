@@ -82,6 +82,7 @@ impl Config {
         }
         out.add(&self.oncall.ack_secret, Text);
         out.add(&self.redis.password, Text);
+        out.add(&self.redis.sentinel.password, Text);
         out.add(&self.proxy.password, Text);
         out.add(&self.proxy.url, UrlPassword);
         if let Some(url) = &self.redis.url {

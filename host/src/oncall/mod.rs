@@ -10,6 +10,8 @@ mod memory_store;
 pub mod record;
 pub mod redis_con;
 pub mod redis_link;
+pub mod redis_sentinel;
+mod redis_server;
 mod redis_store;
 pub mod scheduler;
 mod scripts;

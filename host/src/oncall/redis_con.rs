@@ -9,22 +9,26 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Value};
 
+use super::redis_sentinel::{Followed, Sentinels};
+
 /// Connection timeout, per-command timeout: a request waiting on Redis is
 /// an alert not yet sent, and the sender retries on our 503.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Where Redis is: one server (directly, or Sentinel's master) or a
-/// cluster, reached through its seed nodes.
+/// Where Redis is: one server, the master Sentinel names, or a cluster
+/// reached through its seed nodes.
 #[derive(Clone)]
 pub enum Server {
     Single(Box<redis::Client>),
+    Sentinel(Box<Sentinels>),
     Cluster(Box<ClusterClient>),
 }
 
 impl Server {
     /// One server at `url` (`redis://` or `rediss://`).
     pub fn single(url: &str) -> RedisResult<Self> {
+        install_tls_provider();
         Ok(Self::Single(Box::new(redis::Client::open(url)?)))
     }
 
@@ -32,6 +36,7 @@ impl Server {
     /// `rediss://`, with the same password). It finds the other nodes, and
     /// follows slots that move and replicas that are promoted.
     pub fn cluster(urls: &[String]) -> RedisResult<Self> {
+        install_tls_provider();
         let client = ClusterClient::builder(urls.iter().map(String::as_str))
             .connection_timeout(CONNECT_TIMEOUT)
             .response_timeout(RESPONSE_TIMEOUT)
@@ -43,17 +48,28 @@ impl Server {
     /// One attempt to connect; the connection then reconnects by itself.
     pub async fn dial(&self) -> RedisResult<Con> {
         Ok(match self {
-            Self::Single(client) => {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
-                    .set_response_timeout(Some(RESPONSE_TIMEOUT))
-                    .set_number_of_retries(2)
-                    .set_max_delay(Duration::from_millis(500));
-                Con::Single(ConnectionManager::new_with_config((**client).clone(), config).await?)
-            }
+            Self::Single(client) => Con::Single(manage((**client).clone()).await?),
+            Self::Sentinel(sentinels) => Con::Sentinel(Followed::connect(sentinels, manage).await?),
             Self::Cluster(client) => Con::Cluster(client.get_async_connection().await?),
         })
     }
+}
+
+/// A rediss:// URL builds its TLS config from the process default
+/// provider, which rustls cannot choose when two are linked. Ignored if one
+/// is already installed.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A connection to one server that reconnects by itself.
+fn manage(client: redis::Client) -> RedisFuture<'static, ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_millis(500));
+    Box::pin(ConnectionManager::new_with_config(client, config))
 }
 
 /// A connection to a single server or to a cluster. Cheap to clone:
@@ -61,6 +77,7 @@ impl Server {
 #[derive(Clone)]
 pub enum Con {
     Single(ConnectionManager),
+    Sentinel(Followed),
     Cluster(ClusterConnection),
 }
 
@@ -76,7 +93,7 @@ impl Con {
         let mut cmd = redis::cmd("WAIT");
         cmd.arg(replicas).arg(timeout.as_millis() as u64);
         match self {
-            Self::Single(con) => cmd.query_async(con).await,
+            Self::Single(_) | Self::Sentinel(_) => cmd.query_async(self).await,
             // Left to itself the cluster client sends WAIT to every master
             // and answers the lowest count; only the key's master matters.
             Self::Cluster(con) => {
@@ -97,6 +114,7 @@ impl ConnectionLike for Con {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Self::Single(con) => con.req_packed_command(cmd),
+            Self::Sentinel(con) => con.req_packed_command(cmd),
             Self::Cluster(con) => con.req_packed_command(cmd),
         }
     }
@@ -109,6 +127,7 @@ impl ConnectionLike for Con {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Self::Single(con) => con.req_packed_commands(pipeline, offset, count),
+            Self::Sentinel(con) => con.req_packed_commands(pipeline, offset, count),
             Self::Cluster(con) => con.req_packed_commands(pipeline, offset, count),
         }
     }
@@ -116,6 +135,7 @@ impl ConnectionLike for Con {
     fn get_db(&self) -> i64 {
         match self {
             Self::Single(con) => con.get_db(),
+            Self::Sentinel(con) => con.get_db(),
             Self::Cluster(con) => con.get_db(),
         }
     }

@@ -40,7 +40,6 @@ impl RedisStore {
     /// A store on one server at `url` (`redis://` or `rediss://`); see
     /// [`Self::on`].
     pub fn open(url: &str, prefix: &str, place: &str) -> Result<Self, StoreError> {
-        Self::install_tls_provider();
         let server = Server::single(url).map_err(|e| StoreError::Config(e.to_string()))?;
         Ok(Self::on(server, prefix, place))
     }
@@ -48,16 +47,8 @@ impl RedisStore {
     /// A store on a Redis Cluster known by the seed nodes `urls`, its keys
     /// sharded (see [`super::shard`]); see [`Self::on`].
     pub fn open_cluster(urls: &[String], prefix: &str, place: &str) -> Result<Self, StoreError> {
-        Self::install_tls_provider();
         let server = Server::cluster(urls).map_err(|e| StoreError::Config(e.to_string()))?;
         Ok(Self::on(server, prefix, place))
-    }
-
-    /// A rediss:// URL builds its TLS config from the process default
-    /// provider, which rustls cannot choose when two are linked. Ignored if
-    /// one is already installed.
-    fn install_tls_provider() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 
     /// A store on `server` whose keys get `prefix`, not connected yet

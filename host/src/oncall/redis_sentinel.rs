@@ -1,0 +1,163 @@
+//! A connection to the master that Redis Sentinel names, which follows a
+//! failover without a restart.
+//!
+//! Strategy: the sentinels are asked for the master's address, and the
+//! answer is checked with `ROLE` before it is used. Commands go to that
+//! master over a [`ConnectionManager`], which reconnects to the same
+//! address by itself. After a failover that address is either gone
+//! (connection errors) or a replica (writes answer `READONLY`). Either
+//! sign starts one lookup in the background; the command that saw it fails
+//! (the request gets 503 with `Retry-After`, the scheduler tries again
+//! within a second), and the commands after the lookup go to the new
+//! master. A lookup made before the sentinels have promoted a replica
+//! finds no master, and the next failing command starts another.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
+use redis::{
+    Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, ServerErrorKind, Value,
+};
+
+/// How to reach the sentinels and the master they name.
+#[derive(Clone)]
+pub struct Sentinels {
+    /// The sentinels' URLs (`redis://` or `rediss://`, with their password).
+    pub urls: Vec<String>,
+    /// The name they monitor the master under.
+    pub master_name: String,
+    /// The master's TLS, password and database.
+    pub master: SentinelNodeConnectionInfo,
+}
+
+impl Sentinels {
+    fn client(&self) -> RedisResult<SentinelClient> {
+        super::redis_con::install_tls_provider();
+        SentinelClient::build(
+            self.urls.clone(),
+            &self.master_name,
+            Some(self.master.clone()),
+            SentinelServerType::Master,
+        )
+    }
+}
+
+/// A connection to the current master. Cheap to clone: clones share the
+/// connection and its lookups.
+#[derive(Clone)]
+pub struct Followed {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sentinels: tokio::sync::Mutex<SentinelClient>,
+    current: RwLock<ConnectionManager>,
+    /// Whether a lookup is running.
+    looking: AtomicBool,
+    /// Builds a connection from the master's client (the store's timeouts).
+    dial: fn(redis::Client) -> RedisFuture<'static, ConnectionManager>,
+}
+
+impl Followed {
+    /// Asks the sentinels for the master and connects to it.
+    pub async fn connect(
+        sentinels: &Sentinels,
+        dial: fn(redis::Client) -> RedisFuture<'static, ConnectionManager>,
+    ) -> RedisResult<Self> {
+        let mut client = sentinels.client()?;
+        let master = client.async_get_client().await?;
+        let con = dial(master).await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                sentinels: tokio::sync::Mutex::new(client),
+                current: RwLock::new(con),
+                looking: AtomicBool::new(false),
+                dial,
+            }),
+        })
+    }
+
+    fn current(&self) -> ConnectionManager {
+        match self.inner.current.read() {
+            Ok(con) => con.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// After an error: when it may mean the master moved, looks it up
+    /// again in the background (one lookup at a time).
+    fn notice(&self, e: &RedisError) {
+        if !moved(e) || self.inner.looking.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let found = async {
+                let master = inner.sentinels.lock().await.async_get_client().await?;
+                let addr = master.get_connection_info().addr().to_string();
+                Ok::<_, RedisError>((addr, (inner.dial)(master).await?))
+            }
+            .await;
+            match found {
+                Ok((addr, con)) => {
+                    if let Ok(mut current) = inner.current.write() {
+                        *current = con;
+                    }
+                    tracing::info!(master = %addr, "Redis Sentinel: following the master the sentinels name");
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "Redis Sentinel: no master found yet; looking again at the next failure");
+                }
+            }
+            inner.looking.store(false, Ordering::Release);
+        });
+    }
+}
+
+/// Whether `e` may mean the master is no longer where it was: it does not
+/// answer, or it is a replica now.
+fn moved(e: &RedisError) -> bool {
+    e.is_io_error()
+        || e.is_connection_refusal()
+        || e.is_connection_dropped()
+        || e.is_timeout()
+        || e.kind() == ErrorKind::Server(ServerErrorKind::ReadOnly)
+        // A write inside a script on a replica.
+        || e.to_string().contains("READONLY")
+}
+
+impl ConnectionLike for Followed {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(async move {
+            let result = self.current().req_packed_command(cmd).await;
+            if let Err(e) = &result {
+                self.notice(e);
+            }
+            result
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(async move {
+            let result = self
+                .current()
+                .req_packed_commands(pipeline, offset, count)
+                .await;
+            if let Err(e) = &result {
+                self.notice(e);
+            }
+            result
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.current().get_db()
+    }
+}
