@@ -154,6 +154,71 @@ async fn redis_over_tls_verifies_the_certificate() {
     stores_an_incident(&rig, &gw, "tls1").await;
 }
 
+/// Runs the gateway on `yaml` with `env`, expecting it to exit: its
+/// stderr.
+async fn fails_to_start(dir: &Path, yaml: &str, env: &[(&str, String)]) -> String {
+    let config = dir.join("config.yaml");
+    std::fs::write(&config, yaml.replace("{port}", &free_port().to_string()))
+        .expect("write config");
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_versus"))
+            .arg("--config")
+            .arg(&config)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("VERSUS_CACHE_DIR", dir.join("..").join("cache"))
+            .output(),
+    )
+    .await
+    .expect("versus exits")
+    .expect("run versus");
+    assert!(!out.status.success(), "versus started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_connection_to_a_tls_only_redis_names_redis_tls() {
+    let rig = Rig::new().await;
+    let redis = TlsRedis::start(&rig.dir("redis"));
+    let plain = format!("  host: 127.0.0.1\n  port: {}\n", redis.port);
+    let stderr = fails_to_start(&rig.dir("plain"), &rig.yaml_with(&plain), &[]).await;
+    assert!(
+        stderr.contains(&format!(
+            "Redis at 127.0.0.1:{} answers only TLS, and the connection is plain: set redis.tls: true (REDIS_TLS)",
+            redis.port
+        )),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_ca_cert_names_the_ca_to_trust() {
+    let rig = Rig::new().await;
+    let redis = TlsRedis::start(&rig.dir("redis"));
+    // The server's certificate as the CA, by path: verified and trusted.
+    let mut env = rig.env();
+    env.push(("REDIS_CA_CERT", redis.cert.display().to_string()));
+    let gw = Process::start(
+        &rig.dir("path"),
+        &rig.yaml_with(&redis.section(false)),
+        &env,
+    )
+    .await;
+    stores_an_incident(&rig, &gw, "ca1").await;
+    drop(gw);
+
+    // Another CA: the certificate is refused at startup.
+    let dir = rig.dir("other");
+    let (other, _) = self_signed(&dir, "other");
+    let env = [("REDIS_CA_CERT", other.display().to_string())];
+    let stderr = fails_to_start(&dir, &rig.yaml_with(&redis.section(false)), &env).await;
+    assert!(
+        stderr.contains("cannot connect to Redis at rediss://127.0.0.1"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insecure_skip_verify_accepts_an_untrusted_certificate() {
     let rig = Rig::new().await;

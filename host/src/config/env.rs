@@ -69,6 +69,7 @@ pub fn expand_with(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Strin
 /// | `REDIS_URL` (ours)                       | `redis.url`                                  |
 /// | `REDIS_KEY_PREFIX` (ours)                | `redis.key_prefix`                           |
 /// | `REDIS_CLUSTER`                          | `redis.cluster`                              |
+/// | `REDIS_CA_CERT`                          | `redis.ca_cert`                              |
 ///
 /// Booleans accept `true`/`false`, `yes`/`no`, `on`/`off` and `1`/`0`; a
 /// value that does not parse is an error naming the variable.
@@ -120,6 +121,7 @@ pub fn apply_env_overrides(
     }
     o.text("REDIS_KEY_PREFIX", &mut redis.key_prefix);
     o.flag("REDIS_CLUSTER", &mut redis.cluster)?;
+    o.text("REDIS_CA_CERT", &mut redis.ca_cert);
     Ok(())
 }
 

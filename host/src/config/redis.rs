@@ -57,6 +57,11 @@ pub struct RedisConfig {
     /// More seed nodes of the cluster (ours), as `"host:port"`.
     #[serde(deserialize_with = "lenient::strings")]
     pub nodes: Vec<String>,
+    /// The CA that signs the servers' certificates (upstream env
+    /// `REDIS_CA_CERT`): PEM text or the path of a PEM file, trusted
+    /// instead of the system's roots.
+    #[serde(deserialize_with = "lenient::string")]
+    pub ca_cert: String,
     /// Redis Sentinel (ours): the sentinels name the master, and the
     /// gateway follows a failover. `host`/`port` are then not needed.
     pub sentinel: SentinelConfig,
@@ -103,6 +108,7 @@ impl Default for RedisConfig {
             wait_timeout: Duration::from_millis(500),
             cluster: false,
             nodes: Vec::new(),
+            ca_cert: String::new(),
             sentinel: SentinelConfig::default(),
         }
     }
@@ -131,6 +137,17 @@ impl RedisConfig {
             return Err(invalid(
                 "redis.url",
                 "must start with redis:// or rediss://, e.g. redis://127.0.0.1:6379/0",
+            ));
+        }
+        let tls = self.tls
+            || self
+                .url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("rediss://"));
+        if !self.ca_cert.trim().is_empty() && !tls {
+            return Err(invalid(
+                "redis.ca_cert",
+                "is set but the connection is not TLS: set redis.tls: true (REDIS_TLS) or use a rediss:// URL",
             ));
         }
         if self.sentinel.is_set() {

@@ -148,6 +148,7 @@ const REDIS: Node = Map(&[
     ("key_prefix", Text),
     ("wait_replicas", Scalar(U32)),
     ("wait_timeout", Scalar(Duration)),
+    ("ca_cert", Text),
     ("cluster", Scalar(Bool)),
     ("nodes", List(&Text)),
     (

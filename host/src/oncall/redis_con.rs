@@ -26,23 +26,33 @@ pub enum Server {
 }
 
 impl Server {
-    /// One server at `url` (`redis://` or `rediss://`).
-    pub fn single(url: &str) -> RedisResult<Self> {
+    /// One server at `url` (`redis://` or `rediss://`); over TLS, its
+    /// certificate is checked against `ca_cert` (PEM) when given, else the
+    /// system's roots.
+    pub fn single(url: &str, ca_cert: Option<Vec<u8>>) -> RedisResult<Self> {
         install_tls_provider();
-        Ok(Self::Single(Box::new(redis::Client::open(url)?)))
+        let client = match ca_cert {
+            Some(ca) if url.starts_with("rediss://") => {
+                redis::Client::build_with_tls(url, certificates(ca))?
+            }
+            _ => redis::Client::open(url)?,
+        };
+        Ok(Self::Single(Box::new(client)))
     }
 
     /// A cluster known by the seed nodes `urls` (all `redis://` or all
     /// `rediss://`, with the same password). It finds the other nodes, and
     /// follows slots that move and replicas that are promoted.
-    pub fn cluster(urls: &[String]) -> RedisResult<Self> {
+    pub fn cluster(urls: &[String], ca_cert: Option<Vec<u8>>) -> RedisResult<Self> {
         install_tls_provider();
-        let client = ClusterClient::builder(urls.iter().map(String::as_str))
+        let mut builder = ClusterClient::builder(urls.iter().map(String::as_str))
             .connection_timeout(CONNECT_TIMEOUT)
             .response_timeout(RESPONSE_TIMEOUT)
-            .retries(3)
-            .build()?;
-        Ok(Self::Cluster(Box::new(client)))
+            .retries(3);
+        if let Some(ca) = ca_cert {
+            builder = builder.certs(certificates(ca));
+        }
+        Ok(Self::Cluster(Box::new(builder.build()?)))
     }
 
     /// One attempt to connect; the connection then reconnects by itself.
@@ -52,6 +62,14 @@ impl Server {
             Self::Sentinel(sentinels) => Con::Sentinel(Followed::connect(sentinels, manage).await?),
             Self::Cluster(client) => Con::Cluster(client.get_async_connection().await?),
         })
+    }
+}
+
+/// Trust `ca` (PEM) instead of the system's roots.
+fn certificates(ca: Vec<u8>) -> redis::TlsCertificates {
+    redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(ca),
     }
 }
 

@@ -16,31 +16,73 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use redis::aio::{ConnectionLike, ConnectionManager};
-use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
+use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use redis::{
-    Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, ServerErrorKind, Value,
+    Cmd, ConnectionAddr, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult,
+    ServerErrorKind, TlsCertificates, TlsMode, Value,
 };
 
 /// How to reach the sentinels and the master they name.
-#[derive(Clone)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Sentinels {
-    /// The sentinels' URLs (`redis://` or `rediss://`, with their password).
-    pub urls: Vec<String>,
+    /// The sentinels, as host and port.
+    pub nodes: Vec<(String, u16)>,
     /// The name they monitor the master under.
     pub master_name: String,
-    /// The master's TLS, password and database.
-    pub master: SentinelNodeConnectionInfo,
+    /// The sentinels' password ("" for none).
+    pub sentinel_password: String,
+    /// The master's password ("" for none).
+    pub password: String,
+    /// The master's database.
+    pub db: i64,
+    /// TLS to the sentinels and the master: `None` for none, else whether
+    /// the certificate goes unverified.
+    pub tls: Option<bool>,
+    /// The CA that signs their certificates (PEM), instead of the system's.
+    pub ca_cert: Option<Vec<u8>>,
 }
 
 impl Sentinels {
     fn client(&self) -> RedisResult<SentinelClient> {
         super::redis_con::install_tls_provider();
-        SentinelClient::build(
-            self.urls.clone(),
-            &self.master_name,
-            Some(self.master.clone()),
-            SentinelServerType::Master,
-        )
+        let addrs = self.nodes.iter().map(|(host, port)| match self.tls {
+            None => ConnectionAddr::Tcp(host.clone(), *port),
+            Some(insecure) => ConnectionAddr::TcpTls {
+                host: host.clone(),
+                port: *port,
+                insecure,
+                tls_params: None,
+            },
+        });
+        let mut builder =
+            SentinelClientBuilder::new(addrs, &self.master_name, SentinelServerType::Master)?
+                .set_client_to_redis_db(self.db);
+        if !self.password.is_empty() {
+            builder = builder.set_client_to_redis_password(&self.password);
+        }
+        if !self.sentinel_password.is_empty() {
+            builder = builder.set_client_to_sentinel_password(&self.sentinel_password);
+        }
+        if let Some(insecure) = self.tls {
+            let mode = if insecure {
+                TlsMode::Insecure
+            } else {
+                TlsMode::Secure
+            };
+            builder = builder
+                .set_client_to_redis_tls_mode(mode)
+                .set_client_to_sentinel_tls_mode(mode);
+            if let Some(ca) = &self.ca_cert {
+                let certs = || TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(ca.clone()),
+                };
+                builder = builder
+                    .set_client_to_redis_certificates(certs())
+                    .set_client_to_sentinel_certificates(certs());
+            }
+        }
+        builder.build()
     }
 }
 

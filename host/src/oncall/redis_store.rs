@@ -40,14 +40,14 @@ impl RedisStore {
     /// A store on one server at `url` (`redis://` or `rediss://`); see
     /// [`Self::on`].
     pub fn open(url: &str, prefix: &str, place: &str) -> Result<Self, StoreError> {
-        let server = Server::single(url).map_err(|e| StoreError::Config(e.to_string()))?;
+        let server = Server::single(url, None).map_err(|e| StoreError::Config(e.to_string()))?;
         Ok(Self::on(server, prefix, place))
     }
 
     /// A store on a Redis Cluster known by the seed nodes `urls`, its keys
     /// sharded (see [`super::shard`]); see [`Self::on`].
     pub fn open_cluster(urls: &[String], prefix: &str, place: &str) -> Result<Self, StoreError> {
-        let server = Server::cluster(urls).map_err(|e| StoreError::Config(e.to_string()))?;
+        let server = Server::cluster(urls, None).map_err(|e| StoreError::Config(e.to_string()))?;
         Ok(Self::on(server, prefix, place))
     }
 

@@ -41,6 +41,13 @@ pub async fn build(
         match connect(&store, &signer).await {
             Ok(()) => {}
             Err(e) if e.away() => {
+                // A TLS-only server drops a plain connection, which looks
+                // like one that is down: waiting would never help.
+                if let Some(at) = redis_server::speaks_tls_instead(redis).await {
+                    anyhow::bail!(
+                        "Redis at {at} answers only TLS, and the connection is plain: set redis.tls: true (REDIS_TLS) or use a rediss:// URL"
+                    );
+                }
                 store.link().observe(Err(&e.to_string()));
                 tokio::spawn(keep_connecting(store.clone(), signer.clone()));
             }
