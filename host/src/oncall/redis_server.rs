@@ -272,7 +272,10 @@ mod tests {
     fn a_ca_cert_is_pem_text_or_a_file() {
         let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
         let r = redis(|r| r.ca_cert = pem.into());
-        assert_eq!(super::ca_cert(&r).unwrap(), Some(pem.trim().as_bytes().to_vec()));
+        assert_eq!(
+            super::ca_cert(&r).unwrap(),
+            Some(pem.trim().as_bytes().to_vec())
+        );
         let err = super::ca_cert(&redis(|r| r.ca_cert = "/nonexistent/ca.pem".into()))
             .unwrap_err()
             .to_string();
