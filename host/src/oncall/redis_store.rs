@@ -269,54 +269,65 @@ impl RedisStore {
         // Claims wait for replicas like creates, so a failover right after
         // one does not hand the incident, pending again, to another
         // replica while this one pages.
-        let mut con = self.link.durable()?;
+        let con = self.link.durable()?;
+        let bases = self.keys.bases();
+        // All shards at once, each up to its share of `limit`: a shard
+        // whose node is away (a cluster failing over) must not hold up the
+        // others' pages. What a full shard leaves is claimed next round,
+        // which the scheduler starts at once while anything is due.
+        let share = limit.div_ceil(bases.len()).max(1);
+        let rounds = bases.iter().map(|base| {
+            let mut con = con.clone();
+            async move {
+                let due = Keys::due(base);
+                let ids: Vec<String> = self
+                    .claim
+                    .key(&due)
+                    .arg(now_ms)
+                    .arg(lease_until_ms)
+                    .arg(share)
+                    .arg(base)
+                    .invoke_async(&mut con)
+                    .await?;
+                // Short of replicas or not, the claim stands here: page
+                // now rather than late (the providers drop a repeat of the
+                // same idempotency key).
+                if !ids.is_empty()
+                    && let Err(e) = self.replicated(&mut con, &due).await
+                {
+                    tracing::warn!(error = %e, "claimed incidents may not survive a failover; paging anyway");
+                }
+                Ok::<_, StoreError>(ids)
+            }
+        });
         let mut claimed = Vec::new();
         let mut failed = None;
-        // Shard by shard: a shard whose node is away (a cluster failing
-        // over) must not hold up the others' pages.
-        for base in self.keys.bases() {
-            if claimed.len() >= limit {
-                break;
-            }
-            let due = Keys::due(&base);
-            let ids: Result<Vec<String>, _> = self
-                .claim
-                .key(&due)
-                .arg(now_ms)
-                .arg(lease_until_ms)
-                .arg(limit - claimed.len())
-                .arg(&base)
-                .invoke_async(&mut con)
-                .await;
-            match ids {
-                Ok(ids) if ids.is_empty() => {}
-                Ok(ids) => {
-                    // Short of replicas or not, the claim stands here: page
-                    // now rather than late (the providers drop a repeat of
-                    // the same idempotency key).
-                    if let Err(e) = self.replicated(&mut con, &due).await {
-                        tracing::warn!(error = %e, "claimed incidents may not survive a failover; paging anyway");
-                    }
-                    claimed.extend(ids);
-                }
+        for result in futures::future::join_all(rounds).await {
+            match result {
+                Ok(ids) => claimed.extend(ids),
                 Err(e) => failed = Some(e),
             }
         }
         match failed {
-            Some(e) if claimed.is_empty() => Err(e.into()),
+            Some(e) if claimed.is_empty() => Err(e),
             _ => Ok(claimed),
         }
     }
 
     /// See [`super::Store::next_due_ms`]: the earliest over the shards that
-    /// answer.
+    /// answer, asked all at once.
     pub async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
-        let mut con = self.link.get()?;
+        let con = self.link.get()?;
+        let firsts = self.keys.bases().into_iter().map(|base| {
+            let mut con = con.clone();
+            async move {
+                con.zrange_withscores::<_, Vec<(String, f64)>>(Keys::due(&base), 0, 0)
+                    .await
+            }
+        });
         let mut next: Option<i64> = None;
         let mut failed = None;
-        for base in self.keys.bases() {
-            let first: Result<Vec<(String, f64)>, _> =
-                con.zrange_withscores(Keys::due(&base), 0, 0).await;
+        for first in futures::future::join_all(firsts).await {
             match first {
                 Ok(first) => {
                     if let Some((_, score)) = first.first() {

@@ -13,9 +13,9 @@
 //! is then in one slot. The keys a caller knows are passed in `KEYS`; the
 //! ones a script finds by reading (the open incident's hash, a claimed
 //! id's hash) are built from the same tag, which Cluster accepts because
-//! the slot is the same. Each replica's scheduler claims shard by shard;
-//! a shard is claimed atomically, so replicas never claim one incident
-//! twice.
+//! the slot is the same. Each replica's scheduler claims every shard at
+//! once; a shard is claimed atomically, so replicas never claim one
+//! incident twice.
 //!
 //! A single Redis (or Sentinel's master) keeps the unsharded layout,
 //! `{prefix}inc:{id}`, `{prefix}due`, `{prefix}dedup:{key}`, so an
