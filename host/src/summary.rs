@@ -57,10 +57,26 @@ fn store(config: &Config) -> String {
     if !redis.is_configured() {
         return "in memory (escalations do not survive a restart)".into();
     }
-    if redis.url.as_deref().is_some_and(|u| !u.trim().is_empty()) {
-        return "Redis (redis.url)".into();
-    }
     let tls = if redis.tls { ", TLS" } else { "" };
+    if redis.sentinel.is_set() {
+        return format!(
+            "Redis Sentinel master {} ({} sentinels){tls}",
+            redis.sentinel.master_name.trim(),
+            redis.sentinel.nodes.len()
+        );
+    }
+    let cluster = if redis.cluster { " Cluster" } else { "" };
+    if redis.url.as_deref().is_some_and(|u| !u.trim().is_empty()) {
+        return format!("Redis{cluster} (redis.url)");
+    }
+    if redis.cluster {
+        return format!(
+            "Redis Cluster {}:{} (+{} seeds){tls}",
+            redis.host.trim(),
+            redis.port,
+            redis.nodes.len()
+        );
+    }
     format!(
         "Redis {}:{}/{}{tls}",
         redis.host.trim(),
@@ -120,5 +136,21 @@ mod tests {
         );
         let (c, _) = from_yaml("oncall:\n  enable: true\nredis:\n  url: redis://:pw@h:1/0\n");
         assert!(!oncall(&c).contains("pw"), "{}", oncall(&c));
+        let (c, _) = from_yaml(
+            "oncall:\n  enable: true\nredis:\n  sentinel:\n    master_name: m\n    nodes: [\"s1:26379\", \"s2:26379\"]\n",
+        );
+        assert!(
+            oncall(&c).ends_with("Redis Sentinel master m (2 sentinels)"),
+            "{}",
+            oncall(&c)
+        );
+        let (c, _) = from_yaml(
+            "oncall:\n  enable: true\nredis:\n  host: seed\n  cluster: true\n  nodes: [\"b:7001\"]\n",
+        );
+        assert!(
+            oncall(&c).ends_with("Redis Cluster seed:6379 (+1 seeds)"),
+            "{}",
+            oncall(&c)
+        );
     }
 }

@@ -95,7 +95,8 @@ pub struct Followed {
 
 struct Inner {
     sentinels: tokio::sync::Mutex<SentinelClient>,
-    current: RwLock<ConnectionManager>,
+    /// The master's address and the connection to it.
+    current: RwLock<(String, ConnectionManager)>,
     /// Whether a lookup is running.
     looking: AtomicBool,
     /// Builds a connection from the master's client (the store's timeouts).
@@ -110,11 +111,12 @@ impl Followed {
     ) -> RedisResult<Self> {
         let mut client = sentinels.client()?;
         let master = client.async_get_client().await?;
+        let addr = master.get_connection_info().addr().to_string();
         let con = dial(master).await?;
         Ok(Self {
             inner: Arc::new(Inner {
                 sentinels: tokio::sync::Mutex::new(client),
-                current: RwLock::new(con),
+                current: RwLock::new((addr, con)),
                 looking: AtomicBool::new(false),
                 dial,
             }),
@@ -123,8 +125,8 @@ impl Followed {
 
     fn current(&self) -> ConnectionManager {
         match self.inner.current.read() {
-            Ok(con) => con.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(current) => current.1.clone(),
+            Err(poisoned) => poisoned.into_inner().1.clone(),
         }
     }
 
@@ -139,13 +141,20 @@ impl Followed {
             let found = async {
                 let master = inner.sentinels.lock().await.async_get_client().await?;
                 let addr = master.get_connection_info().addr().to_string();
-                Ok::<_, RedisError>((addr, (inner.dial)(master).await?))
+                let same = inner.current.read().is_ok_and(|c| c.0 == addr);
+                // The same master (it was only slow, or restarted): its
+                // connection reconnects by itself.
+                if same {
+                    return Ok(None);
+                }
+                Ok::<_, RedisError>(Some((addr, (inner.dial)(master).await?)))
             }
             .await;
             match found {
-                Ok((addr, con)) => {
+                Ok(None) => {}
+                Ok(Some((addr, con))) => {
                     if let Ok(mut current) = inner.current.write() {
-                        *current = con;
+                        *current = (addr.clone(), con);
                     }
                     tracing::info!(master = %addr, "Redis Sentinel: following the master the sentinels name");
                 }

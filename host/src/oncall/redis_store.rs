@@ -44,13 +44,6 @@ impl RedisStore {
         Ok(Self::on(server, prefix, place))
     }
 
-    /// A store on a Redis Cluster known by the seed nodes `urls`, its keys
-    /// sharded (see [`super::shard`]); see [`Self::on`].
-    pub fn open_cluster(urls: &[String], prefix: &str, place: &str) -> Result<Self, StoreError> {
-        let server = Server::cluster(urls, None).map_err(|e| StoreError::Config(e.to_string()))?;
-        Ok(Self::on(server, prefix, place))
-    }
-
     /// A store on `server` whose keys get `prefix`, not connected yet
     /// ([`Self::dial`], then [`RedisLink::publish`]); `place` names it in
     /// the log. Keys are sharded on a cluster only.
@@ -75,7 +68,7 @@ impl RedisStore {
     }
 
     /// The same store with its keys in the sharded layout a cluster needs,
-    /// on any server (tests run the store's rules on both layouts).
+    /// on any server (the claim bench compares the layouts on one Redis).
     pub fn sharded(mut self) -> Self {
         self.keys = Keys::new(&self.prefix, true);
         self
