@@ -342,14 +342,19 @@ pub(crate) async fn acknowledge(slack: &SlackEmulator, id: &str) -> bool {
     false
 }
 
-/// Waits until the SSM emulator has `expected` calls and then 3 s more
-/// (a second page would come by then), and returns the calls per
-/// incident with when each came.
-pub(crate) async fn pages(
+/// Waits for the pages of `raised` (each incident with when its 201
+/// came), whose even-numbered ones were acknowledged, then 3 s more (a
+/// second page would come by then), and asserts: no acknowledged incident
+/// paged; every other paged exactly once, not before its `wait` and, with
+/// `late`, at most that long after it; nothing else paged.
+pub(crate) async fn assert_each_unacknowledged_pages_once(
     rig: &Rig,
-    expected: usize,
+    raised: &[(String, Instant)],
+    wait: Duration,
+    late: Option<Duration>,
     within: Duration,
-) -> HashMap<String, Vec<Instant>> {
+) {
+    let expected = raised.len() / 2;
     let start = Instant::now();
     while rig.ssm.calls().len() < expected && start.elapsed() < within {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -363,5 +368,21 @@ pub(crate) async fn pages(
             .to_string();
         by_id.entry(id).or_default().push(call.at);
     }
-    by_id
+    for (i, (id, answered)) in raised.iter().enumerate() {
+        let calls = by_id.get(id).map_or(&[][..], Vec::as_slice);
+        if i % 2 == 0 {
+            assert!(calls.is_empty(), "{id} was acknowledged and still paged");
+            continue;
+        }
+        assert_eq!(calls.len(), 1, "{id} paged {} times", calls.len());
+        let after = calls[0].saturating_duration_since(*answered);
+        assert!(
+            after + Duration::from_millis(500) >= wait,
+            "{id} paged {after:?} after its 201, before its wait of {wait:?}"
+        );
+        if let Some(late) = late {
+            assert!(after <= wait + late, "{id} paged {after:?} after its 201");
+        }
+    }
+    assert_eq!(by_id.len(), expected, "pages for unknown incidents");
 }

@@ -112,31 +112,8 @@ async fn redis_over_tls_verifies_the_certificate() {
     // gateway refuses to start, and says why.
     let dir = rig.dir("untrusted");
     let (other, _) = self_signed(&dir, "other");
-    let config = dir.join("config.yaml");
-    std::fs::write(
-        &config,
-        rig.yaml_with(&redis.section(false))
-            .replace("{port}", &free_port().to_string()),
-    )
-    .expect("write config");
-    let out = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_versus"))
-            .arg("--config")
-            .arg(&config)
-            .env_clear()
-            .env("SSL_CERT_FILE", &other)
-            .env("VERSUS_CACHE_DIR", dir.join("..").join("cache"))
-            .output(),
-    )
-    .await
-    .expect("versus exits")
-    .expect("run versus");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "started with an untrusted certificate"
-    );
+    let env = [("SSL_CERT_FILE", other.display().to_string())];
+    let stderr = fails_to_start(&dir, &rig.yaml_with(&redis.section(false)), &env).await;
     assert!(
         stderr.contains("cannot connect to Redis at rediss://127.0.0.1"),
         "{stderr}"

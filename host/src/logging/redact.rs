@@ -226,7 +226,8 @@ fn mask_shape(text: &str, shape: &Shape) -> Option<String> {
     Some(out)
 }
 
-fn url_encode(s: &str) -> String {
+/// Percent-encodes every byte outside RFC 3986's unreserved set.
+pub(crate) fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -9,6 +9,7 @@ use anyhow::Context;
 use super::redis_con::{Server, install_tls_provider};
 use super::redis_sentinel::Sentinels;
 use crate::config::{RedisConfig, split_node};
+use crate::logging::redact::url_encode;
 
 /// The server the section names, and how the log names it (no password).
 pub fn server(r: &RedisConfig) -> anyhow::Result<(Server, String)> {
@@ -145,7 +146,7 @@ pub fn redis_url(r: &RedisConfig) -> anyhow::Result<String> {
             let auth = if r.password.is_empty() {
                 String::new()
             } else {
-                format!(":{}@", urlencode(&r.password))
+                format!(":{}@", url_encode(&r.password))
             };
             format!("{scheme}://{auth}{}:{}/{}", r.host.trim(), r.port, r.db)
         }
@@ -181,17 +182,6 @@ pub fn redis_nodes(r: &RedisConfig, url: &str) -> Vec<String> {
             .map(|n| format!("{scheme}://{auth}{}", n.trim())),
     );
     nodes
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Hides the password in a Redis URL for messages.

@@ -68,25 +68,27 @@ pub fn fit(id: &str, dedup_key: Option<&str>) -> String {
 pub struct Keys {
     prefix: String,
     sharded: bool,
+    /// Every shard's base, made once: the scheduler walks them each tick.
+    bases: Vec<String>,
 }
 
 impl Keys {
     /// Keys under `prefix`, in [`SHARDS`] hash tags when `sharded`.
     pub fn new(prefix: &str, sharded: bool) -> Self {
-        Self {
+        let mut keys = Self {
             prefix: prefix.to_string(),
             sharded,
-        }
+            bases: Vec::new(),
+        };
+        let shards = if sharded { SHARDS } else { 1 };
+        keys.bases = (0..shards).map(|s| keys.base(s)).collect();
+        keys
     }
 
     /// Every shard's base: the part every key of that shard starts with.
     /// One base when unsharded.
-    pub fn bases(&self) -> Vec<String> {
-        if self.sharded {
-            (0..SHARDS).map(|s| self.base(s)).collect()
-        } else {
-            vec![self.prefix.clone()]
-        }
+    pub fn bases(&self) -> &[String] {
+        &self.bases
     }
 
     /// The base of shard `shard`.

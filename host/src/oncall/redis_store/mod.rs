@@ -1,19 +1,18 @@
 //! The Redis store: every replica shares it, every transition is one Lua
 //! script, so replicas never race each other.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use redis::{AsyncCommands, Script};
 
 use super::StoreError;
-use super::record::{
-    Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
-};
+use super::record::{Acked, Created, NewIncident, ResolvedOutcome, State, StoredReceipt};
 use super::redis_con::{Con, Server};
 use super::redis_link::RedisLink;
 use super::scripts;
 use super::shard::Keys;
+
+mod view;
 
 /// A Redis-backed store. Cheap to clone.
 #[derive(Clone)]
@@ -159,7 +158,7 @@ impl RedisStore {
         let mut con = self.link.get()?;
         let mut total = 0;
         for base in self.keys.bases() {
-            let n: u64 = con.zcard(Keys::due(&base)).await?;
+            let n: u64 = con.zcard(Keys::due(base)).await?;
             total += n;
         }
         Ok(total)
@@ -311,10 +310,10 @@ impl RedisStore {
     /// answer, asked all at once.
     pub async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
         let con = self.link.get()?;
-        let firsts = self.keys.bases().into_iter().map(|base| {
+        let firsts = self.keys.bases().iter().map(|base| {
             let mut con = con.clone();
             async move {
-                con.zrange_withscores::<_, Vec<(String, f64)>>(Keys::due(&base), 0, 0)
+                con.zrange_withscores::<_, Vec<(String, f64)>>(Keys::due(base), 0, 0)
                     .await
             }
         });
@@ -434,53 +433,6 @@ impl RedisStore {
             .await?;
         Ok(won == 1)
     }
-
-    /// See [`super::Store::get`].
-    pub async fn get(&self, id: &str) -> Result<Option<IncidentView>, StoreError> {
-        let mut con = self.link.get()?;
-        let h: HashMap<String, String> = con.hgetall(self.inc(id)).await?;
-        if h.is_empty() {
-            return Ok(None);
-        }
-        let record = h
-            .get("record")
-            .ok_or_else(|| StoreError::Data(format!("incident {id} has no record")))?;
-        let int = |k: &str| h.get(k).and_then(|v| v.parse::<i64>().ok());
-        Ok(Some(IncidentView {
-            record: serde_json::from_str(record).map_err(|e| StoreError::Data(e.to_string()))?,
-            state: parse_state(h.get("state").map_or("", String::as_str))?,
-            acked_ms: int("acked_ms"),
-            escalated_ms: int("escalated_ms"),
-            resolved_ms: int("resolved_ms"),
-            failed_ms: int("failed_ms"),
-            attempts: int("attempts").unwrap_or(0) as u32,
-            attempt_log: attempt_log(&h),
-            last_error: h.get("last_error").cloned(),
-            repeats: int("repeats").unwrap_or(0) as u32,
-            receipts: h
-                .get("receipts")
-                .and_then(|r| serde_json::from_str(r).ok())
-                .unwrap_or_default(),
-            targets: h
-                .get("targets")
-                .and_then(|t| serde_json::from_str(t).ok())
-                .unwrap_or_default(),
-        }))
-    }
-}
-
-/// The `attempt:{n}` fields of an incident hash, in attempt order.
-/// Unreadable entries are skipped: the log is for display only.
-fn attempt_log(h: &HashMap<String, String>) -> Vec<AttemptEntry> {
-    let mut numbered: Vec<(u32, AttemptEntry)> = h
-        .iter()
-        .filter_map(|(field, json)| {
-            let n = field.strip_prefix("attempt:")?.parse().ok()?;
-            Some((n, serde_json::from_str(json).ok()?))
-        })
-        .collect();
-    numbered.sort_by_key(|(n, _)| *n);
-    numbered.into_iter().map(|(_, entry)| entry).collect()
 }
 
 fn parse_state(s: &str) -> Result<State, StoreError> {
