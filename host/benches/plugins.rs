@@ -177,8 +177,15 @@ async fn native_deliver(
     config_json: &str,
 ) -> anyhow::Result<slack::Receipt> {
     let config = slack::Config::parse(config_json).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let event = slack::EventInfo {
+        id: "bench-1".into(),
+        resolved: false,
+        severity: None,
+        ack_url: None,
+        payload: "{}".into(),
+    };
     let request =
-        slack::build_post(message, false, None, &config).map_err(|e| anyhow::anyhow!("{e}"))?;
+        slack::build_post(message, &event, &config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut builder = client.post(&request.url).body(request.body);
     for (k, v) in &request.headers {
         builder = builder.header(k, v);

@@ -83,6 +83,18 @@ pub struct AckLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of `versus_slack_interactions_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SlackLabels {
+    /// `acknowledge`, `escalate`, or `none` (refused, or not a button of
+    /// ours).
+    pub action: &'static str,
+    /// What came of it: an ACK outcome (`acknowledged`, `conflict`, …),
+    /// `escalating`, `ignored`, or why the request was refused
+    /// (`bad_signature`, `stale`, `replayed`, `malformed`).
+    pub outcome: &'static str,
+}
+
 /// Labels of `versus_component_cache_lookups_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CacheLabels {
@@ -145,6 +157,8 @@ pub struct Metrics {
     pub plugin_calls: Family<StageLabels, Histogram, fn() -> Histogram>,
     /// ACK requests by outcome.
     pub acks: Family<AckLabels, Counter>,
+    /// Requests from the Slack app by action and outcome.
+    pub slack_interactions: Family<SlackLabels, Counter>,
     /// Incidents in the due-set (pending or being escalated), as last read.
     pub escalations_pending: Gauge,
     /// Deadline → first StartIncident call.
@@ -176,6 +190,7 @@ impl Metrics {
             restart_required: Family::default(),
             plugin_calls: Family::new_with_constructor(call_histogram),
             acks: Family::default(),
+            slack_interactions: Family::default(),
             escalations_pending: Gauge::default(),
             escalation_lateness: Histogram::new(LATENESS_BUCKETS),
             cache_lookups: Family::default(),
@@ -238,6 +253,11 @@ impl Metrics {
         );
         r.register("acks", "ACK requests by outcome", m.acks.clone());
         r.register(
+            "slack_interactions",
+            "Requests from the Slack app (button clicks) by action and outcome",
+            m.slack_interactions.clone(),
+        );
+        r.register(
             "escalations_pending",
             "Incidents waiting for their escalation deadline or being escalated (shared by every replica on one Redis)",
             m.escalations_pending.clone(),
@@ -284,6 +304,13 @@ impl Metrics {
     /// Counts one ACK request.
     pub fn ack(&self, outcome: &'static str) {
         self.acks.get_or_create(&AckLabels { outcome }).inc();
+    }
+
+    /// Counts one request from the Slack app.
+    pub fn slack_interaction(&self, action: &'static str, outcome: &'static str) {
+        self.slack_interactions
+            .get_or_create(&SlackLabels { action, outcome })
+            .inc();
     }
 
     /// Counts one compiled-component cache lookup.

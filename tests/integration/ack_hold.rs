@@ -41,7 +41,10 @@ pub(crate) async fn acknowledged_incident_holds_its_group(store: Store) {
         store.create(&notification("a", t0, 24 * HOUR_MS)).await,
         Ok(Created::New)
     ));
-    assert!(matches!(store.ack("a", t0 + 1000).await, Ok(Acked::Done)));
+    assert!(matches!(
+        store.ack("a", t0 + 1000, None).await,
+        Ok(Acked::Done)
+    ));
 
     let joined = store
         .create(&notification("b", t0 + HOUR_MS, 24 * HOUR_MS))
@@ -57,7 +60,7 @@ pub(crate) async fn acknowledged_incident_holds_its_group(store: Store) {
     let off = store.create(&notification("c", t0 + HOUR_MS, 0)).await;
     assert!(matches!(off, Ok(Created::New)), "{off:?}");
     assert!(matches!(
-        store.ack("c", t0 + HOUR_MS + 1).await,
+        store.ack("c", t0 + HOUR_MS + 1, None).await,
         Ok(Acked::Done)
     ));
     let late = store
@@ -65,7 +68,7 @@ pub(crate) async fn acknowledged_incident_holds_its_group(store: Store) {
         .await;
     assert!(matches!(late, Ok(Created::New)), "{late:?}");
     assert!(matches!(
-        store.ack("d", t0 + 30 * HOUR_MS).await,
+        store.ack("d", t0 + 30 * HOUR_MS, None).await,
         Ok(Acked::Done)
     ));
 

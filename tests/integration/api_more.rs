@@ -214,9 +214,14 @@ async fn the_ack_link_is_a_button_and_not_repeated_in_the_text() {
     );
     assert!(!section.contains("Click here to acknowledge"), "{section}");
 
+    // The button carries the incident id, as upstream's does.
+    let button = &blocks[1]["elements"][0];
+    assert_eq!(button["value"], id);
+
     // The id, expiry and signature change every run; the rest must not.
     body["attachments"][0]["blocks"][1]["elements"][0]["url"] =
         format!("{PUBLIC_HOST}/api/ack/{{id}}?exp={{exp}}&sig={{sig}}").into();
+    body["attachments"][0]["blocks"][1]["elements"][0]["value"] = "{id}".into();
     assert_golden("critical.with-ack", &body);
 }
 

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::common::eventually;
 use crate::gateway::Process;
-use crate::oncall_rig::{Rig, get, payload, post, start_redis};
+use crate::oncall_rig::{Rig, get, payload, post};
+use crate::redis_servers::start_redis;
 use crate::ssm_emulator::Failure;
 
 /// The redis: section for the shared test server.

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::gateway::Process;
 use crate::metrics::{sample, scrape};
-use crate::oncall_rig::{Rig, SECRET, ack, ack_url_of, get, payload, post, start_redis};
+use crate::oncall_rig::{Rig, SECRET, ack, ack_url_of, get, payload, post};
+use crate::redis_servers::start_redis;
 
 /// A scrape's value of `series`, 0 when the series does not exist yet.
 async fn value(gw: &Process, series: &str) -> f64 {

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::oncall_rig::{
-    PLAN, Rig, SECRET, ack, ack_url_of, get, payload, post, start_redis, state_of, wait_for,
+    PLAN, Rig, SECRET, ack, ack_url_of, get, payload, post, state_of, wait_for,
 };
+use crate::redis_servers::start_redis;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guide_routes() {

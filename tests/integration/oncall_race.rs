@@ -59,7 +59,10 @@ async fn race(round: usize, stores: [Store; 4]) -> Tally {
             start.wait().await;
             let mut answers = Vec::new();
             for id in mine {
-                let answer = store.ack(&id, Clock::System.now_ms()).await.expect("ack");
+                let answer = store
+                    .ack(&id, Clock::System.now_ms(), None)
+                    .await
+                    .expect("ack");
                 answers.push((id, answer));
             }
             answers

@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::common::eventually;
 use crate::gateway::free_port;
-use crate::oncall_rig::{Rig, Setup, ack_url_of, get, payload, post, start_redis};
+use crate::oncall_rig::{Rig, Setup, ack_url_of, get, payload, post};
+use crate::redis_servers::start_redis;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_starts_without_redis_and_pages_once_it_answers() {

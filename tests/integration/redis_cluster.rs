@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use crate::gateway::Process;
 use crate::oncall_rig::{Rig, reaches};
-use crate::redis_ha_rig::{
-    Cluster, acknowledge, assert_each_unacknowledged_pages_once, info, keys, raise,
-};
+use crate::redis_ha_rig::{acknowledge, assert_each_unacknowledged_pages_once, raise};
+use crate::redis_servers::{Cluster, info, keys};
 
 /// The rig's config on the cluster whose seed node is `seed` (and, with
 /// `extra`, a second seed), with `more` indented lines in `redis:`.

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use crate::gateway::Process;
 use crate::oncall_rig::{Rig, reaches};
-use crate::redis_ha_rig::{
-    MASTER_NAME, Sentinel, acknowledge, assert_each_unacknowledged_pages_once, info, keys, raise,
-};
+use crate::redis_ha_rig::{acknowledge, assert_each_unacknowledged_pages_once, raise};
+use crate::redis_servers::{MASTER_NAME, Sentinel, info, keys};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateways_follow_a_failover_and_page_each_unacknowledged_incident_once() {

@@ -4,33 +4,12 @@
 //! real master and replica (`redis-server --replicaof`), the Slack and SSM
 //! emulators.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::common::eventually;
 use crate::gateway::free_port;
-use crate::oncall_rig::{Rig, Setup, ack, ack_url_of, payload, post, start_redis};
-
-/// A server process, killed when dropped (also when a test fails).
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A `redis-server` replicating `master_port`, on `port`.
-fn start_replica(port: u16, master_port: u16) -> Child {
-    Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .args(["--replicaof", "127.0.0.1", &master_port.to_string()])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server must be installed (apt-get install redis-server)")
-}
+use crate::oncall_rig::{Rig, Setup, ack, ack_url_of, payload, post};
+use crate::redis_servers::{Server, redis_server, start_redis};
 
 async fn connection(port: u16) -> redis::aio::MultiplexedConnection {
     redis::Client::open(format!("redis://127.0.0.1:{port}/0"))
@@ -78,7 +57,7 @@ async fn a_201_and_an_acks_200_mean_the_replica_has_it() {
     let rig = Rig::new().await;
     let (master_port, replica_port) = (free_port(), free_port());
     let _master = Server(start_redis(master_port));
-    let mut replica = Server(start_replica(replica_port, master_port));
+    let mut replica = Server(redis_server(replica_port, Some(master_port)));
     let synced = eventually(Duration::from_secs(20), async || {
         let client = redis::Client::open(format!("redis://127.0.0.1:{replica_port}/0"));
         let Ok(mut con) = client

@@ -50,7 +50,10 @@ async fn finished_incidents_are_forgotten(store: Store) {
     for (id, key) in [("acked", "k2"), ("resolved", "k3"), ("escalated", "k4")] {
         store.create(&incident(id, key, now)).await.expect("create");
     }
-    assert!(matches!(store.ack("acked", now).await, Ok(Acked::Done)));
+    assert!(matches!(
+        store.ack("acked", now, None).await,
+        Ok(Acked::Done)
+    ));
     store.resolve("k3", now).await.expect("resolve");
     // Claim "escalated" and "escalating" (a replica in the middle of an
     // escalation); record the escalation of the first.

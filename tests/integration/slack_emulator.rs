@@ -1,6 +1,11 @@
 //! A local stand-in for the Slack Web API: `chat.postMessage` and
 //! `chat.update` on 127.0.0.1, recording every request and answering the way
-//! each test asks (success, a Slack error code, rate limits, 5xx, no answer).
+//! each test asks (success, a Slack error code, rate limits, 5xx, no answer);
+//! and a `response_url` for interaction replies, which records them.
+//!
+//! It checks what Slack documents: a bearer token on Web API calls, JSON
+//! bodies with `channel` (and `ts` for `chat.update`), and replies posted
+//! as JSON with a `text`.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -86,6 +91,8 @@ struct Shared {
     requests: Mutex<Vec<Recorded>>,
     /// Bodies of the `chat.postMessage` calls answered with success.
     posted: Mutex<Vec<Value>>,
+    /// Bodies posted to the `response_url`.
+    replies: Mutex<Vec<Value>>,
 }
 
 impl Shared {
@@ -110,10 +117,12 @@ impl SlackEmulator {
             mode,
             requests: Mutex::new(Vec::new()),
             posted: Mutex::new(Vec::new()),
+            replies: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/api/chat.postMessage", post(answer))
             .route("/api/chat.update", post(answer))
+            .route("/respond", post(respond))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -136,6 +145,20 @@ impl SlackEmulator {
     pub fn posted(&self) -> Vec<Value> {
         self.shared
             .posted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// A `response_url` for interaction payloads, on this emulator.
+    pub fn response_url(&self) -> String {
+        self.base.replace("/api/", "/respond")
+    }
+
+    /// The replies posted to [`Self::response_url`], in arrival order.
+    pub fn replies(&self) -> Vec<Value> {
+        self.shared
+            .replies
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
@@ -168,6 +191,24 @@ async fn answer(
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let channel = body.get("channel").cloned().unwrap_or(Value::Null);
     let is_post = uri.path().ends_with("chat.postMessage");
+    let authed = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > "Bearer ".len() && v.starts_with("Bearer "));
+    let text_field = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.is_empty())
+    };
+    let refusal = if !authed {
+        Some("not_authed")
+    } else if !text_field("channel") {
+        Some("channel_not_found")
+    } else if !is_post && !text_field("ts") {
+        Some("message_not_found")
+    } else {
+        None
+    };
     let posted_body = body.clone();
     let call = {
         let mut requests = shared.requests();
@@ -179,7 +220,12 @@ async fn answer(
         });
         requests.len()
     };
+    // Faults and delays come first, as Slack's rate limits do; a request
+    // that gets through is then checked.
     let ok = || {
+        if let Some(code) = refusal {
+            return axum::Json(json!({ "ok": false, "error": code })).into_response();
+        }
         if is_post {
             shared
                 .posted
@@ -214,6 +260,31 @@ async fn answer(
         },
         Mode::RateLimitedOnce { .. } | Mode::ServerErrorOnce => ok(),
     }
+}
+
+/// A reply to a `response_url`: JSON with a `text`, `response_type` (when
+/// given) `ephemeral` or `in_channel`.
+async fn respond(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "invalid_payload").into_response();
+    };
+    let typed = matches!(
+        body.get("response_type").and_then(Value::as_str),
+        None | Some("ephemeral" | "in_channel")
+    );
+    if !json_type || !typed || body.get("text").and_then(Value::as_str).is_none() {
+        return (StatusCode::BAD_REQUEST, "invalid_payload").into_response();
+    }
+    shared
+        .replies
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(body);
+    (StatusCode::OK, "ok").into_response()
 }
 
 fn rate_limited(retry_after_secs: u64) -> Response {

@@ -146,12 +146,18 @@ async fn an_ack_moves_a_pending_incident_once(store: Store, now: i64) {
         .create(&incident("a", now, now + MINUTE_MS, None))
         .await
         .expect("create");
-    assert_eq!(store.ack("a", now + 10).await.expect("ack"), Acked::Done);
     assert_eq!(
-        store.ack("a", now + 20).await.expect("ack"),
+        store.ack("a", now + 10, None).await.expect("ack"),
+        Acked::Done
+    );
+    assert_eq!(
+        store.ack("a", now + 20, None).await.expect("ack"),
         Acked::NotPending(State::Acknowledged)
     );
-    assert_eq!(store.ack("nope", now).await.expect("ack"), Acked::Unknown);
+    assert_eq!(
+        store.ack("nope", now, None).await.expect("ack"),
+        Acked::Unknown
+    );
     let view = store.get("a").await.expect("get").expect("a");
     assert_eq!(
         (view.state, view.acked_ms),
@@ -189,7 +195,7 @@ async fn a_due_incident_is_claimed_once_and_escalated(store: Store, now: i64) {
     );
     assert_eq!(state(&store, "a").await, State::Escalating);
     assert_eq!(
-        store.ack("a", now + 300).await.expect("ack"),
+        store.ack("a", now + 300, None).await.expect("ack"),
         Acked::NotPending(State::Escalating)
     );
     assert!(
@@ -296,7 +302,7 @@ async fn a_resolve_cancels_or_closes(store: Store, now: i64) {
         .create(&incident("k", now, now + MINUTE_MS, Some("acked")))
         .await
         .expect("create");
-    store.ack("k", now + 10).await.expect("ack");
+    store.ack("k", now + 10, None).await.expect("ack");
     assert_eq!(
         store.resolve("acked", now + 20).await.expect("resolve"),
         ResolvedOutcome::Closed("k".into(), State::Acknowledged)
@@ -415,7 +421,7 @@ async fn each_target_is_retried_on_its_own(store: Store, now: i64) {
     assert!(view.still_paging());
     // The page went out: an ACK is too late, a repeat joins.
     assert_eq!(
-        store.ack("m", now + 200).await.expect("ack"),
+        store.ack("m", now + 200, None).await.expect("ack"),
         Acked::NotPending(State::Escalated)
     );
     assert_eq!(store.next_due_ms().await.expect("next"), Some(retry_at));

@@ -124,7 +124,7 @@ async fn each_change_is_shown_once(store: Store) {
         .create(&incident("ack", now + 3_600_000))
         .await
         .expect("create");
-    assert!(matches!(store.ack("ack", now).await, Ok(Acked::Done)));
+    assert!(matches!(store.ack("ack", now, None).await, Ok(Acked::Done)));
     oc.record_receipts("ack", &[delivered()], true).await;
     assert_eq!(updates(&slack), 3);
     oc.update_channels("ack", StatusChange::Acknowledged).await;

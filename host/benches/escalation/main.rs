@@ -144,7 +144,7 @@ async fn run(sizes: Sizes) -> anyhow::Result<()> {
         let far = Clock::System.now_ms() + 3_600_000;
         store.create(&incident(id.clone(), far, far)).await?;
         let t = Instant::now();
-        store.ack(&id, Clock::System.now_ms()).await?;
+        store.ack(&id, Clock::System.now_ms(), None).await?;
         acks.push(t.elapsed().as_micros() as i64);
     }
     acks.sort_unstable();

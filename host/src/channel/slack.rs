@@ -42,6 +42,10 @@ pub struct SlackConfig {
     /// then link to the Slack message ([`permalink`]).
     #[serde(deserialize_with = "lenient::string")]
     pub workspace_url: String,
+    /// The Slack app's signing secret (ours): when set, the buttons are
+    /// interactive and `POST /api/slack/interactions` answers them.
+    #[serde(deserialize_with = "lenient::string")]
+    pub signing_secret: String,
 }
 
 /// The link to a posted message: `{workspace_url}/archives/{channel}/p{ts
@@ -68,6 +72,7 @@ impl Default for SlackConfig {
             api_url: DEFAULT_SLACK_API_URL.into(),
             message_properties: SlackMessageProperties::default(),
             workspace_url: String::new(),
+            signing_secret: String::new(),
         }
     }
 }
@@ -78,6 +83,12 @@ impl SlackConfig {
     /// configs ship with `enable: true` and `token: ${SLACK_TOKEN}`.
     pub fn is_effective(&self) -> bool {
         self.enable && !self.token.trim().is_empty()
+    }
+
+    /// Whether the Slack app's buttons come back to the gateway (a
+    /// signing secret is set).
+    pub fn interactive(&self) -> bool {
+        !self.signing_secret.trim().is_empty()
     }
 }
 
@@ -114,6 +125,7 @@ impl BuiltinChannel for SlackConfig {
         ("template_path", Text),
         ("api_url", Text),
         ("workspace_url", Text),
+        ("signing_secret", Secret),
         (
             "message_properties",
             Map(&[
@@ -137,11 +149,13 @@ impl BuiltinChannel for SlackConfig {
         env.text("SLACK_CHANNEL_ID", &mut self.channel_id);
         env.text("SLACK_API_URL", &mut self.api_url);
         env.text("SLACK_WORKSPACE_URL", &mut self.workspace_url);
+        env.text("SLACK_SIGNING_SECRET", &mut self.signing_secret);
         Ok(())
     }
 
     fn secrets<'a>(&'a self, out: &mut Vec<(&'a str, SecretKind)>) {
         out.push((&self.token, SecretKind::Text));
+        out.push((&self.signing_secret, SecretKind::Text));
     }
 
     fn warnings(&self, out: &mut Vec<String>) {
@@ -194,6 +208,7 @@ impl BuiltinChannel for SlackConfig {
                 "button_style": props.button_style,
                 "disable_button": props.disable_button,
             },
+            "interactive": self.interactive(),
         });
         Some(config.builtin_spec("slack", &self.template_path, &settings, &[&self.api_url]))
     }

@@ -144,6 +144,7 @@ fn seed_config_with_env_turns_everything_on() {
                 "button_style": "primary",
                 "disable_button": false,
             },
+            "interactive": false,
         })
     );
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::record::{
-    Acked, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
+    Acked, Actor, Asked, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
 };
 use super::{Outcome, Retention, Round, StoreError};
 
@@ -21,6 +21,9 @@ struct Inner {
     expiry: BTreeSet<(i64, String)>,
     expiry_of: HashMap<String, i64>,
     retention: Retention,
+    /// Names seen by [`MemoryStore::first_sighting`], with when each is
+    /// forgotten (Unix ms).
+    seen: HashMap<String, i64>,
 }
 
 impl Inner {
@@ -33,6 +36,7 @@ impl Inner {
             shown: HashMap::new(),
             expiry: BTreeSet::new(),
             expiry_of: HashMap::new(),
+            seen: HashMap::new(),
             retention,
         }
     }
@@ -148,7 +152,7 @@ impl MemoryStore {
     }
 
     /// See [`super::Store::ack`].
-    pub fn ack(&self, id: &str, now_ms: i64) -> Result<Acked, StoreError> {
+    pub fn ack(&self, id: &str, now_ms: i64, by: Option<&Actor>) -> Result<Acked, StoreError> {
         let mut s = self.lock()?;
         let Some(inc) = s.incidents.get_mut(id) else {
             return Ok(Acked::Unknown);
@@ -158,10 +162,42 @@ impl MemoryStore {
         }
         inc.state = State::Acknowledged;
         inc.acked_ms = Some(now_ms);
+        inc.acked_by = by.cloned();
         s.remove_due(id);
         let keep = s.retention.acknowledged_ms();
         s.expire(id, now_ms, keep);
         Ok(Acked::Done)
+    }
+
+    /// See [`super::Store::escalate_now`].
+    pub fn escalate_now(&self, id: &str, asked: &Asked) -> Result<Acked, StoreError> {
+        let mut s = self.lock()?;
+        let Some(inc) = s.incidents.get_mut(id) else {
+            return Ok(Acked::Unknown);
+        };
+        if inc.state != State::Pending {
+            return Ok(Acked::NotPending(inc.state));
+        }
+        inc.escalate_now = Some(asked.clone());
+        s.set_due(id, asked.at_ms);
+        Ok(Acked::Done)
+    }
+
+    /// See [`super::Store::first_sighting`].
+    pub fn first_sighting(
+        &self,
+        name: &str,
+        now_ms: i64,
+        keep_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let mut s = self.lock()?;
+        s.seen.retain(|_, until| *until > now_ms);
+        if s.seen.contains_key(name) {
+            return Ok(false);
+        }
+        let until = now_ms.saturating_add(i64::try_from(keep_ms).unwrap_or(i64::MAX));
+        s.seen.insert(name.to_string(), until);
+        Ok(true)
     }
 
     /// See [`super::Store::claim_due`].

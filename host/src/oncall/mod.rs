@@ -36,8 +36,8 @@ pub use aws::Recorder;
 pub use clock::Clock;
 pub use memory_store::MemoryStore;
 pub use record::{
-    Acked, AttemptEntry, Created, IncidentView, NewIncident, PageDetails, ResolvedOutcome, State,
-    StoredReceipt, Target, TargetState,
+    Acked, Actor, Asked, AttemptEntry, Created, IncidentView, NewIncident, PageDetails,
+    ResolvedOutcome, State, StoredReceipt, Target, TargetState,
 };
 pub use redis_store::RedisStore;
 pub use stats::{EscalationStats, StatsSnapshot};
@@ -298,17 +298,11 @@ impl OnCall {
             ?change,
             "incident changed while delivering; updating the new messages"
         );
-        // The targets' statuses, for a message that shows the escalation.
-        let targets = match change {
-            StatusChange::Escalated | StatusChange::PagingFailed => {
-                match self.store.get(incident_id).await {
-                    Ok(Some(view)) => view.targets,
-                    _ => Vec::new(),
-                }
-            }
-            _ => Vec::new(),
-        };
-        self.update_receipts(incident_id, change.into(), &receipts, None, &targets)
+        // What the message shows of the change: who acknowledged, or the
+        // targets' statuses.
+        let view = self.store.get(incident_id).await.ok().flatten();
+        let facts = change_facts(change, view.as_ref());
+        self.update_receipts(incident_id, change.into(), &receipts, None, facts)
             .await;
     }
 
@@ -323,33 +317,32 @@ impl OnCall {
                 return;
             }
         };
+        let step = step.into();
         let dedup_key = view.record.dedup_key.clone();
-        self.update_receipts(id, step.into(), &view.receipts, dedup_key, &view.targets)
+        let facts = change_facts(step.change(), Some(&view));
+        self.update_receipts(id, step, &view.receipts, dedup_key, facts)
             .await;
     }
 
     /// Shows `step` on each message, all at once; each call is retried
     /// like a delivery (`alert.retry`), so a rate limit or a blip does not
-    /// leave a message saying less than what happened. With several
-    /// on-call targets, an escalation's update carries each target's
-    /// status in the event payload (see [`targets_payload`]).
+    /// leave a message saying less than what happened. `facts` is the
+    /// event payload: what the message can show of the change (see
+    /// [`change_facts`]).
     async fn update_receipts(
         &self,
         id: &str,
         step: Shown,
         receipts: &[StoredReceipt],
         dedup_key: Option<String>,
-        targets: &[Target],
+        facts: String,
     ) {
         let pipeline = self.reloader.pipeline();
         let retry = self.reloader.config().alert.retry.clone();
         let change = step.change();
         let event = Event {
             id: id.to_string(),
-            payload: match change {
-                StatusChange::Escalated | StatusChange::PagingFailed => targets_payload(targets),
-                _ => "{}".into(),
-            },
+            payload: facts,
             resolved: change == StatusChange::Resolved,
             severity: None,
             ack_url: None,
@@ -415,6 +408,26 @@ impl OnCall {
 /// The payload of an escalation's update: `{"oncall_targets": [{"provider",
 /// "state", "last_error"?}, …]}` when there are several targets (a chat
 /// message then says how each went), else `{}`.
+/// An update's event payload: with several on-call targets, an
+/// escalation's carries each target's status (`oncall_targets`, see
+/// [`targets_payload`]); an acknowledgement made in a chat app carries who
+/// made it and when (`acknowledged_by`, `acknowledged_ms`). Otherwise `{}`.
+fn change_facts(change: StatusChange, view: Option<&IncidentView>) -> String {
+    let Some(view) = view else {
+        return "{}".into();
+    };
+    match change {
+        StatusChange::Escalated | StatusChange::PagingFailed => targets_payload(&view.targets),
+        StatusChange::Acknowledged => match (&view.acked_by, view.acked_ms) {
+            (Some(by), Some(at)) => {
+                serde_json::json!({ "acknowledged_by": by, "acknowledged_ms": at }).to_string()
+            }
+            _ => "{}".into(),
+        },
+        StatusChange::Resolved => "{}".into(),
+    }
+}
+
 fn targets_payload(targets: &[Target]) -> String {
     if targets.len() < 2 {
         return "{}".into();

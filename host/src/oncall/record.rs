@@ -200,6 +200,12 @@ pub struct IncidentView {
     pub state: State,
     /// When it was acknowledged, Unix ms.
     pub acked_ms: Option<i64>,
+    /// Who acknowledged it, when the gateway knows (a Slack click).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acked_by: Option<Actor>,
+    /// Who asked to page at once ("Escalate now"), and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalate_now: Option<Asked>,
     /// When the response plan was started, Unix ms.
     pub escalated_ms: Option<i64>,
     /// When it resolved, Unix ms.
@@ -262,6 +268,8 @@ impl IncidentView {
             record,
             state: State::Pending,
             acked_ms: None,
+            acked_by: None,
+            escalate_now: None,
             escalated_ms: None,
             resolved_ms: None,
             failed_ms: None,
@@ -273,6 +281,42 @@ impl IncidentView {
             targets: Vec::new(),
         }
     }
+}
+
+/// A person who acted on an incident from a chat app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Where they acted: `slack`.
+    pub source: String,
+    /// Their id there (Slack: `U…`).
+    pub user_id: String,
+    /// Their name there, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Actor {
+    /// How logs, timelines and on-call providers name them:
+    /// `alice (Slack U123)`, or the id alone.
+    pub fn label(&self) -> String {
+        let source = match self.source.as_str() {
+            "slack" => "Slack",
+            other => other,
+        };
+        match &self.name {
+            Some(name) if !name.is_empty() => format!("{name} ({source} {})", self.user_id),
+            _ => format!("{source} user {}", self.user_id),
+        }
+    }
+}
+
+/// Someone's request, and when it was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asked {
+    /// Who asked.
+    pub by: Actor,
+    /// When, Unix ms.
+    pub at_ms: i64,
 }
 
 /// One call to start a page.

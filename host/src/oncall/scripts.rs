@@ -68,15 +68,28 @@ return 1
 "#;
 
 /// Acknowledge a pending incident. KEYS: inc, due. ARGV: id, now ms,
-/// ms to keep it (ACK hold + retention).
+/// ms to keep it (ACK hold + retention), who (JSON, or "" when unknown).
 /// Returns "done", "unknown" or the state it was in.
 pub const ACK: &str = r#"
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return 'unknown' end
 if st ~= 'pending' then return st end
 redis.call('HSET', KEYS[1], 'state', 'acknowledged', 'acked_ms', ARGV[2])
+if ARGV[4] and ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'acked_by', ARGV[4]) end
 redis.call('ZREM', KEYS[2], ARGV[1])
 retire(KEYS[1], ARGV[1], ARGV[3])
+return 'done'
+"#;
+
+/// Page a pending incident at once ("Escalate now"): its due time moves
+/// to now, so the next claim takes it. KEYS: inc, due. ARGV: id, now ms,
+/// who and when (JSON). Returns "done", "unknown" or the state it was in.
+pub const ESCALATE_NOW: &str = r#"
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then return 'unknown' end
+if st ~= 'pending' then return st end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'escalate_now', ARGV[3])
 return 'done'
 "#;
 

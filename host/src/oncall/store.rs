@@ -2,8 +2,8 @@
 
 use super::memory_store::MemoryStore;
 use super::record::{
-    Acked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State, StoredReceipt,
-    Target, TargetState,
+    Acked, Actor, Asked, AttemptEntry, Created, IncidentView, NewIncident, ResolvedOutcome, State,
+    StoredReceipt, Target, TargetState,
 };
 use super::redis_store::RedisStore;
 use crate::pipeline::bindings::StatusChange;
@@ -183,11 +183,40 @@ impl Store {
         }
     }
 
-    /// Moves a pending incident to acknowledged, atomically against claims.
-    pub async fn ack(&self, id: &str, now_ms: i64) -> Result<Acked, StoreError> {
+    /// Moves a pending incident to acknowledged, atomically against claims,
+    /// remembering who did when known.
+    pub async fn ack(
+        &self,
+        id: &str,
+        now_ms: i64,
+        by: Option<&Actor>,
+    ) -> Result<Acked, StoreError> {
         match self {
-            Self::Redis(s) => counted("ack", s.ack(id, now_ms).await),
-            Self::Memory(s) => s.ack(id, now_ms),
+            Self::Redis(s) => counted("ack", s.ack(id, now_ms, by).await),
+            Self::Memory(s) => s.ack(id, now_ms, by),
+        }
+    }
+
+    /// Makes a pending incident due at once ("Escalate now"), remembering
+    /// who asked; the next claim takes it.
+    pub async fn escalate_now(&self, id: &str, asked: &Asked) -> Result<Acked, StoreError> {
+        match self {
+            Self::Redis(s) => counted("escalate_now", s.escalate_now(id, asked).await),
+            Self::Memory(s) => s.escalate_now(id, asked),
+        }
+    }
+
+    /// True the first time `name` is offered within `keep_ms`, on every
+    /// replica sharing the store: the replay guard of signed requests.
+    pub async fn first_sighting(
+        &self,
+        name: &str,
+        now_ms: i64,
+        keep_ms: u64,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Self::Redis(s) => counted("first_sighting", s.first_sighting(name, keep_ms).await),
+            Self::Memory(s) => s.first_sighting(name, now_ms, keep_ms),
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::record::IncidentView;
+use super::record::{Actor, IncidentView};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -15,6 +15,8 @@ pub enum Milestone {
     Created,
     /// Someone acknowledged it in time.
     Acknowledged,
+    /// Someone asked to page at once ("Escalate now").
+    EscalationRequested,
     /// One call to start a page (with its target and, if it failed, its
     /// error).
     EscalationAttempt,
@@ -44,6 +46,9 @@ pub struct Entry {
     /// Why the attempt failed, for failed escalation attempts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Who acknowledged or asked, when the gateway knows (a Slack click).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<Actor>,
 }
 
 impl Entry {
@@ -55,6 +60,7 @@ impl Entry {
             attempt: None,
             provider: None,
             error: None,
+            by: None,
         }
     }
 }
@@ -64,8 +70,17 @@ impl Entry {
 /// escalation it caused).
 pub fn timeline(view: &IncidentView) -> Vec<Entry> {
     let mut entries = vec![Entry::new(Milestone::Created, view.record.created_ms)];
+    if let Some(asked) = &view.escalate_now {
+        entries.push(Entry {
+            by: Some(asked.by.clone()),
+            ..Entry::new(Milestone::EscalationRequested, asked.at_ms)
+        });
+    }
     if let Some(at) = view.acked_ms {
-        entries.push(Entry::new(Milestone::Acknowledged, at));
+        entries.push(Entry {
+            by: view.acked_by.clone(),
+            ..Entry::new(Milestone::Acknowledged, at)
+        });
     }
     for (i, attempt) in view.attempt_log.iter().enumerate() {
         entries.push(Entry {
@@ -180,6 +195,18 @@ mod tests {
                 (Milestone::Created, 0, None, None),
                 (Milestone::Acknowledged, 500, None, None)
             ]
+        );
+        let mut v = view();
+        v.acked_ms = Some(T + 500);
+        v.acked_by = Some(Actor {
+            source: "slack".into(),
+            user_id: "U123".into(),
+            name: Some("alice".into()),
+        });
+        let t = timeline(&v);
+        assert_eq!(
+            t[1].by.as_ref().map(Actor::label).as_deref(),
+            Some("alice (Slack U123)")
         );
         let mut v = view();
         v.attempt_log = vec![AttemptEntry {

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::ack_page::Page;
-use crate::oncall::{AckLinkError, Acked, IncidentView, OnCall, State as IncidentState};
+use crate::oncall::{AckLinkError, Acked, Actor, IncidentView, OnCall, State as IncidentState};
 use crate::pipeline::bindings::StatusChange;
 
 /// The signed part of an ACK link.
@@ -29,9 +29,9 @@ pub struct AckQuery {
     sig: Option<String>,
 }
 
-/// Every way an ACK link request can end, with what each side is told.
+/// Every way an ACK request can end, with what each side is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     /// `POST` moved the incident from pending to acknowledged.
     Acknowledged,
     /// It was already acknowledged.
@@ -61,7 +61,7 @@ enum Outcome {
 
 impl Outcome {
     /// What a `POST` found the incident in, if not pending.
-    fn of_state(state: IncidentState) -> Self {
+    pub(super) fn of_state(state: IncidentState) -> Self {
         match state {
             IncidentState::Pending => Self::StillPending,
             IncidentState::Escalating => Self::Escalating,
@@ -107,7 +107,7 @@ impl Outcome {
     }
 
     /// The JSON `message`.
-    fn message(&self) -> String {
+    pub(super) fn message(&self) -> String {
         let text = match self {
             Self::Acknowledged => "Acknowledged — escalation cancelled",
             Self::AlreadyAcknowledged => "Already acknowledged",
@@ -183,7 +183,7 @@ impl Outcome {
     }
 
     /// The `outcome` label of `versus_acks_total`.
-    fn metric(&self) -> &'static str {
+    pub(super) fn metric(&self) -> &'static str {
         match self {
             Self::Acknowledged => "acknowledged",
             Self::AlreadyAcknowledged
@@ -291,26 +291,7 @@ pub async fn ack(
         Ok(checked) => checked,
         Err(refused) => return refused.reply(html, None, 0),
     };
-    let outcome = match oncall.store.ack(&id, now).await {
-        Ok(Acked::Done) => {
-            tracing::info!("incident acknowledged; escalation cancelled");
-            let updater = oncall.clone();
-            let updated = id.clone();
-            tokio::spawn(async move {
-                updater
-                    .update_channels(&updated, StatusChange::Acknowledged)
-                    .await
-            });
-            Outcome::Acknowledged
-        }
-        Ok(Acked::NotPending(IncidentState::Escalated)) => pass_on(&oncall, &id).await,
-        Ok(Acked::NotPending(s)) => Outcome::of_state(s),
-        Ok(Acked::Unknown) => Outcome::Unknown,
-        Err(e) => {
-            tracing::error!(error = %e, "ACK failed: store unavailable");
-            Outcome::Unavailable
-        }
-    };
+    let outcome = acknowledge(&oncall, &id, now, None).await;
     // A person sees the incident as it now stands; an API client needs
     // only the outcome, so it costs no second store round trip.
     let view = match outcome {
@@ -321,9 +302,42 @@ pub async fn ack(
     outcome.reply(html, view.as_ref(), now)
 }
 
+/// Acknowledges incident `id` at `now` (Unix ms), by `by` when known: a
+/// pending incident's escalation is cancelled and its messages updated in
+/// the background; an ACK after the page is passed on.
+pub(super) async fn acknowledge(
+    oncall: &Arc<OnCall>,
+    id: &str,
+    now: i64,
+    by: Option<&Actor>,
+) -> Outcome {
+    match oncall.store.ack(id, now, by).await {
+        Ok(Acked::Done) => {
+            let by = by.map(Actor::label);
+            tracing::info!(by, "incident acknowledged; escalation cancelled");
+            let updater = oncall.clone();
+            let updated = id.to_string();
+            tokio::spawn(async move {
+                updater
+                    .update_channels(&updated, StatusChange::Acknowledged)
+                    .await
+            });
+            Outcome::Acknowledged
+        }
+        Ok(Acked::NotPending(IncidentState::Escalated)) => pass_on(oncall, id, by).await,
+        Ok(Acked::NotPending(s)) => Outcome::of_state(s),
+        Ok(Acked::Unknown) => Outcome::Unknown,
+        Err(e) => {
+            tracing::error!(error = %e, "ACK failed: store unavailable");
+            Outcome::Unavailable
+        }
+    }
+}
+
 /// An ACK after the page: passed on to each provider that paged and can
-/// be told, in the background (their calls are retried).
-async fn pass_on(oncall: &Arc<OnCall>, id: &str) -> Outcome {
+/// be told, naming `by` when known, in the background (their calls are
+/// retried).
+async fn pass_on(oncall: &Arc<OnCall>, id: &str, by: Option<&Actor>) -> Outcome {
     let view = match oncall.store.get(id).await {
         Ok(Some(view)) => view,
         _ => return Outcome::Escalated,
@@ -338,9 +352,10 @@ async fn pass_on(oncall: &Arc<OnCall>, id: &str) -> Outcome {
         "ACK after the page; passing it on to the providers that paged"
     );
     let oncall = oncall.clone();
+    let who = by.map(Actor::label);
     tokio::spawn(async move {
         oncall
-            .follow_up(&view, crate::oncall::FollowUp::Acknowledge, None)
+            .follow_up(&view, crate::oncall::FollowUp::Acknowledge, who.as_deref())
             .await
     });
     Outcome::PassedOn(provider)

@@ -14,6 +14,9 @@ pub mod limits;
 pub mod listen;
 mod oncall;
 #[cfg(test)]
+mod rig;
+mod slack;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
@@ -69,6 +72,10 @@ pub fn app(state: AppState) -> Router {
         // and chat previews fetch every URL. Only a POST acknowledges.
         .route("/api/ack/{id}", get(ack::confirm).post(ack::ack))
         .route("/api/incidents/ack/{id}", get(ack::confirm).post(ack::ack))
+        .route(
+            "/api/slack/interactions",
+            post(slack::interactions).layer(DefaultBodyLimit::max(slack::BODY_LIMIT)),
+        )
         // Every answer is JSON, the router's own 404 and 405 included.
         // `method_not_allowed_fallback` applies to the routes above, so it
         // must come after them.

@@ -28,6 +28,10 @@ pub struct Config {
     pub button_style: String,
     /// Never show the ACK button (acknowledgement handled elsewhere).
     pub disable_button: bool,
+    /// The Slack app has interactivity pointed at the gateway (the host
+    /// sets this when `alert.slack.signing_secret` is set): buttons are
+    /// answered by the gateway, not opened as links.
+    pub interactive: bool,
 }
 
 impl Config {
@@ -98,6 +102,7 @@ impl Config {
             }
         };
 
+        let interactive = obj.get("interactive") == Some(&Value::Bool(true));
         Ok(Self {
             token,
             channel_id,
@@ -105,6 +110,7 @@ impl Config {
             button_text,
             button_style,
             disable_button,
+            interactive,
         })
     }
 }

@@ -12,13 +12,14 @@ mod response;
 
 pub use config::Config;
 pub use message::{
-    ACKNOWLEDGED_COLOR, ESCALATED_COLOR, FIRING_COLOR, MAX_SECTIONS, PAGING_FAILED_COLOR,
-    PAGING_FAILED_NOTE, RESOLVED_COLOR, SECTION_LIMIT, TRUNCATION_MARKER, build_post, build_update,
-    fallback_text, post_body, split_sections, update_body,
+    ACK_ACTION_ID, ACKNOWLEDGED_COLOR, ACTIONS_BLOCK_ID, ESCALATE_ACTION_ID, ESCALATED_COLOR,
+    FIRING_COLOR, MAX_SECTIONS, PAGING_FAILED_COLOR, PAGING_FAILED_NOTE, RESOLVED_COLOR,
+    SECTION_LIMIT, TRUNCATION_MARKER, build_post, build_update, fallback_text, post_body,
+    split_sections, update_body,
 };
 pub use response::{Posted, from_http_error, interpret_response, retry_after_ms};
-pub use versus_plugin_sdk::chat::{Change, Error, HttpError, Receipt, Request};
-use versus_plugin_sdk::chat::{Channel, EventInfo, Send};
+pub use versus_plugin_sdk::chat::{Change, Error, EventInfo, HttpError, Receipt, Request};
+use versus_plugin_sdk::chat::{Channel, Send};
 
 /// The channel.
 pub struct Slack;
@@ -31,7 +32,7 @@ impl Channel for Slack {
         send: &mut Send<'_>,
     ) -> Result<Receipt, Error> {
         let config = Config::parse(config_json)?;
-        let request = build_post(message, event.resolved, event.ack_url.as_deref(), &config)?;
+        let request = build_post(message, event, &config)?;
         Ok(call(send, request)?.into_receipt(&config))
     }
 
@@ -44,8 +45,7 @@ impl Channel for Slack {
         send: &mut Send<'_>,
     ) -> Result<(), Error> {
         let config = Config::parse(config_json)?;
-        let targets = event.oncall_targets();
-        let request = build_update(receipt, change, message, targets.as_deref(), &config)?;
+        let request = build_update(receipt, change, message, event, &config)?;
         call(send, request).map(drop)
     }
 

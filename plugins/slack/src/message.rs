@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{Change, Config, Error, Receipt, Request};
+use crate::{Change, Config, Error, EventInfo, Receipt, Request};
 
 /// Attachment colour of a firing alert (upstream Versus's red).
 pub const FIRING_COLOR: &str = "#C70039";
@@ -35,19 +35,21 @@ pub const TRUNCATION_MARKER: &str = "…(truncated)";
 /// a notification line is short, and the full message is in the blocks.
 const FALLBACK_LIMIT: usize = 150;
 
-/// `action_id` of the ACK button.
-const ACK_ACTION_ID: &str = "ack";
+/// `block_id` of the buttons' block, as upstream Versus names it, so that
+/// teams' own interactivity handlers keep working.
+pub const ACTIONS_BLOCK_ID: &str = "incident_actions";
+/// `action_id` of the ACK button (upstream's).
+pub const ACK_ACTION_ID: &str = "ack_incident";
+/// `action_id` of the "Escalate now" button (interactive only).
+pub const ESCALATE_ACTION_ID: &str = "escalate_incident";
+/// Label of the "Escalate now" button.
+const ESCALATE_TEXT: &str = "Escalate now";
 
 /// The `chat.postMessage` request for a new message.
-pub fn build_post(
-    message: &str,
-    resolved: bool,
-    ack_url: Option<&str>,
-    config: &Config,
-) -> Result<Request, Error> {
+pub fn build_post(message: &str, event: &EventInfo, config: &Config) -> Result<Request, Error> {
     let sections = sections(message)?;
     let fallback = fallback_text(message);
-    let body = post_parts(&sections, &fallback, resolved, ack_url, config);
+    let body = post_parts(&sections, &fallback, event, config);
     Ok(request(config, "chat.postMessage", &body))
 }
 
@@ -55,8 +57,7 @@ pub fn build_post(
 fn post_parts<'a>(
     sections: &'a [String],
     fallback: &'a str,
-    resolved: bool,
-    ack_url: Option<&'a str>,
+    event: &'a EventInfo,
     config: &'a Config,
 ) -> PostBody<'a> {
     let blocks = sections
@@ -65,15 +66,16 @@ fn post_parts<'a>(
             text: Text::mrkdwn(text),
             kind: "section",
         })
-        .chain(ack_button(ack_url, config).map(|button| Block::Actions {
-            elements: [button],
+        .chain(buttons(event, config).map(|elements| Block::Actions {
+            block_id: ACTIONS_BLOCK_ID,
+            elements,
             kind: "actions",
         }))
         .collect();
     PostBody {
         attachments: [Attachment {
             blocks,
-            color: if resolved {
+            color: if event.resolved {
                 RESOLVED_COLOR
             } else {
                 FIRING_COLOR
@@ -85,11 +87,17 @@ fn post_parts<'a>(
     }
 }
 
-/// The ACK button, when the event has an ACK URL (on-call pending) and
-/// the config does not disable it.
-fn ack_button<'a>(ack_url: Option<&'a str>, config: &'a Config) -> Option<Button<'a>> {
-    let url = ack_url.filter(|u| !u.is_empty() && !config.disable_button)?;
-    Some(Button {
+/// The buttons, while on-call is pending (the event has an ACK URL) and
+/// the config does not disable them. Each carries the incident id as its
+/// `value`. As a link, the ACK button opens the confirmation page; in a
+/// Slack app with interactivity (`interactive`), a click reaches the
+/// gateway as a signed request, and "Escalate now" comes beside it.
+fn buttons<'a>(event: &'a EventInfo, config: &'a Config) -> Option<Vec<Button<'a>>> {
+    let url = event
+        .ack_url
+        .as_deref()
+        .filter(|u| !u.is_empty() && !config.disable_button)?;
+    let ack = Button {
         action_id: ACK_ACTION_ID,
         style: &config.button_style,
         text: Text {
@@ -97,8 +105,24 @@ fn ack_button<'a>(ack_url: Option<&'a str>, config: &'a Config) -> Option<Button
             kind: "plain_text",
         },
         kind: "button",
-        url,
-    })
+        url: (!config.interactive).then_some(url),
+        value: &event.id,
+    };
+    if !config.interactive {
+        return Some(vec![ack]);
+    }
+    let escalate = Button {
+        action_id: ESCALATE_ACTION_ID,
+        style: "danger",
+        text: Text {
+            text: ESCALATE_TEXT,
+            kind: "plain_text",
+        },
+        kind: "button",
+        url: None,
+        value: &event.id,
+    };
+    Some(vec![ack, escalate])
 }
 
 // `chat.postMessage`'s body as borrowed parts, serialised as they are,
@@ -129,7 +153,8 @@ enum Block<'a> {
         kind: &'static str,
     },
     Actions {
-        elements: [Button<'a>; 1],
+        block_id: &'static str,
+        elements: Vec<Button<'a>>,
         #[serde(rename = "type")]
         kind: &'static str,
     },
@@ -159,48 +184,42 @@ struct Button<'a> {
     text: Text<'a>,
     #[serde(rename = "type")]
     kind: &'static str,
-    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    value: &'a str,
 }
 
-/// The `chat.update` request that shows `change` on a posted message;
-/// `targets` says how each on-call target went, when there are several.
+/// The `chat.update` request that shows `change` on a posted message.
 pub fn build_update(
     receipt: &Receipt,
     change: Change,
     message: &str,
-    targets: Option<&str>,
+    event: &EventInfo,
     config: &Config,
 ) -> Result<Request, Error> {
-    let body = update_body(receipt, change, message, targets, config)?;
+    let body = update_body(receipt, change, message, event, config)?;
     Ok(request(config, "chat.update", &body))
 }
 
 /// The JSON body of `chat.postMessage`, as a document ([`build_post`]
 /// serialises the same parts without building one).
-///
-/// The ACK button is added when the event has an ACK URL (on-call pending)
-/// and the config does not disable it.
-pub fn post_body(
-    message: &str,
-    resolved: bool,
-    ack_url: Option<&str>,
-    config: &Config,
-) -> Result<Value, Error> {
+pub fn post_body(message: &str, event: &EventInfo, config: &Config) -> Result<Value, Error> {
     let sections = sections(message)?;
     let fallback = fallback_text(message);
-    let body = post_parts(&sections, &fallback, resolved, ack_url, config);
+    let body = post_parts(&sections, &fallback, event, config);
     // Strings, booleans and arrays of them always convert.
     Ok(serde_json::to_value(body).unwrap_or_default())
 }
 
 /// The JSON body of `chat.update`: the same sections, the colour of the new
-/// state, no ACK button, and a context line saying what happened (then
-/// each on-call target's status, with several).
+/// state, no buttons, and a context line saying what happened: who
+/// acknowledged and when, when the event says (a click in the Slack app),
+/// and each on-call target's status, with several.
 pub fn update_body(
     receipt: &Receipt,
     change: Change,
     message: &str,
-    targets: Option<&str>,
+    event: &EventInfo,
     config: &Config,
 ) -> Result<Value, Error> {
     if receipt.message_id.is_empty() {
@@ -214,14 +233,14 @@ pub fn update_body(
         &receipt.destination
     };
     let (color, note) = match change {
-        Change::Acknowledged => (ACKNOWLEDGED_COLOR, "✅ Acknowledged — escalation cancelled"),
-        Change::Escalated => (ESCALATED_COLOR, "🚨 Escalated to on-call"),
-        Change::Resolved => (RESOLVED_COLOR, "✅ Resolved"),
-        Change::PagingFailed => (PAGING_FAILED_COLOR, PAGING_FAILED_NOTE),
+        Change::Acknowledged => (ACKNOWLEDGED_COLOR, acknowledged_note(event)),
+        Change::Escalated => (ESCALATED_COLOR, "🚨 Escalated to on-call".into()),
+        Change::Resolved => (RESOLVED_COLOR, "✅ Resolved".into()),
+        Change::PagingFailed => (PAGING_FAILED_COLOR, PAGING_FAILED_NOTE.into()),
     };
     let mut blocks = section_blocks(message)?;
     let mut elements = vec![json!({ "type": "mrkdwn", "text": note })];
-    if let Some(targets) = targets {
+    if let Some(targets) = event.oncall_targets() {
         elements.push(json!({ "type": "mrkdwn", "text": format!("On-call: {targets}") }));
     }
     blocks.push(json!({ "type": "context", "elements": elements }));
@@ -231,6 +250,24 @@ pub fn update_body(
         "text": fallback_text(message),
         "attachments": [{ "color": color, "blocks": blocks }],
     }))
+}
+
+/// "✅ Acknowledged by <@U123> at 03:12 UTC — escalation cancelled", or
+/// without the person when the ACK came through a link.
+fn acknowledged_note(event: &EventInfo) -> String {
+    match event.acknowledgement() {
+        Some(ack) if ack.source == "slack" => format!(
+            "✅ Acknowledged by <@{}> at {} — escalation cancelled",
+            ack.user_id,
+            ack.time_utc()
+        ),
+        Some(ack) => format!(
+            "✅ Acknowledged by {} at {} — escalation cancelled",
+            ack.who(),
+            ack.time_utc()
+        ),
+        None => "✅ Acknowledged — escalation cancelled".into(),
+    }
 }
 
 /// One `mrkdwn` section block per chunk of `message`.

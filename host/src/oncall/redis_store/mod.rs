@@ -6,12 +6,14 @@ use std::time::Duration;
 use redis::{AsyncCommands, Script};
 
 use super::StoreError;
-use super::record::{Acked, Created, NewIncident, ResolvedOutcome, State, StoredReceipt};
+use super::record::{Acked, Actor, Created, NewIncident, ResolvedOutcome, State, StoredReceipt};
 use super::redis_con::{Con, Server};
 use super::redis_link::RedisLink;
 use super::scripts;
 use super::shard::Keys;
 
+mod asked;
+use asked::json;
 mod view;
 
 /// A Redis-backed store. Cheap to clone.
@@ -23,6 +25,7 @@ pub struct RedisStore {
     keys: Keys,
     create: Script,
     ack: Script,
+    escalate_now: Script,
     claim: Script,
     finish: Script,
     resolve: Script,
@@ -55,6 +58,7 @@ impl RedisStore {
             keys: Keys::new(prefix, sharded),
             create: Script::new(&format!("{}{}", scripts::RETIRE, scripts::CREATE)),
             ack: Script::new(&format!("{}{}", scripts::RETIRE, scripts::ACK)),
+            escalate_now: Script::new(scripts::ESCALATE_NOW),
             claim: Script::new(scripts::CLAIM),
             finish: Script::new(&format!("{}{}", scripts::RETIRE, scripts::FINISH)),
             resolve: Script::new(scripts::RESOLVE),
@@ -226,9 +230,15 @@ impl RedisStore {
     }
 
     /// See [`super::Store::ack`].
-    pub async fn ack(&self, id: &str, now_ms: i64) -> Result<Acked, StoreError> {
+    pub async fn ack(
+        &self,
+        id: &str,
+        now_ms: i64,
+        by: Option<&Actor>,
+    ) -> Result<Acked, StoreError> {
         let mut con = self.link.durable()?;
         let inc = self.inc(id);
+        let by = by.map(json).transpose()?.unwrap_or_default();
         let reply: String = self
             .ack
             .key(&inc)
@@ -236,6 +246,7 @@ impl RedisStore {
             .arg(id)
             .arg(now_ms)
             .arg(self.retention.acknowledged_ms())
+            .arg(by)
             .invoke_async(&mut con)
             .await?;
         Ok(match reply.as_str() {

@@ -25,6 +25,10 @@ impl RedisStore {
             record: serde_json::from_str(record).map_err(|e| StoreError::Data(e.to_string()))?,
             state: parse_state(h.get("state").map_or("", String::as_str))?,
             acked_ms: int("acked_ms"),
+            acked_by: h.get("acked_by").and_then(|j| serde_json::from_str(j).ok()),
+            escalate_now: h
+                .get("escalate_now")
+                .and_then(|j| serde_json::from_str(j).ok()),
             escalated_ms: int("escalated_ms"),
             resolved_ms: int("resolved_ms"),
             failed_ms: int("failed_ms"),

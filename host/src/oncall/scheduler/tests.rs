@@ -130,7 +130,7 @@ async fn an_ack_before_the_deadline_wins() {
     assert_eq!(
         r.oncall
             .store
-            .ack("b", r.oncall.clock.now_ms())
+            .ack("b", r.oncall.clock.now_ms(), None)
             .await
             .expect("ack"),
         Acked::Done
@@ -140,7 +140,7 @@ async fn an_ack_before_the_deadline_wins() {
     assert_eq!(
         r.oncall
             .store
-            .ack("b", r.oncall.clock.now_ms())
+            .ack("b", r.oncall.clock.now_ms(), None)
             .await
             .expect("ack"),
         Acked::NotPending(State::Acknowledged)
@@ -162,7 +162,7 @@ async fn wait_zero_escalates_at_once_and_late_acks_see_it() {
     assert_eq!(
         r.oncall
             .store
-            .ack("c", r.oncall.clock.now_ms())
+            .ack("c", r.oncall.clock.now_ms(), None)
             .await
             .expect("ack"),
         Acked::NotPending(State::Escalated)

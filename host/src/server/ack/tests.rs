@@ -1,92 +1,19 @@
 //! ACK links through `app(state).oneshot(..)` with the in-memory store: a
 //! GET never acknowledges, a POST does, and each outcome is told apart.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use tokio::sync::Notify;
 use tower::ServiceExt;
 
-use crate::oncall::{
-    AckSigner, Clock, EscalationStats, Escalator, MemoryStore, NewIncident, OnCall, Recorder,
-    Round, Settings, State, Store, Target, TargetState,
-};
-use crate::pipeline::{Loader, Reloader};
-use crate::server::{AppState, app};
+use crate::oncall::{Round, State, Target, TargetState};
+use crate::server::rig::{Rig, rig};
 
 const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 const JSON: &str = "application/json";
 
-struct Rig {
-    router: axum::Router,
-    oncall: Arc<OnCall>,
-    _dir: tempfile::TempDir,
-}
-
-async fn rig() -> Rig {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("config.yaml");
-    std::fs::write(&config, "plugins:\n  transforms: []\n  watch: false\n").expect("write");
-    let reloader = Reloader::start(config, Arc::new(Loader::new(None).expect("engine")))
-        .await
-        .expect("pipeline");
-    let clock = Clock::System;
-    let oncall = Arc::new(OnCall {
-        store: Store::Memory(MemoryStore::default()),
-        signer: AckSigner::new(b"router-test-key-0123".to_vec()),
-        escalator: Escalator::Record(Recorder {
-            calls: Arc::default(),
-            clock,
-            fail_first: 0,
-        }),
-        clock,
-        settings: Settings {
-            wait: Duration::from_secs(180),
-            ..Settings::default()
-        },
-        reloader: reloader.clone(),
-        wake: Arc::new(Notify::new()),
-        stats: EscalationStats::default(),
-    });
-    let mut state = AppState::new(reloader);
-    state.oncall = Some(oncall.clone());
-    Rig {
-        router: app(state),
-        oncall,
-        _dir: dir,
-    }
-}
-
 impl Rig {
-    /// A pending incident `id` titled `title`; returns its ACK link's path.
-    async fn pending(&self, id: &str, title: &str) -> String {
-        let now = self.oncall.clock.now_ms();
-        let new = NewIncident {
-            id: id.into(),
-            created_ms: now,
-            deadline_ms: now + 180_000,
-            response_plan_arn: "arn:plan".into(),
-            title: title.into(),
-            severity: Some("critical".into()),
-            impact: None,
-            dedup_key: Some(format!("dedup-{id}")),
-            ack_exp: now / 1000 + 3600,
-            ack_expiry_ms: 0,
-            details: Default::default(),
-        };
-        self.oncall.store.create(&new).await.expect("create");
-        self.oncall.signer.url("", id, new.ack_exp)
-    }
-
-    async fn state(&self, id: &str) -> State {
-        let view = self.oncall.store.get(id).await.expect("get");
-        view.expect("incident").state
-    }
-
     async fn send(&self, method: Method, uri: &str, accept: Option<&str>) -> (StatusCode, String) {
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(accept) = accept {

@@ -12,6 +12,7 @@
 //! classification of answers every plugin uses ([`check_status`],
 //! [`transient_status`], [`retry_after_ms`]).
 
+mod acknowledged;
 mod glue;
 mod response;
 mod settings;
@@ -19,6 +20,7 @@ mod targets;
 
 use std::fmt;
 
+pub use acknowledged::Acknowledgement;
 pub use response::{body_snippet, check_status, from_http_error, retry_after_ms, transient_status};
 pub use settings::Settings;
 

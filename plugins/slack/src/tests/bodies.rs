@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{minimal, with_props};
+use super::{ID, event, facts, minimal, with_props};
 use crate::{Change, Error, Receipt, build_post, build_update, post_body, update_body};
 
 const ACK: &str = "https://gw.example/api/ack/0b9f6c1e?exp=1795000000&sig=3q2-7w";
@@ -17,12 +17,13 @@ fn button(style: Option<&str>) -> Value {
         "type": "button",
         "text": { "type": "plain_text", "text": "Acknowledge Alert" },
         "url": ACK,
-        "action_id": "ack",
+        "action_id": "ack_incident",
+        "value": ID,
     });
     if let Some(style) = style {
         b["style"] = json!(style);
     }
-    json!({ "type": "actions", "elements": [b] })
+    json!({ "type": "actions", "block_id": "incident_actions", "elements": [b] })
 }
 
 fn post(color: &str, blocks: Vec<Value>) -> Value {
@@ -36,7 +37,7 @@ fn post(color: &str, blocks: Vec<Value>) -> Value {
 
 #[test]
 fn firing_with_ack_has_a_button() {
-    let body = post_body(MESSAGE, false, Some(ACK), &minimal()).expect("body");
+    let body = post_body(MESSAGE, &event(false, Some(ACK)), &minimal()).expect("body");
     assert_eq!(
         body,
         post("#C70039", vec![section(MESSAGE), button(Some("primary"))])
@@ -45,33 +46,33 @@ fn firing_with_ack_has_a_button() {
 
 #[test]
 fn firing_without_ack_has_no_button() {
-    let body = post_body(MESSAGE, false, None, &minimal()).expect("body");
+    let body = post_body(MESSAGE, &event(false, None), &minimal()).expect("body");
     assert_eq!(body, post("#C70039", vec![section(MESSAGE)]));
-    let body = post_body(MESSAGE, false, Some(""), &minimal()).expect("body");
+    let body = post_body(MESSAGE, &event(false, Some("")), &minimal()).expect("body");
     assert_eq!(body, post("#C70039", vec![section(MESSAGE)]));
 }
 
 #[test]
 fn resolved_is_green() {
-    let body = post_body(MESSAGE, true, None, &minimal()).expect("body");
+    let body = post_body(MESSAGE, &event(true, None), &minimal()).expect("body");
     assert_eq!(body, post("#36A64F", vec![section(MESSAGE)]));
 }
 
 #[test]
 fn disable_button_hides_it() {
     let config = with_props(r#"{"disable_button":true}"#);
-    let body = post_body(MESSAGE, false, Some(ACK), &config).expect("body");
+    let body = post_body(MESSAGE, &event(false, Some(ACK)), &config).expect("body");
     assert_eq!(body, post("#C70039", vec![section(MESSAGE)]));
 }
 
 #[test]
 fn empty_style_omits_the_style_key() {
     let config = with_props(r#"{"button_style":""}"#);
-    let body = post_body(MESSAGE, false, Some(ACK), &config).expect("body");
+    let body = post_body(MESSAGE, &event(false, Some(ACK)), &config).expect("body");
     assert_eq!(body, post("#C70039", vec![section(MESSAGE), button(None)]));
 
     let config = with_props(r#"{"button_style":"danger"}"#);
-    let body = post_body(MESSAGE, false, Some(ACK), &config).expect("body");
+    let body = post_body(MESSAGE, &event(false, Some(ACK)), &config).expect("body");
     assert_eq!(
         body,
         post("#C70039", vec![section(MESSAGE), button(Some("danger"))])
@@ -81,7 +82,7 @@ fn empty_style_omits_the_style_key() {
 #[test]
 fn custom_button_text() {
     let config = with_props(r#"{"button_text":"I'm on it"}"#);
-    let body = post_body(MESSAGE, false, Some(ACK), &config).expect("body");
+    let body = post_body(MESSAGE, &event(false, Some(ACK)), &config).expect("body");
     assert_eq!(
         body["attachments"][0]["blocks"][1]["elements"][0]["text"]["text"],
         "I'm on it"
@@ -94,7 +95,7 @@ fn post_request_shape() {
         r#"{"token":"xoxb-1","channel_id":"C9","api_url":"http://127.0.0.1:8080/api"}"#,
     )
     .expect("config");
-    let req = build_post(MESSAGE, false, Some(ACK), &config).expect("request");
+    let req = build_post(MESSAGE, &event(false, Some(ACK)), &config).expect("request");
     assert_eq!(req.method, "POST");
     assert_eq!(req.url, "http://127.0.0.1:8080/api/chat.postMessage");
     assert_eq!(
@@ -110,7 +111,7 @@ fn post_request_shape() {
     let sent: Value = serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        post_body(MESSAGE, false, Some(ACK), &config).expect("body")
+        post_body(MESSAGE, &event(false, Some(ACK)), &config).expect("body")
     );
 }
 
@@ -118,7 +119,7 @@ fn post_request_shape() {
 fn empty_message_is_invalid_input() {
     for message in ["", "\n\n", "  \n\t\n"] {
         assert!(matches!(
-            post_body(message, false, None, &minimal()),
+            post_body(message, &event(false, None), &minimal()),
             Err(Error::InvalidInput(_))
         ));
     }
@@ -126,11 +127,12 @@ fn empty_message_is_invalid_input() {
 
 #[test]
 fn fallback_text_is_first_line_capped() {
-    let body = post_body("\n\n  title line  \nrest", false, None, &minimal()).expect("body");
+    let body =
+        post_body("\n\n  title line  \nrest", &event(false, None), &minimal()).expect("body");
     assert_eq!(body["text"], "title line");
 
     let long = "é".repeat(400);
-    let body = post_body(&long, false, None, &minimal()).expect("body");
+    let body = post_body(&long, &event(false, None), &minimal()).expect("body");
     let text = body["text"].as_str().expect("text");
     assert_eq!(text.chars().count(), 150);
     assert!(text.ends_with('…'));
@@ -174,7 +176,8 @@ fn update_bodies() {
             "⛔ *Paging failed* — nobody was paged. Page the on-call team by hand.",
         ),
     ] {
-        let body = update_body(&receipt(), change, MESSAGE, None, &minimal()).expect("body");
+        let body =
+            update_body(&receipt(), change, MESSAGE, &facts("{}"), &minimal()).expect("body");
         assert_eq!(body, update(color, note), "{change:?}");
     }
 }
@@ -182,11 +185,15 @@ fn update_bodies() {
 #[test]
 fn an_escalation_with_several_targets_says_how_each_went() {
     let targets = "aws_incident_manager: paged · pagerduty: retrying (HTTP 503)";
+    let payload = json!({"oncall_targets": [
+        {"provider": "aws_incident_manager", "state": "paged"},
+        {"provider": "pagerduty", "state": "paging", "last_error": "HTTP 503"},
+    ]});
     let body = update_body(
         &receipt(),
         Change::Escalated,
         MESSAGE,
-        Some(targets),
+        &facts(&payload.to_string()),
         &minimal(),
     )
     .expect("body");
@@ -203,8 +210,14 @@ fn an_escalation_with_several_targets_says_how_each_went() {
 
 #[test]
 fn update_request_shape() {
-    let req =
-        build_update(&receipt(), Change::Acknowledged, MESSAGE, None, &minimal()).expect("req");
+    let req = build_update(
+        &receipt(),
+        Change::Acknowledged,
+        MESSAGE,
+        &facts("{}"),
+        &minimal(),
+    )
+    .expect("req");
     assert_eq!(req.method, "POST");
     assert_eq!(req.url, "https://slack.com/api/chat.update");
     assert_eq!(req.headers[0].1, "Bearer xoxb-test");
@@ -217,14 +230,21 @@ fn update_needs_a_ts_and_defaults_the_channel() {
         message_id: String::new(),
     };
     assert!(matches!(
-        update_body(&no_ts, Change::Resolved, MESSAGE, None, &minimal()),
+        update_body(&no_ts, Change::Resolved, MESSAGE, &facts("{}"), &minimal()),
         Err(Error::InvalidInput(_))
     ));
     let no_channel = Receipt {
         destination: String::new(),
         message_id: "1.2".into(),
     };
-    let body = update_body(&no_channel, Change::Resolved, MESSAGE, None, &minimal()).expect("body");
+    let body = update_body(
+        &no_channel,
+        Change::Resolved,
+        MESSAGE,
+        &facts("{}"),
+        &minimal(),
+    )
+    .expect("body");
     assert_eq!(body["channel"], "C0123");
 }
 
@@ -241,8 +261,8 @@ fn the_posted_bytes_are_the_documents_bytes() {
         for message in [MESSAGE, long.as_str(), "  \n<tag> & \u{7} é\n"] {
             for resolved in [false, true] {
                 for ack in [None, Some(""), Some(ACK)] {
-                    let sent = build_post(message, resolved, ack, config).expect("request");
-                    let document = post_body(message, resolved, ack, config).expect("body");
+                    let sent = build_post(message, &event(resolved, ack), config).expect("request");
+                    let document = post_body(message, &event(resolved, ack), config).expect("body");
                     assert_eq!(
                         String::from_utf8(sent.body).expect("utf-8"),
                         document.to_string(),
@@ -252,4 +272,55 @@ fn the_posted_bytes_are_the_documents_bytes() {
             }
         }
     }
+}
+
+#[test]
+fn interactive_buttons_are_answered_by_the_gateway() {
+    let config =
+        crate::Config::parse(r#"{"token":"xoxb-test","channel_id":"C0123","interactive":true}"#)
+            .expect("config");
+    let body = post_body(MESSAGE, &event(false, Some(ACK)), &config).expect("body");
+    let blocks = body["attachments"][0]["blocks"].as_array().expect("blocks");
+    assert_eq!(
+        blocks.last(),
+        Some(&json!({
+            "type": "actions",
+            "block_id": "incident_actions",
+            "elements": [
+                {
+                    "type": "button", "action_id": "ack_incident", "value": ID, "style": "primary",
+                    "text": { "type": "plain_text", "text": "Acknowledge Alert" },
+                },
+                {
+                    "type": "button", "action_id": "escalate_incident", "value": ID, "style": "danger",
+                    "text": { "type": "plain_text", "text": "Escalate now" },
+                },
+            ],
+        }))
+    );
+    // Not pending: no buttons at all.
+    let body = post_body(MESSAGE, &event(false, None), &config).expect("body");
+    assert_eq!(body, post("#C70039", vec![section(MESSAGE)]));
+}
+
+#[test]
+fn an_acknowledgement_in_slack_names_the_person_and_the_time() {
+    // 2026-01-02T03:12:45Z
+    let payload = json!({
+        "acknowledged_by": {"source": "slack", "user_id": "U123", "name": "alice"},
+        "acknowledged_ms": 1_767_323_565_000_i64,
+    });
+    let body = update_body(
+        &receipt(),
+        Change::Acknowledged,
+        MESSAGE,
+        &facts(&payload.to_string()),
+        &minimal(),
+    )
+    .expect("body");
+    let blocks = body["attachments"][0]["blocks"].as_array().expect("blocks");
+    assert_eq!(
+        blocks[blocks.len() - 1]["elements"][0]["text"],
+        "✅ Acknowledged by <@U123> at 03:12 UTC — escalation cancelled"
+    );
 }

@@ -1,6 +1,6 @@
 //! Splitting long messages into section blocks.
 
-use super::minimal;
+use super::{event, minimal};
 use crate::{MAX_SECTIONS, SECTION_LIMIT, TRUNCATION_MARKER, post_body, split_sections};
 
 fn chars(s: &str) -> usize {
@@ -96,7 +96,7 @@ fn too_many_sections_are_truncated_with_a_marker() {
 #[test]
 fn long_message_makes_several_section_blocks() {
     let text = "line of text\n".repeat(1000); // 13,000 characters
-    let body = post_body(&text, false, Some("https://ack"), &minimal()).expect("body");
+    let body = post_body(&text, &event(false, Some("https://ack")), &minimal()).expect("body");
     let blocks = body["attachments"][0]["blocks"].as_array().expect("blocks");
     assert_eq!(blocks.len(), 6, "5 sections and the actions block");
     assert!(blocks[..5].iter().all(|b| b["type"] == "section"));
