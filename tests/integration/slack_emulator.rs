@@ -18,13 +18,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-/// The `ts` every successful call reports.
+/// The `ts` of the first message posted; each later one's is one more
+/// (see [`ts_of`]).
 pub const TS: &str = "1700000000.000100";
+
+/// The `ts` of the `n`th message posted (from 1), as Slack gives each
+/// message its own.
+pub fn ts_of(n: usize) -> String {
+    format!("1700000000.{:06}", 99 + n)
+}
 
 /// How the emulator answers.
 #[derive(Debug, Clone)]
 pub enum Mode {
-    /// 200 `{"ok":true,"channel":<from the body>,"ts":TS}`.
+    /// 200 `{"ok":true,"channel":<from the body>,"ts":…}`: a new `ts` for
+    /// each message posted, the updated one's for `chat.update`.
     Ok,
     /// 200 `{"ok":false,"error":<code>}`.
     SlackError(&'static str),
@@ -226,14 +234,18 @@ async fn answer(
         if let Some(code) = refusal {
             return axum::Json(json!({ "ok": false, "error": code })).into_response();
         }
-        if is_post {
-            shared
+        let ts = if is_post {
+            let mut posted = shared
                 .posted
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(posted_body.clone());
-        }
-        axum::Json(json!({ "ok": true, "channel": channel, "ts": TS })).into_response()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            posted.push(posted_body.clone());
+            ts_of(posted.len())
+        } else {
+            // chat.update answers with the message it updated.
+            posted_body["ts"].as_str().unwrap_or(TS).to_string()
+        };
+        axum::Json(json!({ "ok": true, "channel": channel, "ts": ts })).into_response()
     };
     match &shared.mode {
         Mode::Ok => ok(),

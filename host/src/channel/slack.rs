@@ -46,6 +46,13 @@ pub struct SlackConfig {
     /// interactive and `POST /api/slack/interactions` answers them.
     #[serde(deserialize_with = "lenient::string")]
     pub signing_secret: String,
+    /// Repeats, the resolve and state notes go in the incident's thread
+    /// (ours; on-call incidents only).
+    #[serde(deserialize_with = "lenient::bool")]
+    pub threads: bool,
+    /// With threads, the resolve's reply is shown in the channel too.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub broadcast_resolved: bool,
 }
 
 /// The link to a posted message: `{workspace_url}/archives/{channel}/p{ts
@@ -73,6 +80,8 @@ impl Default for SlackConfig {
             message_properties: SlackMessageProperties::default(),
             workspace_url: String::new(),
             signing_secret: String::new(),
+            threads: false,
+            broadcast_resolved: false,
         }
     }
 }
@@ -126,6 +135,8 @@ impl BuiltinChannel for SlackConfig {
         ("api_url", Text),
         ("workspace_url", Text),
         ("signing_secret", Secret),
+        ("threads", Scalar(Bool)),
+        ("broadcast_resolved", Scalar(Bool)),
         (
             "message_properties",
             Map(&[
@@ -159,6 +170,13 @@ impl BuiltinChannel for SlackConfig {
     }
 
     fn warnings(&self, out: &mut Vec<String>) {
+        if self.broadcast_resolved && !self.threads {
+            out.push(
+                "alert.slack.broadcast_resolved has no effect without alert.slack.threads: \
+                 the resolve is posted in the channel anyway"
+                    .into(),
+            );
+        }
         if self.enable && !self.is_effective() {
             out.push(
                 "alert.slack.enable is true but alert.slack.token is empty: Slack is disabled; \
@@ -209,6 +227,8 @@ impl BuiltinChannel for SlackConfig {
                 "disable_button": props.disable_button,
             },
             "interactive": self.interactive(),
+            "threads": self.threads,
+            "broadcast_resolved": self.broadcast_resolved,
         });
         Some(config.builtin_spec("slack", &self.template_path, &settings, &[&self.api_url]))
     }

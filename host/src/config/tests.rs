@@ -145,6 +145,8 @@ fn seed_config_with_env_turns_everything_on() {
                 "disable_button": false,
             },
             "interactive": false,
+            "threads": false,
+            "broadcast_resolved": false,
         })
     );
 }

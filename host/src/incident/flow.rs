@@ -152,6 +152,13 @@ pub async fn run(
             Copy::First => {
                 if let Some(oncall) = state.oncall {
                     let step = register(oncall, incident, &mut event).await;
+                    // A repeat, or the resolve, of an incident goes in its
+                    // thread on the channels that thread.
+                    if let Ok(Step::Resolved(id)) | Ok(Step::Registered(id)) = &step
+                        && (incident.repeat || event.resolved)
+                    {
+                        incident.reply_to = oncall.thread_parents(id, &pipeline.channels).await;
+                    }
                     match step {
                         Ok(Step::Registered(id)) => oncall_id = Some(id),
                         Ok(Step::Resolved(id)) => resolved_updates.push(id),
@@ -238,6 +245,9 @@ pub async fn run(
                 .await;
         }
         for c in channels.iter_mut() {
+            // A thread reply is not updated later: its thread's first
+            // message is.
+            let in_thread = c.in_thread;
             if let Some(late) = c.late.take() {
                 tokio::spawn(finish_late(
                     state.gate.hold(),
@@ -246,7 +256,11 @@ pub async fn run(
                     c.message.clone(),
                     state.ledger.clone(),
                     r.fp.clone().filter(|_| ledger.is_some()),
-                    state.oncall.cloned().zip(r.oncall_id.clone()),
+                    state
+                        .oncall
+                        .cloned()
+                        .zip(r.oncall_id.clone())
+                        .filter(|_| !in_thread),
                 ));
             }
         }

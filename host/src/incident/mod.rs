@@ -12,6 +12,8 @@ mod overrides;
 mod process;
 mod retry;
 
+use std::collections::HashMap;
+
 use alertmanager::scan::{members, text};
 use serde_json::value::RawValue;
 
@@ -43,6 +45,19 @@ pub struct Incident {
     /// Which earlier alerts are the same problem (see [`dedup`]): the
     /// `?dedup_key=` override, else the body's own.
     pub dedup_key: Option<String>,
+    /// For a repeat or a resolve of an on-call incident: per channel that
+    /// threads, the message to reply under.
+    pub reply_to: HashMap<String, ReplyTo>,
+}
+
+/// The message a threaded channel replies under: the first it posted for
+/// the incident. It reaches the plugin as `reply_to` in its settings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReplyTo {
+    /// The destination as the remote side names it (Slack: the channel id).
+    pub destination: String,
+    /// The remote side's id for the message (Slack: its `ts`).
+    pub message_id: String,
 }
 
 impl Incident {
@@ -63,6 +78,7 @@ impl Incident {
             overrides,
             repeat: false,
             dedup_key,
+            reply_to: HashMap::new(),
         }
     }
 }

@@ -81,6 +81,10 @@ pub struct ChannelOutcome {
     /// `in_flight` for this request.
     #[serde(skip)]
     pub late: Option<LateDelivery>,
+    /// Posted as a reply in the incident's thread: the message that is
+    /// updated is the thread's first, not this one.
+    #[serde(skip)]
+    pub in_thread: bool,
 }
 
 impl ChannelOutcome {
@@ -97,6 +101,7 @@ impl ChannelOutcome {
             message: None,
             template_error: None,
             late: None,
+            in_thread: false,
         }
     }
 
@@ -193,6 +198,18 @@ pub async fn deliver(
     Outcome::Delivered { channels }
 }
 
+/// `config` (a channel's settings, a JSON object) with `reply_to` set to
+/// `parent`; unchanged when it is not an object.
+fn replying_under(config: &str, parent: &super::ReplyTo) -> String {
+    match serde_json::from_str::<serde_json::Value>(config) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            map.insert("reply_to".into(), serde_json::json!(parent));
+            serde_json::Value::Object(map).to_string()
+        }
+        _ => config.to_string(),
+    }
+}
+
 async fn deliver_one(
     pipeline: &Pipeline,
     channel: &ChannelRuntime,
@@ -227,9 +244,15 @@ async fn deliver_one(
             (text, Some(e.to_string()))
         }
     };
-    let config: Arc<str> =
-        super::overrides::channel_config(&channel.name, &channel.config_json, &incident.overrides)
-            .into();
+    let config =
+        super::overrides::channel_config(&channel.name, &channel.config_json, &incident.overrides);
+    let reply_to = incident.reply_to.get(&channel.name);
+    let config: Arc<str> = match reply_to {
+        Some(parent) => replying_under(&config, parent),
+        None => config,
+    }
+    .into();
+    let in_thread = reply_to.is_some();
     let message: Arc<str> = message.into();
     // Strategy: `retry.max_elapsed` bounds attempts as well as the waits
     // between them. Each attempt gets what is left of the budget, so an
@@ -271,6 +294,7 @@ async fn deliver_one(
                 message: Some(message.to_string()),
                 template_error,
                 late: Some(tokio::spawn(call)),
+                in_thread,
                 ..ChannelOutcome::new(&channel.name, "in_flight")
             };
         };
@@ -282,6 +306,7 @@ async fn deliver_one(
                     receipt: Some(receipt),
                     message: Some(message.to_string()),
                     template_error,
+                    in_thread,
                     ..ChannelOutcome::new(&channel.name, "delivered")
                 };
             }

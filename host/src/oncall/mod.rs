@@ -23,7 +23,7 @@ pub(crate) mod target;
 pub mod timeline;
 pub mod title;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ pub use store::{Outcome, Retention, Round, Shown, Store, StoreError};
 pub use target::FollowUp;
 
 use crate::config::Config;
-use crate::incident::{ChannelOutcome, Incident};
+use crate::incident::{ChannelOutcome, Incident, ReplyTo};
 use crate::pipeline::Reloader;
 use crate::pipeline::bindings::StatusChange;
 use crate::pipeline::bindings::types::{Event, Receipt};
@@ -271,6 +271,7 @@ impl OnCall {
     ) {
         let receipts: Vec<StoredReceipt> = outcomes
             .iter()
+            .filter(|o| !o.in_thread)
             .filter_map(|o| {
                 Some(StoredReceipt {
                     channel: o.channel.clone(),
@@ -304,6 +305,39 @@ impl OnCall {
         let facts = change_facts(change, view.as_ref());
         self.update_receipts(incident_id, change.into(), &receipts, None, facts)
             .await;
+    }
+
+    /// Per channel of `channels` that threads, the first message it posted
+    /// for incident `id`: where a repeat or resolve of it replies. No
+    /// store read when no channel threads.
+    pub async fn thread_parents(
+        &self,
+        id: &str,
+        channels: &[crate::pipeline::ChannelRuntime],
+    ) -> HashMap<String, ReplyTo> {
+        if !channels.iter().any(|c| c.threads) {
+            return HashMap::new();
+        }
+        let receipts = match self.store.get(id).await {
+            Ok(Some(view)) => view.receipts,
+            Ok(None) => return HashMap::new(),
+            Err(e) => {
+                tracing::warn!(incident_id = id, error = %e, "cannot read the incident's messages; this notification is posted outside their threads");
+                return HashMap::new();
+            }
+        };
+        channels
+            .iter()
+            .filter(|c| c.threads)
+            .filter_map(|c| {
+                let first = receipts.iter().find(|r| r.channel == c.name)?;
+                let parent = ReplyTo {
+                    destination: first.destination.clone(),
+                    message_id: first.message_id.clone(),
+                };
+                Some((c.name.clone(), parent))
+            })
+            .collect()
     }
 
     /// Tells every channel that delivered a message for `id` about

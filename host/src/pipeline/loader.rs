@@ -203,6 +203,7 @@ impl Loader {
                 template_path: spec.template_path.clone(),
                 config_json: spec.config_json.clone().into(),
                 ack_in_template: !shows_ack_button(&spec.plugin, &spec.config_json),
+                threads: threads(&spec.config_json),
             });
         }
         let mut escalators = Vec::new();
@@ -439,6 +440,14 @@ fn shows_ack_button(plugin: &str, config_json: &str) -> bool {
             .ok()
             .and_then(|c| c["message_properties"]["disable_button"].as_bool())
             .unwrap_or(false)
+}
+
+/// Whether a channel's settings ask for threaded replies (`threads: true`).
+fn threads(config_json: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(config_json)
+        .ok()
+        .and_then(|c| c["threads"].as_bool())
+        .unwrap_or(false)
 }
 
 /// A plugin's name from its file name: `plugins/hook.wasm` is `hook`.

@@ -41,6 +41,11 @@ pub struct ChannelRuntime {
     /// Whether templates see `AckURL`. Off for Slack with its ACK button,
     /// so the link is not shown twice.
     pub ack_in_template: bool,
+    /// Whether the channel's settings say `threads: true`: a notification
+    /// that belongs to an incident the channel posted before then goes in
+    /// that message's thread (its settings get `reply_to`, see
+    /// [`crate::incident::ReplyTo`]).
+    pub threads: bool,
 }
 
 /// A complete set of plugins and templates. Immutable once built: requests

@@ -32,6 +32,22 @@ pub struct Config {
     /// sets this when `alert.slack.signing_secret` is set): buttons are
     /// answered by the gateway, not opened as links.
     pub interactive: bool,
+    /// Repeats, resolves and state notes go in the incident's thread.
+    pub threads: bool,
+    /// With threads, a resolve's reply is shown in the channel too.
+    pub broadcast_resolved: bool,
+    /// For this delivery: the incident's first message, to reply under
+    /// (the gateway sets it when `threads` is on).
+    pub reply_to: Option<ReplyTo>,
+}
+
+/// The message a reply goes under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyTo {
+    /// Its channel.
+    pub channel: String,
+    /// Its `ts`.
+    pub ts: String,
 }
 
 impl Config {
@@ -89,20 +105,20 @@ impl Config {
                 "message_properties.button_style must be \"primary\", \"danger\" or \"\", got {button_style:?}"
             )));
         }
-        let disable_button = match props.get("disable_button") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            // `${VAR}` expansion leaves booleans as strings.
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") || s.is_empty() => false,
-            Some(_) => {
-                return Err(Error::Config(
-                    "message_properties.disable_button must be true or false".into(),
-                ));
-            }
+        let disable_button = flag(props, "disable_button").map_err(in_props)?;
+        let interactive = flag(obj, "interactive")?;
+        let threads = flag(obj, "threads")?;
+        let broadcast_resolved = flag(obj, "broadcast_resolved")?;
+        let reply_to = match obj.get("reply_to") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(r)) => Some(ReplyTo {
+                channel: optional_str(r, "destination")?
+                    .unwrap_or_default()
+                    .to_owned(),
+                ts: required(r, "message_id")?,
+            }),
+            Some(_) => return Err(Error::Config("reply_to must be an object".into())),
         };
-
-        let interactive = obj.get("interactive") == Some(&Value::Bool(true));
         Ok(Self {
             token,
             channel_id,
@@ -111,7 +127,22 @@ impl Config {
             button_style,
             disable_button,
             interactive,
+            threads,
+            broadcast_resolved,
+            reply_to,
         })
+    }
+}
+
+/// A boolean key: absent or null is false; `${VAR}` expansion leaves
+/// booleans as strings.
+fn flag(obj: &Map<String, Value>, key: &str) -> Result<bool, Error> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") || s.is_empty() => Ok(false),
+        Some(_) => Err(Error::Config(format!("{key} must be true or false"))),
     }
 }
 

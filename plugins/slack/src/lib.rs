@@ -1,6 +1,9 @@
 //! Built-in Slack channel: posts the rendered message with `chat.postMessage`
 //! (a red or green attachment, plus an ACK button while on-call is pending)
-//! and rewrites it with `chat.update` when the incident changes state.
+//! and rewrites it with `chat.update` when the incident changes state. With
+//! `threads`, repeats and the resolve are posted in the incident's thread
+//! (the gateway names the message in `reply_to`), and each state change
+//! adds a note there too.
 //!
 //! It is a [`Channel`] of the SDK, so everything is plain Rust and tested
 //! natively: [`Config`] parsing, building the [`Request`]s and reading
@@ -10,12 +13,12 @@ mod config;
 mod message;
 mod response;
 
-pub use config::Config;
+pub use config::{Config, ReplyTo};
 pub use message::{
     ACK_ACTION_ID, ACKNOWLEDGED_COLOR, ACTIONS_BLOCK_ID, ESCALATE_ACTION_ID, ESCALATED_COLOR,
     FIRING_COLOR, MAX_SECTIONS, PAGING_FAILED_COLOR, PAGING_FAILED_NOTE, RESOLVED_COLOR,
-    SECTION_LIMIT, TRUNCATION_MARKER, build_post, build_update, fallback_text, post_body,
-    split_sections, update_body,
+    SECTION_LIMIT, TRUNCATION_MARKER, build_post, build_thread_note, build_update, fallback_text,
+    post_body, split_sections, update_body,
 };
 pub use response::{Posted, from_http_error, interpret_response, retry_after_ms};
 pub use versus_plugin_sdk::chat::{Change, Error, EventInfo, HttpError, Receipt, Request};
@@ -46,7 +49,11 @@ impl Channel for Slack {
     ) -> Result<(), Error> {
         let config = Config::parse(config_json)?;
         let request = build_update(receipt, change, message, event, &config)?;
-        call(send, request).map(drop)
+        call(send, request)?;
+        match build_thread_note(receipt, change, event, &config) {
+            Some(note) => call(send, note).map(drop),
+            None => Ok(()),
+        }
     }
 
     fn validate_config(config_json: &str) -> Result<(), Error> {

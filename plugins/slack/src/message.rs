@@ -66,12 +66,17 @@ fn post_parts<'a>(
             text: Text::mrkdwn(text),
             kind: "section",
         })
-        .chain(buttons(event, config).map(|elements| Block::Actions {
-            block_id: ACTIONS_BLOCK_ID,
-            elements,
-            kind: "actions",
-        }))
+        .chain(
+            buttons(event, config)
+                .filter(|_| config.reply_to.is_none())
+                .map(|elements| Block::Actions {
+                    block_id: ACTIONS_BLOCK_ID,
+                    elements,
+                    kind: "actions",
+                }),
+        )
         .collect();
+    let parent = config.reply_to.as_ref();
     PostBody {
         attachments: [Attachment {
             blocks,
@@ -81,8 +86,13 @@ fn post_parts<'a>(
                 FIRING_COLOR
             },
         }],
-        channel: &config.channel_id,
+        channel: parent
+            .map(|p| p.channel.as_str())
+            .filter(|c| !c.is_empty())
+            .unwrap_or(&config.channel_id),
+        reply_broadcast: parent.is_some() && event.resolved && config.broadcast_resolved,
         text: fallback,
+        thread_ts: parent.map(|p| p.ts.as_str()),
         unfurl_links: false,
     }
 }
@@ -134,7 +144,11 @@ fn buttons<'a>(event: &'a EventInfo, config: &'a Config) -> Option<Vec<Button<'a
 struct PostBody<'a> {
     attachments: [Attachment<'a>; 1],
     channel: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    reply_broadcast: bool,
     text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_ts: Option<&'a str>,
     unfurl_links: bool,
 }
 
@@ -250,6 +264,40 @@ pub fn update_body(
         "text": fallback_text(message),
         "attachments": [{ "color": color, "blocks": blocks }],
     }))
+}
+
+/// With threads, the reply that tells the thread about `change` (the
+/// resolve needs none: the resolved notification itself is posted there).
+pub fn build_thread_note(
+    receipt: &Receipt,
+    change: Change,
+    event: &EventInfo,
+    config: &Config,
+) -> Option<Request> {
+    if !config.threads || receipt.message_id.is_empty() {
+        return None;
+    }
+    let mut text = match change {
+        Change::Acknowledged => acknowledged_note(event),
+        Change::Escalated => "🚨 Escalated to on-call".to_string(),
+        Change::PagingFailed => PAGING_FAILED_NOTE.to_string(),
+        Change::Resolved => return None,
+    };
+    if let Some(targets) = event.oncall_targets() {
+        text.push_str(&format!("\nOn-call: {targets}"));
+    }
+    let channel = if receipt.destination.is_empty() {
+        &config.channel_id
+    } else {
+        &receipt.destination
+    };
+    let body = json!({
+        "channel": channel,
+        "thread_ts": receipt.message_id,
+        "text": text,
+        "unfurl_links": false,
+    });
+    Some(request(config, "chat.postMessage", &body))
 }
 
 /// "✅ Acknowledged by <@U123> at 03:12 UTC — escalation cancelled", or

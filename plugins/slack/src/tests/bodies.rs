@@ -324,3 +324,78 @@ fn an_acknowledgement_in_slack_names_the_person_and_the_time() {
         "✅ Acknowledged by <@U123> at 03:12 UTC — escalation cancelled"
     );
 }
+
+fn threaded(extra: &str) -> crate::Config {
+    crate::Config::parse(&format!(
+        r#"{{"token":"xoxb-test","channel_id":"C0123","threads":true{extra}}}"#
+    ))
+    .expect("config")
+}
+
+#[test]
+fn a_repeat_goes_in_the_thread_without_buttons() {
+    let config =
+        threaded(r#","reply_to":{"destination":"C0456","message_id":"1700000000.000100"}"#);
+    let body = post_body(MESSAGE, &event(false, Some(ACK)), &config).expect("body");
+    let mut want = post("#C70039", vec![section(MESSAGE)]);
+    want["channel"] = json!("C0456");
+    want["thread_ts"] = json!("1700000000.000100");
+    assert_eq!(body, want);
+    // The bytes sent are the document's.
+    let sent = build_post(MESSAGE, &event(false, Some(ACK)), &config).expect("request");
+    assert_eq!(
+        String::from_utf8(sent.body).expect("utf-8"),
+        body.to_string()
+    );
+}
+
+#[test]
+fn a_resolve_in_the_thread_is_broadcast_when_asked() {
+    let reply_to = r#","reply_to":{"destination":"C0456","message_id":"1.2"}"#;
+    let quiet = post_body(MESSAGE, &event(true, None), &threaded(reply_to)).expect("body");
+    assert_eq!(quiet.get("reply_broadcast"), None);
+    let loud = threaded(&format!(r#"{reply_to},"broadcast_resolved":true"#));
+    let body = post_body(MESSAGE, &event(true, None), &loud).expect("body");
+    assert_eq!(body["reply_broadcast"], true);
+    assert_eq!(body["thread_ts"], "1.2");
+    // A firing repeat is never broadcast.
+    let body = post_body(MESSAGE, &event(false, None), &loud).expect("body");
+    assert_eq!(body.get("reply_broadcast"), None);
+}
+
+#[test]
+fn with_threads_each_change_but_the_resolve_adds_a_note_to_the_thread() {
+    let payload = json!({
+        "acknowledged_by": {"source": "slack", "user_id": "U123"},
+        "acknowledged_ms": 1_767_323_565_000_i64,
+    })
+    .to_string();
+    let note = crate::build_thread_note(
+        &receipt(),
+        Change::Acknowledged,
+        &facts(&payload),
+        &threaded(""),
+    )
+    .expect("a note");
+    assert_eq!(note.url, "https://slack.com/api/chat.postMessage");
+    let body: Value = serde_json::from_slice(&note.body).expect("json");
+    assert_eq!(
+        body,
+        json!({
+            "channel": receipt().destination,
+            "thread_ts": receipt().message_id,
+            "text": "✅ Acknowledged by <@U123> at 03:12 UTC — escalation cancelled",
+            "unfurl_links": false,
+        })
+    );
+    let escalated =
+        crate::build_thread_note(&receipt(), Change::Escalated, &facts("{}"), &threaded(""));
+    assert!(escalated.is_some());
+    assert!(
+        crate::build_thread_note(&receipt(), Change::Resolved, &facts("{}"), &threaded(""))
+            .is_none()
+    );
+    assert!(
+        crate::build_thread_note(&receipt(), Change::Escalated, &facts("{}"), &minimal()).is_none()
+    );
+}
