@@ -12,12 +12,12 @@ use crate::oncall_rig::{PLAN, Rig, Setup, ack, ack_url_of, incident_json, payloa
 use crate::opsgenie_emulator::OpsgenieEmulator;
 
 /// Opsgenie API keys are UUIDs.
-const KEY: &str = "0a1b2c3d-0000-4000-8000-000000000001";
-const TEAM_KEY: &str = "0a1b2c3d-0000-4000-8000-0000000000aa";
+pub(crate) const KEY: &str = "0a1b2c3d-0000-4000-8000-000000000001";
+pub(crate) const TEAM_KEY: &str = "0a1b2c3d-0000-4000-8000-0000000000aa";
 
 /// The rig's config with Opsgenie as the provider, its key from the
 /// environment; a second replica-safe backoff of 100 ms.
-fn yaml(rig: &Rig, og: &OpsgenieEmulator) -> String {
+pub(crate) fn yaml(rig: &Rig, og: &OpsgenieEmulator) -> String {
     let yaml = rig.yaml(&Setup::redis_port(6379));
     let aws = format!("  aws_incident_manager:\n    response_plan_arn: {PLAN}\n");
     assert!(yaml.contains(&aws), "the rig's config changed shape");

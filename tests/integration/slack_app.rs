@@ -474,3 +474,40 @@ async fn with_threads_the_repeat_the_notes_and_the_resolve_reply_under_the_first
         .collect();
     assert_eq!(edited, [(parent_ts, "#439FE0"), (parent_ts, "#36A64F")]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_click_acknowledges_at_opsgenie_as_the_person() {
+    let rig = Rig::new().await;
+    let og = crate::opsgenie_emulator::OpsgenieEmulator::start(&[crate::opsgenie::KEY]).await;
+    let mut env = rig.env();
+    env.push(("OPSGENIE_API_KEY", crate::opsgenie::KEY.into()));
+    env.push(("SLACK_SIGNING_SECRET", SIGNING_SECRET.into()));
+    let gw = Process::start(&rig.dir("og"), &crate::opsgenie::yaml(&rig, &og), &env).await;
+    let id = raise(&gw, "slack-app-og", 0.0).await;
+    assert!(reaches(&gw, &id, "escalated", 10).await, "{}", gw.log());
+    let (status, _, _) = signed(&gw, click(&rig.slack, "ack_incident", &id)).await;
+    assert_eq!(status, 200);
+    assert!(
+        eventually(Duration::from_secs(10), async || !og
+            .events_of("acknowledge")
+            .is_empty())
+        .await
+    );
+    let acknowledge = &og.events_of("acknowledge")[0];
+    assert_eq!(
+        acknowledge.body["user"], "alice (Slack U123)",
+        "{}",
+        acknowledge.body
+    );
+    assert_eq!(
+        acknowledge.body["note"],
+        "Acknowledged in Versus by alice (Slack U123) after the page"
+    );
+    assert!(og.invalid().is_empty(), "{:?}", og.invalid());
+    assert_eq!(
+        replies(&rig.slack, 1).await,
+        [
+            "Too late: the incident was already escalated to on-call; the acknowledgement is passed on to opsgenie"
+        ]
+    );
+}
