@@ -12,15 +12,17 @@
 mod config;
 mod message;
 mod response;
+mod thread;
 
 pub use config::{Config, ReplyTo};
 pub use message::{
     ACK_ACTION_ID, ACKNOWLEDGED_COLOR, ACTIONS_BLOCK_ID, ESCALATE_ACTION_ID, ESCALATED_COLOR,
     FIRING_COLOR, MAX_SECTIONS, PAGING_FAILED_COLOR, PAGING_FAILED_NOTE, RESOLVED_COLOR,
-    SECTION_LIMIT, TRUNCATION_MARKER, build_post, build_thread_note, build_update, fallback_text,
-    post_body, split_sections, update_body,
+    SECTION_LIMIT, TRUNCATION_MARKER, build_post, build_update, fallback_text, post_body,
+    split_sections, update_body,
 };
 pub use response::{Posted, from_http_error, interpret_response, retry_after_ms};
+pub use thread::build_thread_note;
 pub use versus_plugin_sdk::chat::{Change, Error, EventInfo, HttpError, Receipt, Request};
 use versus_plugin_sdk::chat::{Channel, Send};
 

@@ -266,43 +266,9 @@ pub fn update_body(
     }))
 }
 
-/// With threads, the reply that tells the thread about `change` (the
-/// resolve needs none: the resolved notification itself is posted there).
-pub fn build_thread_note(
-    receipt: &Receipt,
-    change: Change,
-    event: &EventInfo,
-    config: &Config,
-) -> Option<Request> {
-    if !config.threads || receipt.message_id.is_empty() {
-        return None;
-    }
-    let mut text = match change {
-        Change::Acknowledged => acknowledged_note(event),
-        Change::Escalated => "🚨 Escalated to on-call".to_string(),
-        Change::PagingFailed => PAGING_FAILED_NOTE.to_string(),
-        Change::Resolved => return None,
-    };
-    if let Some(targets) = event.oncall_targets() {
-        text.push_str(&format!("\nOn-call: {targets}"));
-    }
-    let channel = if receipt.destination.is_empty() {
-        &config.channel_id
-    } else {
-        &receipt.destination
-    };
-    let body = json!({
-        "channel": channel,
-        "thread_ts": receipt.message_id,
-        "text": text,
-        "unfurl_links": false,
-    });
-    Some(request(config, "chat.postMessage", &body))
-}
-
 /// "✅ Acknowledged by <@U123> at 03:12 UTC — escalation cancelled", or
 /// without the person when the ACK came through a link.
-fn acknowledged_note(event: &EventInfo) -> String {
+pub(crate) fn acknowledged_note(event: &EventInfo) -> String {
     match event.acknowledgement() {
         Some(ack) if ack.source == "slack" => format!(
             "✅ Acknowledged by <@{}> at {} — escalation cancelled",
@@ -409,7 +375,7 @@ pub fn fallback_text(message: &str) -> String {
     cut
 }
 
-fn request(config: &Config, method: &str, body: &impl Serialize) -> Request {
+pub(crate) fn request(config: &Config, method: &str, body: &impl Serialize) -> Request {
     Request {
         method: "POST".into(),
         url: format!("{}{method}", config.api_url),

@@ -6,14 +6,13 @@ use std::time::Duration;
 use redis::{AsyncCommands, Script};
 
 use super::StoreError;
-use super::record::{Acked, Actor, Created, NewIncident, ResolvedOutcome, State, StoredReceipt};
+use super::record::{Created, NewIncident, ResolvedOutcome, State, StoredReceipt};
 use super::redis_con::{Con, Server};
 use super::redis_link::RedisLink;
 use super::scripts;
 use super::shard::Keys;
 
 mod asked;
-use asked::json;
 mod view;
 
 /// A Redis-backed store. Cheap to clone.
@@ -227,39 +226,6 @@ impl RedisStore {
                 "unexpected reply to create: {other:?}"
             ))),
         }
-    }
-
-    /// See [`super::Store::ack`].
-    pub async fn ack(
-        &self,
-        id: &str,
-        now_ms: i64,
-        by: Option<&Actor>,
-    ) -> Result<Acked, StoreError> {
-        let mut con = self.link.durable()?;
-        let inc = self.inc(id);
-        let by = by.map(json).transpose()?.unwrap_or_default();
-        let reply: String = self
-            .ack
-            .key(&inc)
-            .key(self.due_of(id))
-            .arg(id)
-            .arg(now_ms)
-            .arg(self.retention.acknowledged_ms())
-            .arg(by)
-            .invoke_async(&mut con)
-            .await?;
-        Ok(match reply.as_str() {
-            "done" => {
-                // The ACK stands on this node either way; a 503 tells the
-                // person it may not survive a failover (a retry answers
-                // "already acknowledged").
-                self.replicated(&mut con, &inc).await?;
-                Acked::Done
-            }
-            "unknown" => Acked::Unknown,
-            other => Acked::NotPending(parse_state(other)?),
-        })
     }
 
     /// See [`super::Store::claim_due`].

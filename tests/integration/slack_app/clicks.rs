@@ -1,144 +1,18 @@
-//! The Slack app's buttons through the real binary: the tests play Slack,
-//! posting `block_actions` payloads to `/api/slack/interactions` shaped as
-//! Slack's documentation shows and signed as Slack signs them, to two
-//! gateway replicas on the real Redis. The Slack and SSM emulators stand
-//! in for Slack's Web API (and its `response_url`) and AWS.
+//! Clicks on Acknowledge and Escalate now: who, when, and what is refused.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
+use super::{
+    SIGNING_SECRET, click, deliver, gateway, now_secs, raise, replies, sign, signed, update_notes,
+};
 use crate::common::eventually;
 use crate::gateway::Process;
 use crate::metrics::{sample, scrape};
-use crate::oncall_rig::{Rig, incident_json, payload, post, reaches};
-use crate::slack_emulator::{Mode, SlackEmulator};
+use crate::oncall_rig::{Rig, incident_json, reaches};
+use crate::slack_emulator::Mode;
 use crate::ssm_emulator::Failure;
-
-const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
-
-/// A gateway of `rig` with the Slack app's signing secret set.
-async fn gateway(rig: &Rig, name: &str) -> Process {
-    let mut env = rig.env();
-    env.push(("SLACK_SIGNING_SECRET", SIGNING_SECRET.into()));
-    let yaml = rig.yaml_with("  host: 127.0.0.1\n  port: 6379\n");
-    Process::start(&rig.dir(name), &yaml, &env).await
-}
-
-/// Raises an alert of its own group, paging after `wait_minutes`; its id.
-async fn raise(gw: &Process, group: &str, wait_minutes: f64) -> String {
-    let query = format!("oncall_wait_minutes={wait_minutes}");
-    let (status, body) = post(gw, &query, payload("critical", group)).await;
-    assert_eq!(status, 201, "{body}");
-    body["id"].as_str().expect("id").to_string()
-}
-
-/// A click on the button `action_id` of incident `id` by U123 (alice), as
-/// the form body Slack posts.
-fn click(slack: &SlackEmulator, action_id: &str, id: &str) -> Vec<u8> {
-    let payload = json!({
-        "type": "block_actions",
-        "user": {"id": "U123", "username": "alice", "name": "alice", "team_id": "T0001"},
-        "api_app_id": "A0001",
-        "token": "deprecated-verification-token",
-        "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "C123", "is_ephemeral": false},
-        "trigger_id": "12345.98765.abcd2358fdea",
-        "team": {"id": "T0001", "domain": "example"},
-        "enterprise": null,
-        "is_enterprise_install": false,
-        "channel": {"id": "C123", "name": "alerts"},
-        "message": {"type": "message", "ts": "1700000000.000100", "text": "alert", "blocks": []},
-        "state": {"values": {}},
-        "response_url": slack.response_url(),
-        "actions": [{
-            "action_id": action_id,
-            "block_id": "incident_actions",
-            "text": {"type": "plain_text", "text": "Acknowledge Alert", "emoji": true},
-            "value": id,
-            "style": "primary",
-            "type": "button",
-            "action_ts": "1700000042.734512",
-        }],
-    });
-    form_urlencoded::Serializer::new(String::new())
-        .append_pair("payload", &payload.to_string())
-        .finish()
-        .into_bytes()
-}
-
-/// `v0=` and the hex HMAC-SHA256 of `v0:{ts}:{body}`: Slack's signature.
-fn sign(secret: &str, ts: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
-    mac.update(format!("v0:{ts}:").as_bytes());
-    mac.update(body);
-    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
-}
-
-/// Posts `body` to the interactions endpoint with Slack's headers: the
-/// status, the JSON answer (`null` when empty) and how long it took.
-async fn deliver(gw: &Process, body: Vec<u8>, ts: i64, signature: &str) -> (u16, Value, Duration) {
-    let started = Instant::now();
-    let resp = reqwest::Client::new()
-        .post(format!("{}/api/slack/interactions", gw.base()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", ts.to_string())
-        .header("x-slack-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .expect("POST interactions");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    let took = started.elapsed();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-        took,
-    )
-}
-
-/// Signs `body` now and delivers it.
-async fn signed(gw: &Process, body: Vec<u8>) -> (u16, Value, Duration) {
-    let ts = now_secs();
-    let signature = sign(SIGNING_SECRET, ts, &body);
-    deliver(gw, body, ts, &signature).await
-}
-
-/// The context line of the `chat.update` calls so far.
-fn update_notes(slack: &SlackEmulator) -> Vec<String> {
-    slack
-        .calls("chat.update")
-        .iter()
-        .filter_map(|u| {
-            let blocks = u["attachments"][0]["blocks"].as_array()?;
-            let context = blocks.iter().find(|b| b["type"] == "context")?;
-            context["elements"][0]["text"].as_str().map(str::to_string)
-        })
-        .collect()
-}
-
-/// Waits for `n` ephemeral replies; their texts.
-async fn replies(slack: &SlackEmulator, n: usize) -> Vec<String> {
-    eventually(Duration::from_secs(10), async || slack.replies().len() >= n).await;
-    slack
-        .replies()
-        .iter()
-        .map(|r| {
-            assert_eq!(r["response_type"], "ephemeral", "{r}");
-            assert_eq!(r["replace_original"], false, "{r}");
-            r["text"].as_str().unwrap_or("").to_string()
-        })
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_click_acknowledges_as_its_user_and_the_message_says_who() {
@@ -391,88 +265,6 @@ async fn slack_gets_its_answer_in_time_while_its_web_api_is_slow() {
         .await
     );
     assert!(update_notes(&rig.slack)[0].starts_with("✅ Acknowledged by <@U123>"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_threads_the_repeat_the_notes_and_the_resolve_reply_under_the_first_message() {
-    let rig = Rig::new().await;
-    let yaml = rig.yaml_with("  host: 127.0.0.1\n  port: 6379\n").replacen(
-        "  slack:\n    enable: true\n",
-        "  slack:\n    enable: true\n    threads: true\n    broadcast_resolved: true\n",
-        1,
-    );
-    assert!(
-        yaml.contains("threads: true"),
-        "the rig's config changed shape"
-    );
-    let mut env = rig.env();
-    env.push(("SLACK_SIGNING_SECRET", SIGNING_SECRET.into()));
-    let gw = Process::start(&rig.dir("threads"), &yaml, &env).await;
-    let posts = || rig.slack.calls("chat.postMessage");
-
-    // The first message, then a repeat of the alert: in its thread.
-    let id = raise(&gw, "slack-threads", 3.0).await;
-    let again = raise(&gw, "slack-threads", 3.0).await;
-    assert_eq!(again, id, "the repeat joined the incident");
-    assert_eq!(posts().len(), 2);
-    let parent_ts = crate::slack_emulator::TS;
-    assert_eq!(posts()[0].get("thread_ts"), None);
-    assert_eq!(posts()[1]["thread_ts"], parent_ts);
-    let repeat_blocks = posts()[1]["attachments"][0]["blocks"].clone();
-    assert!(
-        repeat_blocks
-            .as_array()
-            .is_some_and(|b| b.iter().all(|b| b["type"] == "section")),
-        "a reply has no buttons: {repeat_blocks}"
-    );
-
-    // Acknowledged in Slack: the first message is edited, and the thread
-    // gets a note naming the person.
-    let (status, _, _) = signed(&gw, click(&rig.slack, "ack_incident", &id)).await;
-    assert_eq!(status, 200);
-    assert!(
-        eventually(Duration::from_secs(10), async || posts().len() == 3).await,
-        "{}",
-        gw.log()
-    );
-    assert_eq!(posts()[2]["thread_ts"], parent_ts);
-    assert!(
-        posts()[2]["text"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("✅ Acknowledged by <@U123> at ")),
-        "{}",
-        posts()[2]
-    );
-
-    // Resolved: the resolve is posted in the thread and, as asked, in the
-    // channel too; the first message turns green.
-    let (status, body) = post(&gw, "", payload("resolved", "slack-threads")).await;
-    assert!(status == 200 || status == 201, "{status} {body}");
-    assert!(
-        eventually(Duration::from_secs(10), async || rig
-            .slack
-            .calls("chat.update")
-            .len()
-            == 2)
-        .await
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let posts = posts();
-    assert_eq!(posts.len(), 4, "{posts:#?}");
-    assert_eq!(posts[3]["thread_ts"], parent_ts);
-    assert_eq!(posts[3]["reply_broadcast"], true);
-    assert_eq!(posts[3]["attachments"][0]["color"], "#36A64F");
-    let updates = rig.slack.calls("chat.update");
-    let edited: Vec<(&str, &str)> = updates
-        .iter()
-        .map(|u| {
-            (
-                u["ts"].as_str().unwrap_or(""),
-                u["attachments"][0]["color"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
-    assert_eq!(edited, [(parent_ts, "#439FE0"), (parent_ts, "#36A64F")]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
