@@ -10,6 +10,12 @@
 //! `VERSUS_BENCH_QUICK=1` pends 5,000 instead, for a smoke run in a debug
 //! build; its numbers are not measurements.
 
+#[path = "shared/mod.rs"]
+mod shared;
+#[allow(dead_code, reason = "shared with the escalation bench")]
+#[path = "escalation/support.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -23,11 +29,7 @@ const ROUNDS: usize = 20;
 const DUE: usize = 100;
 
 fn main() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(run())
+    shared::on_two_threads(run())
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -106,19 +108,7 @@ async fn fill(store: &Store, count: usize, deadline_ms: i64) -> anyhow::Result<(
 }
 
 fn incident(deadline_ms: i64) -> NewIncident {
-    NewIncident {
-        id: uuid::Uuid::new_v4().to_string(),
-        created_ms: now_ms(),
-        deadline_ms,
-        response_plan_arn: "arn:aws:ssm-incidents::1:response-plan/bench".into(),
-        title: "bench".into(),
-        severity: None,
-        impact: None,
-        dedup_key: None,
-        ack_exp: 0,
-        ack_expiry_ms: 0,
-        details: Default::default(),
-    }
+    support::incident(uuid::Uuid::new_v4().to_string(), now_ms(), deadline_ms)
 }
 
 /// Deletes every key under `prefix`.

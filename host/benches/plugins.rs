@@ -15,6 +15,9 @@
 //! Run with `cargo bench -p versus --bench plugins`; prints a Markdown
 //! table, and `BENCH key value unit` lines for `bench/suite.sh`.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -49,11 +52,7 @@ async fn chat_post() -> &'static str {
 }
 
 fn main() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(run())
+    shared::on_two_threads(run())
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -14,6 +14,9 @@
 //! Python toolchains under the target directory when missing). Prints a
 //! Markdown table, and `BENCH key value unit` lines for `bench/suite.sh`.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -73,11 +76,7 @@ async fn answer() -> axum::Json<serde_json::Value> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(run())
+    shared::on_two_threads(run())
 }
 
 async fn run() -> anyhow::Result<()> {

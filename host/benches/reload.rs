@@ -8,6 +8,9 @@
 //!
 //! Run: `cargo bench -p versus --bench reload`; prints a Markdown table.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 // The integration tests' rig, shared so the benchmark measures exactly
 // what the tests check; the bench uses only part of it.
 #[allow(dead_code, reason = "shared with the integration tests")]
@@ -38,11 +41,7 @@ const SETTLE: Duration = Duration::from_millis(300);
 const PHASE_STEP_MS: u64 = 37;
 
 fn main() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(run())
+    shared::on_two_threads(run())
 }
 
 async fn run() -> anyhow::Result<()> {

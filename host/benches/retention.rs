@@ -10,6 +10,9 @@
 //! `VERSUS_BENCH_INCIDENTS` (10000) and `VERSUS_BENCH_RATE` (per second,
 //! 100) change the size.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 #[allow(dead_code, reason = "shared with the integration tests")]
 #[path = "../../tests/integration/gateway.rs"]
 mod gateway;
@@ -36,19 +39,8 @@ const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 /// Quiet time after the last alert: two retention periods and the ACK hold.
 const TAIL: Duration = Duration::from_secs(55);
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(run())
+    shared::on_two_threads(run())
 }
 
 fn group(i: u64, status: &str) -> Vec<u8> {
@@ -70,8 +62,8 @@ struct Sample {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let incidents = env_or("VERSUS_BENCH_INCIDENTS", 10_000);
-    let rate = env_or("VERSUS_BENCH_RATE", 100).max(1);
+    let incidents = shared::env_or("VERSUS_BENCH_INCIDENTS", 10_000);
+    let rate = shared::env_or("VERSUS_BENCH_RATE", 100).max(1);
     let slack = slack_emulator::SlackEmulator::start(slack_emulator::Mode::Ok).await;
     let ssm = ssm_emulator::SsmEmulator::start().await;
     let dir = tempfile::tempdir()?;

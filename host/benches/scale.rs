@@ -19,6 +19,9 @@
 //! `cargo bench -p versus --bench scale` (needs `redis-server` and
 //! `redis-cli`, which `scripts/test` installs).
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 #[allow(dead_code, reason = "shared with the integration tests")]
 #[path = "../../tests/integration/common.rs"]
 mod common;
@@ -49,19 +52,8 @@ const WARMUP: Duration = Duration::from_secs(2);
 /// The escalation run's incidents fall due this long after it starts.
 const DUE_AFTER: Duration = Duration::from_secs(15);
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(run())
+    shared::on_two_threads(run())
 }
 
 /// Where the replicas keep their state.
@@ -121,9 +113,9 @@ struct Figures {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let connections = env_or("VERSUS_BENCH_CONNECTIONS", 32) as usize;
-    let seconds = env_or("VERSUS_BENCH_SECONDS", 8);
-    let incidents = env_or("VERSUS_BENCH_INCIDENTS", 2000) as usize;
+    let connections = shared::env_or("VERSUS_BENCH_CONNECTIONS", 32) as usize;
+    let seconds = shared::env_or("VERSUS_BENCH_SECONDS", 8);
+    let incidents = shared::env_or("VERSUS_BENCH_INCIDENTS", 2000) as usize;
     let mut all = Vec::new();
     for cluster in [false, true] {
         for replicas in [1, 2, 4] {

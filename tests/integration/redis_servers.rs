@@ -43,15 +43,27 @@ pub(crate) struct Cluster {
     pub(crate) ports: Vec<u16>,
     /// How many of `ports` are masters.
     masters: usize,
-    nodes: Vec<Option<Child>>,
+    nodes: Servers,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for child in self.nodes.iter_mut().flatten() {
+/// Server processes, each killed when dropped or by [`Servers::kill`].
+struct Servers(Vec<Option<Child>>);
+
+impl Servers {
+    /// Kills server `i` at once (SIGKILL), as a crash would.
+    fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.0[i].take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for i in 0..self.0.len() {
+            self.kill(i);
         }
     }
 }
@@ -89,10 +101,12 @@ impl Cluster {
         let ports: Vec<u16> = (0..masters * (1 + replicas))
             .map(|_| cluster_port())
             .collect();
-        let nodes = ports
-            .iter()
-            .map(|&p| Some(start_node(dir.path(), p)))
-            .collect();
+        let nodes = Servers(
+            ports
+                .iter()
+                .map(|&p| Some(start_node(dir.path(), p)))
+                .collect(),
+        );
         let cluster = Self {
             ports,
             masters,
@@ -150,10 +164,7 @@ impl Cluster {
     /// Kills the node on `port` at once (SIGKILL), as a crash would.
     pub(crate) fn kill(&mut self, port: u16) {
         let i = self.ports.iter().position(|&p| p == port).expect("a node");
-        if let Some(mut child) = self.nodes[i].take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.nodes.kill(i);
     }
 }
 
@@ -197,17 +208,8 @@ pub(crate) struct Sentinel {
     pub(crate) replica: u16,
     pub(crate) sentinels: Vec<u16>,
     /// The master, the replica, then the sentinels.
-    servers: Vec<Option<Child>>,
+    servers: Servers,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Sentinel {
-    fn drop(&mut self) {
-        for child in self.servers.iter_mut().flatten() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 /// A `redis-server` on `port`, replicating `replica_of` when given.
@@ -262,7 +264,7 @@ impl Sentinel {
             master,
             replica,
             sentinels,
-            servers,
+            servers: Servers(servers),
             _dir: dir,
         };
         let ready = eventually(Duration::from_secs(30), async || {
@@ -282,9 +284,6 @@ impl Sentinel {
 
     /// Kills the master at once (SIGKILL), as a crash would.
     pub(crate) fn kill_master(&mut self) {
-        if let Some(mut child) = self.servers[0].take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.servers.kill(0);
     }
 }

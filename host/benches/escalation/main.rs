@@ -9,6 +9,9 @@
 //! `VERSUS_BENCH_QUICK=1` shrinks every phase for a smoke run in a debug
 //! build (`cargo bench --profile dev …`); its numbers are not measurements.
 
+#[path = "../shared/mod.rs"]
+mod shared;
+
 mod http_ack;
 mod support;
 
@@ -30,11 +33,7 @@ type Arrivals = Arc<Mutex<HashMap<String, i64>>>;
 
 fn main() -> anyhow::Result<()> {
     support::fake_aws_env();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(run(Sizes::from_env()))
+    shared::on_two_threads(run(Sizes::from_env()))
 }
 
 async fn start_incident(State(arrivals): State<Arrivals>, body: Bytes) -> &'static str {

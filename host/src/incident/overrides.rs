@@ -144,15 +144,22 @@ fn lenient_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D:
 }
 
 /// The settings `config_json` of channel `name` with this request's
-/// overrides applied. Only the built-in channel of the same name is
-/// affected: a custom channel never sees another channel's override.
-pub(super) fn channel_config(name: &str, config_json: &str, overrides: &Overrides) -> String {
+/// overrides applied, and `reply_to` set when the delivery goes in a
+/// thread (see [`super::ReplyTo`]). Only the built-in channel of the same
+/// name is affected by an override: a custom channel never sees another
+/// channel's.
+pub(super) fn channel_config(
+    name: &str,
+    config_json: &str,
+    overrides: &Overrides,
+    reply_to: Option<&super::ReplyTo>,
+) -> String {
     let original = || config_json.to_string();
     let patches: Vec<_> = channel::query_overrides(name)
         .iter()
         .filter_map(|o| overrides.channel(o.query).map(|v| (o, v)))
         .collect();
-    if patches.is_empty() {
+    if patches.is_empty() && reply_to.is_none() {
         return original();
     }
     let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(config_json) else {
@@ -162,6 +169,9 @@ pub(super) fn channel_config(name: &str, config_json: &str, overrides: &Override
         if let Some(value) = resolve(o.value, given, &map, name) {
             map.insert(o.setting.into(), Value::String(value));
         }
+    }
+    if let Some(parent) = reply_to {
+        map.insert("reply_to".into(), serde_json::json!(parent));
     }
     Value::Object(map).to_string()
 }
@@ -232,8 +242,13 @@ mod tests {
     }
 
     fn apply(name: &str, config: Value, query: &str) -> Value {
-        serde_json::from_str(&channel_config(name, &config.to_string(), &parse(query)))
-            .expect("json")
+        serde_json::from_str(&channel_config(
+            name,
+            &config.to_string(),
+            &parse(query),
+            None,
+        ))
+        .expect("json")
     }
 
     #[test]

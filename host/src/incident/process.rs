@@ -198,18 +198,6 @@ pub async fn deliver(
     Outcome::Delivered { channels }
 }
 
-/// `config` (a channel's settings, a JSON object) with `reply_to` set to
-/// `parent`; unchanged when it is not an object.
-fn replying_under(config: &str, parent: &super::ReplyTo) -> String {
-    match serde_json::from_str::<serde_json::Value>(config) {
-        Ok(serde_json::Value::Object(mut map)) => {
-            map.insert("reply_to".into(), serde_json::json!(parent));
-            serde_json::Value::Object(map).to_string()
-        }
-        _ => config.to_string(),
-    }
-}
-
 async fn deliver_one(
     pipeline: &Pipeline,
     channel: &ChannelRuntime,
@@ -244,15 +232,15 @@ async fn deliver_one(
             (text, Some(e.to_string()))
         }
     };
-    let config =
-        super::overrides::channel_config(&channel.name, &channel.config_json, &incident.overrides);
     let reply_to = incident.reply_to.get(&channel.name);
-    let config: Arc<str> = match reply_to {
-        Some(parent) => replying_under(&config, parent),
-        None => config,
-    }
-    .into();
     let in_thread = reply_to.is_some();
+    let config: Arc<str> = super::overrides::channel_config(
+        &channel.name,
+        &channel.config_json,
+        &incident.overrides,
+        reply_to,
+    )
+    .into();
     let message: Arc<str> = message.into();
     // Strategy: `retry.max_elapsed` bounds attempts as well as the waits
     // between them. Each attempt gets what is left of the budget, so an

@@ -316,7 +316,9 @@ fn shared_client(resolver: Option<std::sync::Arc<super::ssrf::PublicOnly>>) -> r
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
-fn client_builder(
+/// The settings every outbound client shares: no automatic redirects, a
+/// connect timeout, pooled connections, the gateway's user agent.
+pub(crate) fn client_builder(
     resolver: Option<std::sync::Arc<super::ssrf::PublicOnly>>,
 ) -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder();

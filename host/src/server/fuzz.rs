@@ -6,10 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use axum::http::{Request, header};
-use http_body_util::BodyExt;
 use proptest::prelude::*;
 use serde_json::Value;
-use tower::ServiceExt;
 
 use super::{AppState, app, limits};
 use crate::pipeline::{Loader, Reloader};
@@ -56,21 +54,9 @@ fn post(body: Vec<u8>) -> (u16, Value) {
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(body))
             .expect("request");
-        let response = rig
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let (status, bytes) = super::rig::answer(&rig.router, request).await;
         (
-            status,
+            status.as_u16(),
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         )
     })

@@ -1,9 +1,14 @@
-//! A router with on-call on the in-memory store, for the route tests.
+//! A router with on-call on the in-memory store, and sending a request
+//! through a router, for the route tests.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
 use tokio::sync::Notify;
+use tower::ServiceExt;
 
 use crate::oncall::{
     AckSigner, Clock, EscalationStats, Escalator, MemoryStore, NewIncident, OnCall, Recorder,
@@ -16,6 +21,19 @@ pub(super) struct Rig {
     pub(super) router: axum::Router,
     pub(super) oncall: Arc<OnCall>,
     _dir: tempfile::TempDir,
+}
+
+/// Sends `request` through `router`: the status and the body.
+pub(super) async fn answer(router: &axum::Router, request: Request<Body>) -> (StatusCode, Bytes) {
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, bytes)
 }
 
 /// A router with on-call on the in-memory store and no channel.

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -49,14 +48,7 @@ pub(super) async fn router_with(extra: &str) -> (axum::Router, tempfile::TempDir
 
 /// Sends one request and returns its status and JSON body.
 pub(super) async fn send(router: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
-    let response = router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let (status, bytes) = super::rig::answer(router, request).await;
     let body = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
         panic!(
             "{status}: body is not JSON ({e}): {}",

@@ -3,12 +3,10 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
 use serde_json::Value;
-use tower::ServiceExt;
 
 use crate::oncall::{Round, State, Target, TargetState};
-use crate::server::rig::{Rig, rig};
+use crate::server::rig::{Rig, answer, rig};
 
 const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 const JSON: &str = "application/json";
@@ -19,19 +17,8 @@ impl Rig {
         if let Some(accept) = accept {
             request = request.header(header::ACCEPT, accept);
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(Body::empty()).expect("request"))
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let request = request.body(Body::empty()).expect("request");
+        let (status, bytes) = answer(&self.router, request).await;
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 

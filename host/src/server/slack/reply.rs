@@ -79,16 +79,14 @@ impl Replier {
     }
 }
 
-/// One client for every reply: no redirects, bounded in time.
+/// One client for every reply: the outbound clients' settings (no
+/// redirects, a connect timeout), and a whole-call timeout.
 fn client() -> reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(Duration::from_secs(5))
+            crate::pipeline::outbound::client_builder(None)
                 .timeout(TIMEOUT)
-                .user_agent(concat!("versus/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .unwrap_or_else(|_| reqwest::Client::new())
         })

@@ -7,13 +7,11 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use super::signature::sign;
 use crate::oncall::State;
-use crate::server::rig::{Rig, rig_with};
+use crate::server::rig::{Rig, answer, rig_with};
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 
@@ -55,14 +53,7 @@ async fn post(r: &Rig, body: Vec<u8>, ts: i64, signature: &str) -> (StatusCode, 
         .header("x-slack-signature", signature)
         .body(Body::from(body))
         .expect("request");
-    let response = r.router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let (status, bytes) = answer(&r.router, request).await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
