@@ -73,6 +73,7 @@ mod startup_warnings;
 mod store_suite;
 mod telegram;
 mod telegram_edits;
+mod template_diff;
 mod template_errors;
 mod update_once;
 mod update_retries;

@@ -66,7 +66,7 @@ async fn alertmanager_fixtures_reach_send_message_as_their_goldens() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_upstream_template_renders_unchanged() {
     let api = ChatEmulator::start(Mode::Ok(OK)).await;
-    let tmpl = template("upstream/telegram_message.tmpl");
+    let tmpl = template("upstream/telegram_message.early.tmpl");
     let gw = ChatGateway::start(&section(&api, &tmpl), &[]).await;
     let alert = json!({"ServiceName": "order-service", "Logs": "[ERROR] db <timeout> & retry"});
     let (status, body) = gw.post("", alert.to_string().as_bytes()).await;

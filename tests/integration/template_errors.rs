@@ -10,8 +10,14 @@ use crate::slack_emulator::{Mode, SlackEmulator};
 /// Parses, but `gt` between the alert list and a number fails in Go and here.
 const BROKEN: &str = "{{ if gt .alerts 1 }}many{{ end }}\n";
 
-/// What the renderer says about [`BROKEN`].
-const ERROR: &str = "invalid input: template failed: execution error: incompatible types for comparison: list and int";
+/// What the renderer says about [`BROKEN`]: Go's words, position included.
+const ERROR: &str = "invalid input: template failed: template: message:1:6: \
+     executing \"message\" at <gt .alerts 1>: error calling gt: invalid type for comparison";
+
+/// Parses, but fails on its third line for an alert without a `team`
+/// label: `upper` needs a string.
+const BROKEN_ON_LINE_3: &str =
+    "🔥 {{ .status }}\n{{ range .alerts }}\n  owner: {{ upper .labels.team }}\n{{ end }}\n";
 
 fn slack_yaml(slack: &SlackEmulator, template: &std::path::Path) -> String {
     format!(
@@ -69,16 +75,21 @@ async fn a_render_error_still_reaches_the_channel_as_a_fallback_message() {
 }
 
 #[test]
-fn check_with_data_finds_render_errors_that_parsing_cannot() {
+fn check_with_data_names_the_template_line_and_cause_of_a_render_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let template = dir.path().join("msg.tmpl");
-    std::fs::write(&template, BROKEN).expect("write template");
+    let good = dir.path().join("good.tmpl");
+    std::fs::write(&good, "{{ .status }}\n").expect("write template");
+    let broken = dir.path().join("broken.tmpl");
+    std::fs::write(&broken, BROKEN_ON_LINE_3).expect("write template");
     let config = dir.path().join("config.yaml");
     std::fs::write(
         &config,
         format!(
-            "alert:\n  console:\n    enable: true\n    template_path: {}\n",
-            template.display()
+            "alert:\n  console:\n    enable: true\n    template_path: {}\n  \
+             slack:\n    enable: true\n    token: xoxb-test\n    channel_id: C1\n    \
+             template_path: {}\n",
+            good.display(),
+            broken.display()
         ),
     )
     .expect("write config");
@@ -99,19 +110,26 @@ fn check_with_data_finds_render_errors_that_parsing_cannot() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stdout}");
+    let broken = broken.display();
     assert!(
         stdout.contains(&format!(
-            "  console ({}): FAILS: {ERROR}",
-            template.display()
+            "  slack ({broken}): FAILS at {broken}:3:25: executing \"message\" at <.labels.team>: \
+             invalid value; expected string\n"
         )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("  console ({}): ok, 7 bytes\n", good.display())),
         "{stdout}"
     );
     assert!(stderr.contains("1 template(s) fail to render"), "{stderr}");
 
-    std::fs::write(&template, "{{ .status }}\n").expect("fix template");
+    std::fs::write(dir.path().join("broken.tmpl"), "{{ .status }}\n").expect("fix template");
     let fixed = versus(&["check", "--config", &config, "--data", &data], &cache);
     let stdout = String::from_utf8_lossy(&fixed.stdout);
     assert!(fixed.status.success(), "{stdout}");
-    assert!(stdout.contains("  console ("), "{stdout}");
-    assert!(stdout.contains("): ok, 7 bytes"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("  slack ({broken}): ok, 7 bytes")),
+        "{stdout}"
+    );
 }

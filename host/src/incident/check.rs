@@ -33,9 +33,54 @@ pub async fn render_all(pipeline: &Pipeline, json: &str) -> anyhow::Result<usize
             Ok(text) => println!("  {} ({path}): ok, {} bytes", channel.name, text.len()),
             Err(e) => {
                 failed += 1;
-                println!("  {} ({path}): FAILS: {e}", channel.name);
+                let why = located(&path.to_string(), &e.to_string());
+                println!("  {} ({path}): FAILS {why}", channel.name);
             }
         }
     }
     Ok(failed)
+}
+
+/// A render error that names the spot (Go's `template: message:3:7: …`,
+/// as the built-in renderer words it) said as `at FILE:3:7: …`; any other
+/// error as it is.
+fn located(path: &str, error: &str) -> String {
+    let spot = error.find("template: message:").and_then(|start| {
+        let rest = &error[start + "template: message:".len()..];
+        let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+        let line = digits(rest);
+        let after_line = rest.get(line..)?.strip_prefix(':')?;
+        let col = digits(after_line);
+        let cause = after_line.get(col..)?.strip_prefix(':')?.trim_start();
+        (line > 0 && col > 0).then(|| {
+            format!(
+                "at {path}:{}:{}: {cause}",
+                &rest[..line],
+                &after_line[..col]
+            )
+        })
+    });
+    spot.unwrap_or_else(|| format!("at {path}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::located;
+
+    #[test]
+    fn a_go_error_is_told_at_its_file_line_and_column() {
+        let error = "invalid input: template failed: template: message:3:7: executing \"message\" at <.x>: boom";
+        assert_eq!(
+            located("t.tmpl", error),
+            "at t.tmpl:3:7: executing \"message\" at <.x>: boom"
+        );
+        assert_eq!(
+            located("t.tmpl", "plugin trapped"),
+            "at t.tmpl: plugin trapped"
+        );
+        assert_eq!(
+            located("t.tmpl", "template: message:3: parse"),
+            "at t.tmpl: template: message:3: parse"
+        );
+    }
 }

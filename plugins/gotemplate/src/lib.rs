@@ -12,7 +12,9 @@
 //! - Values print as Go's `fmt` prints them (`1e+06`, `map[a:1]`), in
 //!   actions and in `print`, `printf`, `toString`, ….
 //!
-//! The engine is the `gotmpl` crate. Natively, the host calls [`render`],
+//! The parser is the `gotmpl` crate's; the executor is ours (`exec/`), a
+//! step-by-step port of Go's, so that errors name the line, column and
+//! node Go names. Natively, the host calls [`render`],
 //! [`check`] and [`Prepared`]; as a component, the `renderer` world's
 //! `render` and `validate` exports wrap [`Parsed`] (templates kept parsed
 //! for the instance's next calls) and [`check`].
@@ -21,13 +23,16 @@
 //! through: unbalanced blocks, undefined functions and undeclared
 //! variables.
 //!
-//! Known differences from Go, all on inputs alert templates do not meet:
-//! - `.a.b` where `a` is JSON `null` prints `<no value>`; Go fails with
-//!   "nil pointer evaluating interface {}.b" (gotmpl has one nil for both
-//!   null and missing);
+//! The differential test (`tests/integration/template_diff`) renders a
+//! corpus of templates with Go's own `text/template` and with this crate;
+//! docs/templates.md lists what still differs and why. Known differences,
+//! all on inputs alert templates do not meet:
+//! - a cut inside a character (`truncate`, `slice` on a string) gives
+//!   U+FFFD for each stray byte: Go keeps the bytes, which are not UTF-8;
+//! - `range` over an integer and `{{else with}}` work, as in Go 1.22 and
+//!   1.23 (upstream is built with Go 1.26);
 //! - JSON nested deeper than 256 levels is refused (Go: 10 000);
-//! - `truncate` never cuts a character in half, and `regexMatch` lacks
-//!   `\p{…}` classes and Unicode case folding;
+//! - `regexMatch` lacks `\p{…}` classes and Unicode case folding;
 //! - `%q` decides which characters to escape without Unicode's category
 //!   tables, and `%x` on floats and the `#` flag on `%e %f %g` are not
 //!   supported.
@@ -56,8 +61,8 @@
 //! | `trimPrefix` | `s, prefix` | `strings.TrimPrefix(s, prefix)` |
 //! | `trimSuffix` | `s, suffix` | `strings.TrimSuffix(s, suffix)` |
 //! | `split` | `s, sep` | `strings.Split(s, sep)`: a list of strings (`sep` `""` splits into characters) |
-//! | `join` | `list, sep` | `strings.Join(list, sep)`; every element must be a string (Go wants a `[]string`: use `stringSlice` first for other lists) |
-//! | `truncate` | `s, n` | the first `n` bytes of `s` (all of `s` if shorter). Go may cut a character in half; we cut before it. `n` must be an integer, such as a literal or `len`: JSON numbers are float64 and are refused, as in Go. Negative `n` is an error |
+//! | `join` | `list, sep` | `strings.Join(list, sep)`: `list` must be a `[]string`, as `split` and `stringSlice` make; a JSON list is a `[]interface {}`, refused as in Go: write `join (stringSlice .list) sep` |
+//! | `truncate` | `s, n` | the first `n` bytes of `s` (all of `s` if shorter). A character cut in half leaves U+FFFD per stray byte (Go leaves the bytes). `n` must be an integer, such as a literal or `len`: JSON numbers are float64 and are refused, as in Go. Negative `n` is an error |
 //! | `formatTime` | `s` | `s` parsed as RFC 3339 and printed as `2006-01-02 15:04:05` in its own offset; `Invalid time` if it does not parse |
 //! | `format` | `layout, t` | the time string `t` (RFC 3339, RFC 1123, RFC 822, RFC 850, `2006-01-02 15:04:05`, `2006-01-02`, `01/02/2006`, …) printed with the Go `layout`; `Invalid time format` if it does not parse; `Unsupported type for format: T` for a non-string |
 //! | `toString` | `v` | `fmt.Sprintf("%v", v)` (nil prints `<nil>`) |
@@ -68,12 +73,13 @@
 //! | `append` | `list, v…` | a new list with the values added (nil counts as an empty list) |
 //! | `add` | `a, b` | `int + int` is an int; with a float64 (any JSON number) the sum is a float64; anything else concatenates the two `%v` strings (`add "a" 1` → `a1`) |
 //! | `regexMatch` | `pattern, s` | whether `s` contains a match of the RE2 `pattern`; an invalid pattern gives `false`. Perl classes (`\d \w \s \b`) are ASCII, as in Go; `\p{…}` classes and Unicode case folding are not supported (the match is `false`) |
-//!
 //! | `now` | | the current time in UTC as an RFC 3339 string with nanoseconds (Go returns a `time.Time`; `format` and `formatTime` read either), so `{{ now \| format "2006-01-02 15:04:05" }}` works as upstream |
 //! | `env` | `name` | always `""`: it reads no environment at all. Upstream reads the gateway's environment; here templates cannot (no secret can reach a message), but upstream templates that call `env` still parse and render |
+//! | `include` | `name, data` | always `""`: upstream's stub, registered so that templates calling it parse (it includes nothing there either) |
 //!
-//! Upstream's stub `include` is left out, so templates that use it fail to
-//! parse.
+//! `dict`'s maps have upstream's method `Set`: `{{ $d.Set "k" "v" }}`
+//! sets the key and gives the map, and `$d` sees the key afterwards (a
+//! copy of the map made before the call does not: Go's map is shared).
 //!
 //! ## Go's builtins
 //!
@@ -86,9 +92,11 @@
 //! instead of panicking.
 
 mod data;
+mod exec;
 mod funcs;
 mod gofmt;
 mod parsed;
+mod prepared;
 mod rewrite;
 mod structure;
 mod timefmt;
@@ -100,9 +108,6 @@ mod component;
 mod tests;
 
 use std::fmt;
-use std::sync::OnceLock;
-
-use gotmpl::Template;
 
 /// Name the template is parsed under; it appears in error messages
 /// (`template: message:3: …`).
@@ -131,68 +136,7 @@ impl fmt::Display for RenderError {
 
 impl std::error::Error for RenderError {}
 
-/// A template parsed and checked once, ready to render many times.
-pub struct Prepared {
-    template: Template,
-    /// Set when the template's top level is empty (only spaces and
-    /// `{{define}}`s): gotmpl then keeps it apart from the named templates,
-    /// so it is executed through the unmodified parse (it prints nothing
-    /// that needs rewriting).
-    blank_top: Option<Template>,
-}
-
-/// An empty template with the function map. The map is built once and
-/// shared by every clone: registering it is most of the cost of a parse.
-fn new_template() -> Template {
-    static BASE: OnceLock<Template> = OnceLock::new();
-    BASE.get_or_init(|| Template::new(NAME).funcs(funcs::func_map()))
-        .clone()
-}
-
-impl Prepared {
-    /// Parses `template`, checking it the way Go's parser does.
-    ///
-    /// # Errors
-    ///
-    /// [`RenderError::Parse`] when the template has a syntax error or calls
-    /// a function that is not defined.
-    pub fn parse(template: &str) -> Result<Prepared, RenderError> {
-        let parsed = new_template()
-            .parse(template)
-            .map_err(|e| RenderError::Parse(e.to_string()))?;
-        structure::check(NAME, template).map_err(RenderError::Parse)?;
-        let mut prepared = new_template();
-        let mut has_top = false;
-        for name in parsed.templates() {
-            let Some(tree) = parsed.lookup(name) else {
-                continue;
-            };
-            let mut tree = tree.clone();
-            rewrite::prepare(NAME, &mut tree).map_err(RenderError::Parse)?;
-            has_top |= name == NAME;
-            prepared = prepared.add_parse_tree(name, tree);
-        }
-        Ok(Prepared {
-            template: prepared,
-            blank_top: (!has_top).then_some(parsed),
-        })
-    }
-
-    /// Renders with `data_json` (a JSON object) as the data.
-    ///
-    /// # Errors
-    ///
-    /// [`RenderError::Data`] when `data_json` is not a JSON object,
-    /// [`RenderError::Exec`] when execution fails.
-    pub fn render_json(&self, data_json: &str) -> Result<String, RenderError> {
-        let data = data::decode(data_json).map_err(RenderError::Data)?;
-        let result = match &self.blank_top {
-            Some(original) => original.execute_to_string(&data),
-            None => self.template.execute_template_to_string(NAME, &data),
-        };
-        result.map_err(|e| RenderError::Exec(e.to_string()))
-    }
-}
+pub use prepared::Prepared;
 
 /// Renders `template` with `data_json` (a JSON document) as Go's
 /// text/template would, with the Versus function map.

@@ -1,24 +1,23 @@
-//! Post-parse pass over a template tree: the checks Go's parser makes and
-//! gotmpl's does not, and Go's printing for action output.
+//! Post-parse checks over a template tree that Go's parser makes and
+//! gotmpl's does not, so that `check` refuses what Go refuses to load:
 //!
-//! - Go rejects a call to an undefined function (`function "foo" not
-//!   defined`) and a use of an undeclared variable (`undefined variable
-//!   "$x"`) at parse time; gotmpl only finds out when executing, so `check`
-//!   would accept such a template. This pass reports both.
-//! - gotmpl prints an action's value with Rust's `Display` (`1000000` for
-//!   the float64 1e6, where Go prints `1e+06`). Every printing action gets a
-//!   last pipeline stage, [`PRINT_ACTION`], that formats the value as Go's
-//!   `fmt` does; the executor then writes the resulting string verbatim.
+//! - a call to an undefined function (`function "foo" not defined`);
+//! - a use of an undeclared variable (`undefined variable "$x"`);
+//! - a literal as a later pipeline stage (`non executable command in
+//!   pipeline stage 2`);
+//! - a field of a literal (`unexpected . after term "\"x\""`).
 
-use gotmpl::parse::{CommandNode, Expr, ListNode, Node, PipeNode, SmolStr};
+use gotmpl::parse::{Expr, ListNode, Node, PipeNode, SmolStr};
 
-use crate::funcs::{PRINT_ACTION, is_defined};
+use crate::exec::token;
+use crate::funcs::is_defined;
 
-/// Checks and rewrites one template body (the main template or a
-/// `{{define}}`) in place. `name` is used in error messages.
-pub(crate) fn prepare(name: &str, list: &mut ListNode) -> Result<(), String> {
+/// Checks one template body (the main template or a `{{define}}`). `name`
+/// is used in error messages.
+pub(crate) fn check(name: &str, src: &str, list: &ListNode) -> Result<(), String> {
     let mut pass = Pass {
         name,
+        src,
         vars: vec![SmolStr::new_static("$")],
     };
     pass.list(list)
@@ -26,30 +25,23 @@ pub(crate) fn prepare(name: &str, list: &mut ListNode) -> Result<(), String> {
 
 struct Pass<'a> {
     name: &'a str,
+    /// The template text.
+    src: &'a str,
     /// Variables in scope, innermost last (Go's `Tree.vars`).
     vars: Vec<SmolStr>,
 }
 
 impl Pass<'_> {
-    fn list(&mut self, list: &mut ListNode) -> Result<(), String> {
-        for node in &mut list.nodes {
+    fn list(&mut self, list: &ListNode) -> Result<(), String> {
+        for node in &list.nodes {
             match node {
-                Node::Action(action) => {
-                    self.pipe(&action.pipe)?;
-                    if action.pipe.decl.is_empty() {
-                        let pos = action.pipe.pos;
-                        action.pipe.commands.push(CommandNode {
-                            pos,
-                            args: vec![Expr::Identifier(pos, SmolStr::new(PRINT_ACTION))],
-                        });
-                    }
-                }
+                Node::Action(action) => self.pipe(&action.pipe)?,
                 Node::If(branch) | Node::Range(branch) | Node::With(branch) => {
                     // Variables declared in a control structure live until its {{end}}.
                     let mark = self.vars.len();
                     self.pipe(&branch.pipe)?;
-                    self.list(&mut branch.body)?;
-                    if let Some(else_body) = &mut branch.else_body {
+                    self.list(&branch.body)?;
+                    if let Some(else_body) = &branch.else_body {
                         self.list(else_body)?;
                     }
                     self.vars.truncate(mark);
@@ -60,7 +52,7 @@ impl Pass<'_> {
                     }
                 }
                 Node::List(inner) => self.list(inner)?,
-                Node::Define(define) => prepare(self.name, &mut define.body)?,
+                Node::Define(define) => check(self.name, self.src, &define.body)?,
                 Node::Text(_) | Node::Break(_) | Node::Continue(_) => {}
             }
         }
@@ -71,10 +63,50 @@ impl Pass<'_> {
         // As in Go, the declared names are in scope from here on, including
         // in the pipeline's own commands.
         self.vars.extend(pipe.decl.iter().cloned());
+        for (i, command) in pipe.commands.iter().enumerate().skip(1) {
+            if let Some(
+                first @ (Expr::Bool(..)
+                | Expr::Dot(_)
+                | Expr::Nil(_)
+                | Expr::Number(..)
+                | Expr::String(..)),
+            ) = command.args.first()
+            {
+                return Err(format!(
+                    "template: {}:{}: non executable command in pipeline stage {}",
+                    self.name,
+                    first.pos().line,
+                    i + 1
+                ));
+            }
+        }
+        for command in &pipe.commands {
+            self.term_then_field(&command.args)?;
+        }
         pipe.commands
             .iter()
             .flat_map(|command| &command.args)
             .try_for_each(|expr| self.expr(expr))
+    }
+
+    /// A literal directly followed by a field (`"x".y`), which gotmpl reads
+    /// as two arguments and Go refuses.
+    fn term_then_field(&self, args: &[Expr]) -> Result<(), String> {
+        for pair in args.windows(2) {
+            let (Expr::String(pos, _) | Expr::Number(pos, _) | Expr::Bool(pos, _) | Expr::Nil(pos)) =
+                &pair[0]
+            else {
+                continue;
+            };
+            let term = token(self.src, pos.offset);
+            if matches!(&pair[1], Expr::Field(next, _) if next.offset == pos.offset + term.len()) {
+                return Err(format!(
+                    "template: {}:{}: unexpected . after term {term:?}",
+                    self.name, pos.line
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn expr(&mut self, expr: &Expr) -> Result<(), String> {
@@ -90,7 +122,17 @@ impl Pass<'_> {
                 pos.line,
                 var.as_str()
             )),
-            Expr::Chain(_, inner, _) => self.expr(inner),
+            Expr::Chain(pos, inner, _) => match &**inner {
+                Expr::Bool(..)
+                | Expr::Dot(_)
+                | Expr::Nil(_)
+                | Expr::Number(..)
+                | Expr::String(..) => Err(format!(
+                    "template: {name}:{}: unexpected . after term",
+                    pos.line
+                )),
+                _ => self.expr(inner),
+            },
             Expr::Pipe(_, pipe) => self.pipe(pipe),
             _ => Ok(()),
         }

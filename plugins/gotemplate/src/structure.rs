@@ -98,6 +98,55 @@ pub(crate) fn check(name: &str, src: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `src` rewritten where gotmpl's lexer reads it differently from Go's,
+/// with every later position kept (each edit keeps the length and the
+/// newlines):
+///
+/// - the `|` that ends an action (`{{ .x | }}`), which Go ignores and
+///   gotmpl refuses, becomes a space;
+/// - a comment that trims only on its left (`a  {{- /* c */}}  b`) also
+///   trims on its right in gotmpl. It becomes a plain comment that holds
+///   the spaces it trimmed: `a{{/*   c */}}  b`.
+pub(crate) fn normalize(src: &str) -> std::borrow::Cow<'_, str> {
+    let mut bytes: Option<Vec<u8>> = None;
+    let mut rest = src;
+    while let Some(start) = rest.find("{{") {
+        let open = src.len() - rest.len() + start;
+        let Some((body, after)) = split_action(&rest[start + 2..]) else {
+            break;
+        };
+        rest = after;
+        let tail = body.trim_end();
+        let tail = tail.strip_suffix(" -").unwrap_or(tail).trim_end();
+        let comment = body
+            .trim_start_matches(['-', ' ', '\t', '\r', '\n'])
+            .starts_with("/*");
+        if comment {
+            let left_trim = body.starts_with('-') && body[1..].starts_with(char::is_whitespace);
+            let left_only = left_trim && !body.trim_end().ends_with(" -");
+            let spaces = src[..open].len() - src[..open].trim_end().len();
+            if left_only && spaces > 0 {
+                let out = bytes.get_or_insert_with(|| src.as_bytes().to_vec());
+                let from = open - spaces;
+                // "␣␣{{- /*" becomes "{{/*␣␣␣␣": the same bytes, moved.
+                let mut moved = b"{{/*".to_vec();
+                moved.extend_from_slice(&src.as_bytes()[from..open]);
+                let opener =
+                    body.len() - body.trim_start_matches(['-', ' ', '\t', '\r', '\n']).len();
+                moved.extend(std::iter::repeat_n(b' ', opener));
+                out[from..open + 2 + opener + 2].copy_from_slice(&moved);
+            }
+        } else if tail.ends_with('|') {
+            let at = tail.as_ptr() as usize - src.as_ptr() as usize + tail.len() - 1;
+            bytes.get_or_insert_with(|| src.as_bytes().to_vec())[at] = b' ';
+        }
+    }
+    match bytes.map(String::from_utf8) {
+        Some(Ok(text)) => text.into(),
+        _ => src.into(),
+    }
+}
+
 /// The first identifier of an action and what follows it.
 fn first_word(body: &str) -> (&str, &str) {
     let end = body

@@ -126,7 +126,6 @@ fn check_reports_parse_errors_and_undefined_functions() {
         "{{ .a ",
         "{{ if .a }}",
         "{{ end }}",
-        "{{ .a | }}",
         "{{ nope }}",
         "{{ .a | nope }}",
         "{{ upper (nope .a) }}",
@@ -137,7 +136,8 @@ fn check_reports_parse_errors_and_undefined_functions() {
         r#"{{ template "x" nope }}"#,
         r#"{{ define "x" }}{{ nope }}{{ end }}"#,
         "{{ $x }}",
-        "{{ include \"x\" }}",
+        "{{ \"x\".y }}",
+        "{{ .a | \"y\" }}",
     ];
     for template in bad {
         assert!(
@@ -256,5 +256,79 @@ fn block_structure_is_checked_like_go() {
     assert_eq!(
         ok("{{ $x := 1 }}{{ if .status }}{{ $x = 2 }}{{ $x }}{{ end }}{{ $ }}"),
         "2map[alerts:[map[name:a v:1] map[name:b v:2.5]] big:1e+06 blank: count:2 empty:[] labels:map[alertname:HighErrorRate env:prod severity:critical] none:<nil> ratio:0.25 status:firing]"
+    );
+}
+
+fn exec_error(template: &str) -> String {
+    match render(template, DATA) {
+        Err(RenderError::Exec(msg)) => msg,
+        other => panic!("{template}: {other:?}"),
+    }
+}
+
+#[test]
+fn execution_errors_name_the_line_column_and_node_go_names() {
+    // A failed call is at the command; a bad argument at that argument;
+    // a field chain at its second part.
+    assert_eq!(
+        exec_error("a\n  {{ gt .alerts 1 }}"),
+        "template: message:2:5: executing \"message\" at <gt .alerts 1>: \
+         error calling gt: invalid type for comparison"
+    );
+    assert_eq!(
+        exec_error("é {{ upper .count }}"),
+        "template: message:1:12: executing \"message\" at <.count>: \
+         wrong type for value; expected string; got float64"
+    );
+    assert_eq!(
+        exec_error("{{ .status.x }}"),
+        "template: message:1:10: executing \"message\" at <.status.x>: \
+         can't evaluate field x in type string"
+    );
+    assert_eq!(
+        exec_error("{{ define \"d\" }}\n{{ len .count }}{{ end }}{{ template \"d\" . }}"),
+        "template: message:2:3: executing \"d\" at <len .count>: \
+         error calling len: len of type float64"
+    );
+    assert_eq!(
+        exec_error("{{ .none.x }}"),
+        "template: message:1:8: executing \"message\" at <.none.x>: \
+         nil pointer evaluating interface {}.x"
+    );
+}
+
+#[test]
+fn a_template_called_without_a_pipeline_sees_a_nil_dot() {
+    assert_eq!(
+        ok(r#"{{ define "d" }}[{{ . }}|{{ .status }}|{{ $ }}]{{ end }}{{ template "d" }}"#),
+        "[<no value>|<no value>|<no value>]"
+    );
+    assert_eq!(
+        ok(r#"{{ define "d" }}[{{ .status }}]{{ end }}{{ template "d" . }}"#),
+        "[firing]"
+    );
+}
+
+#[test]
+fn dicts_have_set_and_and_or_are_lazy() {
+    assert_eq!(
+        ok(r#"{{ $d := dict "a" 1 }}{{ $_ := $d.Set "b" 2 }}{{ $d }} {{ $d.Set "c" 3 }}"#),
+        "map[a:1 b:2] map[a:1 b:2 c:3]"
+    );
+    // A map from the data has no method `Set`.
+    assert!(exec_error(r#"{{ .labels.Set "a" 1 }}"#).contains("Set is not a method"));
+    assert_eq!(
+        ok("{{ and .empty (index .empty 5) }}|{{ or .status (index .empty 5) }}"),
+        "[]|firing"
+    );
+}
+
+#[test]
+fn endless_template_recursion_stops_with_an_error() {
+    let template = r#"{{ define "r" }}{{ range . }}{{ template "r" $ }}{{ end }}{{ end }}{{ template "r" .alerts }}"#;
+    assert!(
+        exec_error(template).ends_with("exceeded maximum template depth (200)"),
+        "{}",
+        exec_error(template)
     );
 }

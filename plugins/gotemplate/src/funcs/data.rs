@@ -51,14 +51,12 @@ pub(super) fn env(args: &[Value]) -> Result {
 /// `dict k1 v1 k2 v2 …`
 pub(super) fn dict(args: &[Value]) -> Result {
     if !args.len().is_multiple_of(2) {
-        return Err(exec_error(
-            "error calling dict: dict expects an even number of arguments",
-        ));
+        return Err(exec_error("dict expects an even number of arguments"));
     }
     let mut map: BTreeMap<Arc<str>, Value> = BTreeMap::new();
     for pair in args.chunks_exact(2) {
         let Value::String(key) = &pair[0] else {
-            return Err(exec_error("error calling dict: dict keys must be strings"));
+            return Err(exec_error("dict keys must be strings"));
         };
         map.insert(key.clone(), pair[1].clone());
     }
@@ -113,12 +111,23 @@ pub(super) fn printf(args: &[Value]) -> Result {
     Ok(Value::String(gofmt::sprintf(format, &args[1..]).into()))
 }
 
-/// Prints the value of a `{{ pipeline }}` action (see [`super::PRINT_ACTION`]).
-pub(super) fn print_action(args: &[Value]) -> Result {
-    match args {
-        [Value::String(_)] => Ok(args[0].clone()),
-        [Value::Function(_)] => Err(exec_error("can't print a function value")),
-        [value] => Ok(Value::String(gofmt::action_text(value).into())),
-        _ => Err(exec_error("internal error: print action takes one value")),
-    }
+/// `include name data`: upstream's stub, which renders nothing (upstream
+/// registers it so that templates calling it parse; it never includes).
+pub(super) fn include(args: &[Value]) -> Result {
+    want_args("include", args, 2)?;
+    string_arg("include", &args[0])?;
+    Ok(Value::String("".into()))
+}
+
+/// `$d.Set key value`, the method of `dict`'s maps: the map with `key` set
+/// (the executor stores it back into the variable the map came from).
+pub(super) fn set(args: &[Value]) -> Result {
+    want_args("Set", args, 3)?;
+    let Value::Map(map) = &args[0] else {
+        return Err(exec_error("Set needs a dict"));
+    };
+    let key = string_arg("Set", &args[1])?;
+    let mut map = BTreeMap::clone(map);
+    map.insert(key.into(), args[2].clone());
+    Ok(Value::Map(Arc::new(map)))
 }

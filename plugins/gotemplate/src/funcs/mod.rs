@@ -1,10 +1,14 @@
-//! The template function map: upstream Versus's functions, plus Go's
-//! printing builtins re-done so that numbers print as Go prints them.
+//! The template function map: upstream Versus's functions and Go's
+//! builtins, each with the parameter types Go's executor checks before the
+//! call (so that a wrong argument fails where Go fails, naming that
+//! argument).
 //!
 //! The argument order and behaviour of every function are documented in
 //! the crate docs (`lib.rs`, "Template functions").
 
+mod builtins;
 mod case;
+mod compare;
 mod data;
 mod text;
 mod time;
@@ -12,72 +16,157 @@ mod time;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
-use gotmpl::{FuncMap, TemplateError, Value, ValueFunc};
+use gotmpl::{TemplateError, Value};
+
+pub(crate) use builtins::truth;
 
 use crate::gofmt::type_name;
 
-/// Go's predefined functions, which the parser accepts without a definition.
-const GO_BUILTINS: [&str; 19] = [
-    "and", "call", "eq", "ge", "gt", "html", "index", "js", "le", "len", "lt", "ne", "not", "or",
-    "print", "printf", "println", "slice", "urlquery",
+/// A function's Go parameter type, as the executor checks an argument
+/// against it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Param {
+    /// `interface{}` or `reflect.Value`: anything, nil included.
+    Any,
+    /// `string`.
+    Str,
+    /// `int`.
+    Int,
+    /// `[]interface{}`: a list, or nil for an empty one.
+    List,
+    /// `[]string`: a list of strings, or nil.
+    Strings,
+}
+
+impl Param {
+    /// The Go type, for messages.
+    pub(crate) fn go_type(self) -> &'static str {
+        match self {
+            Param::Any => "interface {}",
+            Param::Str => "string",
+            Param::Int => "int",
+            Param::List => "[]interface {}",
+            Param::Strings => "[]string",
+        }
+    }
+
+    /// Whether nil converts to this type (Go's `canBeNil`).
+    pub(crate) fn can_be_nil(self) -> bool {
+        matches!(self, Param::Any | Param::List | Param::Strings)
+    }
+}
+
+type Call = fn(&[Value]) -> Result<Value, TemplateError>;
+
+/// A function callable from a template.
+pub(crate) struct Func {
+    pub(crate) name: &'static str,
+    pub(crate) call: Call,
+    /// The fixed parameters.
+    pub(crate) params: &'static [Param],
+    /// The type of the variadic rest, for a variadic function.
+    pub(crate) rest: Option<Param>,
+}
+
+const fn f(name: &'static str, call: Call, params: &'static [Param]) -> Func {
+    Func {
+        name,
+        call,
+        params,
+        rest: None,
+    }
+}
+
+const fn variadic(name: &'static str, call: Call, params: &'static [Param], rest: Param) -> Func {
+    Func {
+        name,
+        call,
+        params,
+        rest: Some(rest),
+    }
+}
+
+use Param::{Any, Int, List, Str, Strings};
+
+/// Every function. `and` and `or` are evaluated by the executor (their
+/// arguments lazily); their entries give their signature.
+const FUNCS: [Func; 45] = [
+    // Go's builtins.
+    variadic("and", builtins::unreachable, &[Any], Any),
+    variadic("or", builtins::unreachable, &[Any], Any),
+    f("not", builtins::not, &[Any]),
+    f("len", builtins::len, &[Any]),
+    variadic("index", builtins::index, &[Any], Any),
+    variadic("slice", builtins::slice, &[Any], Any),
+    variadic("call", builtins::call, &[Any], Any),
+    variadic("eq", compare::eq, &[Any], Any),
+    f("ne", compare::ne, &[Any, Any]),
+    f("lt", compare::lt, &[Any, Any]),
+    f("le", compare::le, &[Any, Any]),
+    f("gt", compare::gt, &[Any, Any]),
+    f("ge", compare::ge, &[Any, Any]),
+    variadic("print", data::print, &[], Any),
+    variadic("println", data::println, &[], Any),
+    variadic("printf", data::printf, &[Str], Any),
+    variadic("html", text::html, &[], Any),
+    variadic("js", text::js, &[], Any),
+    variadic("urlquery", text::urlquery, &[], Any),
+    // Upstream Versus's functions.
+    f("upper", text::upper, &[Str]),
+    f("lower", text::lower, &[Str]),
+    f("title", text::title, &[Str]),
+    f("default", data::default, &[Any, Any]),
+    f("replace", text::replace_all, &[Str, Str, Str]),
+    f("replaceAll", text::replace_all, &[Str, Str, Str]),
+    f("contains", text::contains, &[Str, Str]),
+    f("trimPrefix", text::trim_prefix, &[Str, Str]),
+    f("trimSuffix", text::trim_suffix, &[Str, Str]),
+    f("split", text::split, &[Str, Str]),
+    f("join", text::join, &[Strings, Str]),
+    f("truncate", text::truncate, &[Str, Int]),
+    f("formatTime", time::format_time, &[Str]),
+    f("format", time::format, &[Str, Any]),
+    f("now", time::now, &[]),
+    f("env", data::env, &[Str]),
+    f("toString", data::to_string, &[Any]),
+    f("stringSlice", data::string_slice, &[List]),
+    f("escapeHTML", text::escape_html, &[Any]),
+    variadic("dict", data::dict, &[], Any),
+    variadic("list", data::list, &[], Any),
+    variadic("append", data::append, &[List], Any),
+    f("add", data::add, &[Any, Any]),
+    f("include", data::include, &[Str, Any]),
+    f("regexMatch", text::regex_match, &[Str, Str]),
+    // The method `dict`'s maps have: `$d.Set key value`.
+    f("Set", data::set, &[Str, Any]),
 ];
+
+/// The `Set` method's entry (not callable as a function).
+pub(crate) fn set_method() -> &'static Func {
+    &FUNCS[FUNCS.len() - 1]
+}
+
+/// The function called `name` in templates.
+pub(crate) fn lookup(name: &str) -> Option<&'static Func> {
+    static BY_NAME: OnceLock<HashMap<&'static str, &'static Func>> = OnceLock::new();
+    BY_NAME
+        .get_or_init(|| {
+            FUNCS[..FUNCS.len() - 1]
+                .iter()
+                .map(|func| (func.name, func))
+                .collect()
+        })
+        .get(name)
+        .copied()
+}
 
 /// Whether `name` can be called from a template.
 pub(crate) fn is_defined(name: &str) -> bool {
-    GO_BUILTINS.contains(&name) || FUNCS.iter().any(|(n, _)| *n == name)
+    lookup(name).is_some()
 }
-
-type Func = fn(&[Value]) -> Result<Value, TemplateError>;
-
-/// The functions this crate adds to (or replaces in) gotmpl's builtins.
-const FUNCS: [(&str, Func); 31] = [
-    ("upper", text::upper),
-    ("lower", text::lower),
-    ("title", text::title),
-    ("default", data::default),
-    ("replace", text::replace_all),
-    ("replaceAll", text::replace_all),
-    ("contains", text::contains),
-    ("trimPrefix", text::trim_prefix),
-    ("trimSuffix", text::trim_suffix),
-    ("split", text::split),
-    ("join", text::join),
-    ("truncate", text::truncate),
-    ("formatTime", time::format_time),
-    ("format", time::format),
-    ("now", time::now),
-    ("env", data::env),
-    ("toString", data::to_string),
-    ("stringSlice", data::string_slice),
-    ("escapeHTML", text::escape_html),
-    ("dict", data::dict),
-    ("list", data::list),
-    ("append", data::append),
-    ("add", data::add),
-    ("regexMatch", text::regex_match),
-    ("print", data::print),
-    ("println", data::println),
-    ("printf", data::printf),
-    ("html", text::html),
-    ("js", text::js),
-    ("urlquery", text::urlquery),
-    (PRINT_ACTION, data::print_action),
-];
-
-/// [`FUNCS`] as a gotmpl function map.
-pub(crate) fn func_map() -> FuncMap {
-    FUNCS
-        .into_iter()
-        .map(|(name, f)| (name.to_string(), Arc::new(f) as ValueFunc))
-        .collect()
-}
-
-/// The function that prints an action's value, appended to every printing
-/// pipeline by [`crate::rewrite`]. The space makes it impossible to call
-/// from a template.
-pub(crate) const PRINT_ACTION: &str = " print action";
 
 /// An execution error with a plain message.
 pub(crate) fn exec_error(msg: impl Into<String>) -> TemplateError {

@@ -113,19 +113,26 @@ pub(super) fn truncate(args: &[Value]) -> Result {
     let n = int_arg("truncate", &args[1])?;
     let Ok(n) = usize::try_from(n) else {
         return Err(exec_error(format!(
-            "error calling truncate: runtime error: slice bounds out of range [:{n}]"
+            "runtime error: slice bounds out of range [:{n}]"
         )));
     };
     if s.len() <= n {
         return Ok(args[0].clone());
     }
-    // Go slices bytes and may split a character; a Rust string cannot hold
-    // half a character, so cut before it.
-    let mut end = n;
-    while !s.is_char_boundary(end) {
-        end -= 1;
+    string(bytes_text(&s.as_bytes()[..n]))
+}
+
+/// Bytes cut out of a string (by `truncate` or `slice`) as text. Go keeps
+/// the bytes, which may end inside a character; a rendered message must be
+/// UTF-8, so each stray byte becomes U+FFFD, which is also what Go's
+/// `encoding/json` turns it into on its way to a chat API.
+pub(crate) fn bytes_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(chunk.invalid().iter().map(|_| char::REPLACEMENT_CHARACTER));
     }
-    string(&s[..end])
+    out
 }
 
 /// Go's `html.EscapeString`.
