@@ -162,36 +162,8 @@ impl<'a> Exec<'a> {
         self.scoped(|s| {
             let value = s.eval_pipeline(dot, &range.pipe)?;
             let decl = range.pipe.decl.len();
-            let items: Vec<(Value, Value)> = match &value {
-                Value::List(items) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (Value::Int(i64::try_from(i).unwrap_or(i64::MAX)), v.clone()))
-                    .collect(),
-                Value::Map(map) => map
-                    .iter()
-                    .map(|(k, v)| (Value::String(k.clone()), v.clone()))
-                    .collect(),
-                // Go 1.22 and later range over an integer.
-                Value::Int(n) if decl < 2 => {
-                    (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect()
-                }
-                Value::Nil => Vec::new(),
-                other => {
-                    return s.fail(format!(
-                        "range can't iterate over {}",
-                        gofmt::to_string(other)
-                    ));
-                }
-            };
-            if items.is_empty() {
-                return match &range.else_body {
-                    Some(else_body) => s.walk(dot, else_body),
-                    None => Ok(()),
-                };
-            }
             let top = s.vars.len();
-            for (index, elem) in items {
+            let each = |s: &mut Self, index: Value, elem: &Value| -> Step<bool> {
                 // The declared variables are the last ones pushed: the
                 // element is the last, the index (or key) the one before.
                 if decl > 0 {
@@ -200,15 +172,53 @@ impl<'a> Exec<'a> {
                 if decl > 1 {
                     s.vars[top - 2].1 = index;
                 }
-                let result = s.walk(&elem, &range.body);
+                let result = s.walk(elem, &range.body);
                 s.vars.truncate(top);
                 match result {
-                    Ok(()) | Err(Stop::Continue) => {}
-                    Err(Stop::Break) => break,
-                    Err(failed) => return Err(failed),
+                    Ok(()) | Err(Stop::Continue) => Ok(true),
+                    Err(Stop::Break) => Ok(false),
+                    Err(failed) => Err(failed),
                 }
+            };
+            let count = match &value {
+                Value::List(items) => {
+                    for (i, elem) in items.iter().enumerate() {
+                        let index = Value::Int(i64::try_from(i).unwrap_or(i64::MAX));
+                        if !each(s, index, elem)? {
+                            break;
+                        }
+                    }
+                    items.len()
+                }
+                Value::Map(map) => {
+                    for (key, elem) in map.iter() {
+                        if !each(s, Value::String(key.clone()), elem)? {
+                            break;
+                        }
+                    }
+                    map.len()
+                }
+                // Go 1.22 and later range over an integer.
+                Value::Int(n) if decl < 2 => {
+                    for i in 0..*n {
+                        if !each(s, Value::Int(i), &Value::Int(i))? {
+                            break;
+                        }
+                    }
+                    usize::try_from(*n).unwrap_or(0)
+                }
+                Value::Nil => 0,
+                other => {
+                    return s.fail(format!(
+                        "range can't iterate over {}",
+                        gofmt::to_string(other)
+                    ));
+                }
+            };
+            match &range.else_body {
+                Some(else_body) if count == 0 => s.walk(dot, else_body),
+                _ => Ok(()),
             }
-            Ok(())
         })
     }
 
