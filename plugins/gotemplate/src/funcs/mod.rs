@@ -16,7 +16,6 @@ mod time;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use gotmpl::{TemplateError, Value};
@@ -151,16 +150,18 @@ pub(crate) fn set_method() -> &'static Func {
 
 /// The function called `name` in templates.
 pub(crate) fn lookup(name: &str) -> Option<&'static Func> {
-    static BY_NAME: OnceLock<HashMap<&'static str, &'static Func>> = OnceLock::new();
-    BY_NAME
-        .get_or_init(|| {
-            FUNCS[..FUNCS.len() - 1]
-                .iter()
-                .map(|func| (func.name, func))
-                .collect()
-        })
-        .get(name)
-        .copied()
+    // Sorted once; a binary search over short names is quicker than
+    // hashing them, and this runs for every call a template makes.
+    static SORTED: OnceLock<Vec<&'static Func>> = OnceLock::new();
+    let sorted = SORTED.get_or_init(|| {
+        let mut funcs: Vec<&'static Func> = FUNCS[..FUNCS.len() - 1].iter().collect();
+        funcs.sort_unstable_by_key(|func| func.name);
+        funcs
+    });
+    sorted
+        .binary_search_by(|func| func.name.cmp(name))
+        .ok()
+        .map(|i| sorted[i])
 }
 
 /// Whether `name` can be called from a template.
