@@ -97,9 +97,9 @@ mod funcs;
 mod gofmt;
 mod parsed;
 mod prepared;
-mod rewrite;
 mod structure;
 mod timefmt;
+mod tree;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

@@ -6,7 +6,7 @@ use gotmpl::TemplateError;
 use gotmpl::parse::{ListNode, Parser};
 
 use crate::exec::Exec;
-use crate::{NAME, RenderError, data, rewrite, structure};
+use crate::{NAME, RenderError, data, structure, tree};
 
 /// A parsed template: its main body and its `{{define}}`d templates.
 pub struct Prepared {
@@ -29,10 +29,10 @@ impl Prepared {
             .and_then(Parser::parse)
             .map_err(|e| RenderError::Parse(parse_error(e)))?;
         structure::check(NAME, template).map_err(RenderError::Parse)?;
-        rewrite::check(NAME, &source, &main).map_err(RenderError::Parse)?;
+        tree::check(NAME, &source, &main).map_err(RenderError::Parse)?;
         let mut named: HashMap<String, ListNode> = HashMap::new();
         for define in defines {
-            rewrite::check(NAME, &source, &define.body).map_err(RenderError::Parse)?;
+            tree::check(NAME, &source, &define.body).map_err(RenderError::Parse)?;
             // As Go's parser: an empty definition never replaces another,
             // and two non-empty ones are an error.
             match named.get(define.name.as_str()) {

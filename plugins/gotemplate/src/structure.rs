@@ -1,4 +1,7 @@
-//! The block structure checks Go's parser makes and gotmpl's does not.
+//! The source-level work around gotmpl's parser: the block structure
+//! checks Go's parser makes and gotmpl's does not ([`check`]), and the two
+//! spots where gotmpl's lexer reads a template differently from Go's
+//! ([`normalize`]).
 //!
 //! gotmpl accepts an `{{if}}` that is never closed, stops parsing (and
 //! silently drops the rest of the template) at a stray top-level `{{end}}`

@@ -12,6 +12,7 @@
 //!   error reads `template: message:3:7: executing "message" at <.x>: …`
 //!   with Go's line and byte column.
 
+mod call;
 mod eval;
 mod show;
 
@@ -49,10 +50,12 @@ pub(crate) struct Exec<'a> {
     name: &'a str,
     depth: usize,
     /// The maps made by `dict` (and `Set`), which have the `Set` method.
-    dicts: Vec<*const ()>,
-    /// The lists of Go type `[]string` (made by `split` and `stringSlice`);
-    /// every other list is a `[]interface {}`.
-    strings: Vec<*const ()>,
+    /// They are known by address, and kept here so that no other map can
+    /// take a freed one's address during the execution.
+    dicts: Vec<Value>,
+    /// The lists of Go type `[]string` (made by `split` and `stringSlice`),
+    /// kept the same way; every other list is a `[]interface {}`.
+    strings: Vec<Value>,
 }
 
 impl<'a> Exec<'a> {
