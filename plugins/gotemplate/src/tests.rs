@@ -259,11 +259,16 @@ fn block_structure_is_checked_like_go() {
     );
 }
 
-fn exec_error(template: &str) -> String {
-    match render(template, DATA) {
+/// The execution error `template` gives with `data`.
+pub(crate) fn exec_error_with(data: &str, template: &str) -> String {
+    match render(template, data) {
         Err(RenderError::Exec(msg)) => msg,
-        other => panic!("{template}: {other:?}"),
+        other => panic!("{template}: expected an execution error, got {other:?}"),
     }
+}
+
+fn exec_error(template: &str) -> String {
+    exec_error_with(DATA, template)
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Every function of the map, through real templates, with the outputs Go
 //! and upstream Versus give.
 
-use crate::{RenderError, render};
+use crate::render;
 
 const DATA: &str = r#"{
     "s": "hello", "n": 3, "big": 1000000, "half": 0.5, "t": true, "f": false,
@@ -15,10 +15,7 @@ fn ok(template: &str) -> String {
 }
 
 fn exec_err(template: &str) -> String {
-    match render(template, DATA) {
-        Err(RenderError::Exec(msg)) => msg,
-        other => panic!("{template}: expected an execution error, got {other:?}"),
-    }
+    crate::tests::exec_error_with(DATA, template)
 }
 
 #[test]
