@@ -67,6 +67,7 @@ mod shutdown;
 mod slack_app;
 mod slack_emulator;
 mod smtp_server;
+mod sns;
 mod ssm_emulator;
 mod ssrf;
 mod startup_warnings;

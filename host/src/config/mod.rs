@@ -22,6 +22,7 @@ pub mod lenient;
 mod oncall;
 mod plugins;
 mod proxy;
+mod queue;
 mod redis;
 mod restart;
 mod schema;
@@ -67,6 +68,7 @@ pub use ingest::{
 pub use oncall::{ACK_SECRET_PLACEHOLDERS, MIN_ACK_SECRET_LEN, PROVIDERS, providers, targets};
 pub use plugins::{PluginLimits, PluginOverride, PluginsConfig};
 pub use proxy::ProxyConfig;
+pub use queue::{DEFAULT_SNS_PATH, QueueConfig, SnsConfig};
 pub use redis::{
     DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_PORT, RedisConfig, SentinelConfig, split_node,
 };
@@ -156,6 +158,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// The outbound proxy of the channels with `use_proxy` (upstream).
     pub proxy: ProxyConfig,
+    /// AWS SNS deliveries (upstream `queue:` section).
+    pub queue: QueueConfig,
     /// Channels delivered by custom channel plugins (our `channels:` list).
     #[serde(rename = "channels")]
     pub custom_channels: Vec<CustomChannelConfig>,
@@ -180,6 +184,7 @@ impl Default for Config {
             log: LogConfig::default(),
             ingest: IngestConfig::default(),
             proxy: ProxyConfig::default(),
+            queue: QueueConfig::default(),
             custom_channels: Vec::new(),
             source: None,
         }
@@ -258,6 +263,7 @@ impl Config {
     /// Warns about settings that cannot take effect.
     fn settle(&self, warnings: &mut Vec<String>) {
         self.alert.channels.warnings(warnings);
+        self.queue.warnings(warnings);
         // With on-call on, an unknown provider is an error (`oncall::validate`).
         let oncall = &self.oncall;
         let user = oncall::is_user_provider(&oncall.provider, self.plugins.dir.as_deref());

@@ -1,6 +1,7 @@
 //! The settings read once, at startup: the listen address, `public_host`,
 //! `oncall`, `redis`, the compiled-component cache, the file watcher, the
-//! log format and the header read timeout. The listener, the store
+//! log format, the header read timeout, and whether and where the SNS
+//! endpoint is served. The listener, the store
 //! connection, the scheduler and the ACK signer are built from them once,
 //! so a reload cannot apply them. It names each one that changed and keeps
 //! serving with the running value until the next restart.
@@ -26,6 +27,13 @@ fn startup_settings(c: &Config) -> Value {
             "header_read_timeout": format_duration(c.ingest.header_read_timeout).to_string(),
         },
         "log": c.log,
+        "queue": {
+            "enable": c.queue.enable,
+            "sns": {
+                "enable": c.queue.sns.enable,
+                "https_endpoint_subscription_path": c.queue.sns.https_endpoint_subscription_path,
+            },
+        },
     })
 }
 
@@ -54,6 +62,12 @@ pub fn keep_startup_settings(running: &Config, mut new: Config) -> Config {
     new.plugins.watch = running.plugins.watch;
     new.ingest.header_read_timeout = running.ingest.header_read_timeout;
     new.log = running.log.clone();
+    new.queue.enable = running.queue.enable;
+    new.queue.sns.enable = running.queue.sns.enable;
+    new.queue
+        .sns
+        .https_endpoint_subscription_path
+        .clone_from(&running.queue.sns.https_endpoint_subscription_path);
     new
 }
 

@@ -204,6 +204,33 @@ const INGEST: Node = Map(&[
     ("body_read_timeout", Scalar(Duration)),
 ]);
 
+/// `queue:`: SNS only, so far.
+const QUEUE: Node = Map(&[
+    ("enable", Scalar(Bool)),
+    ("debug_body", Scalar(Bool)),
+    (
+        "sns",
+        Map(&[
+            ("enable", Scalar(Bool)),
+            ("https_endpoint_subscription_path", Text),
+            (
+                "https_endpoint_subscription",
+                Unimplemented(
+                    "creating the SNS subscription is not implemented: subscribe the endpoint to the topic yourself (docs/aws-ingest.md)",
+                ),
+            ),
+            ("topic_arn", Text),
+            ("cert_url_prefix", Text),
+        ]),
+    ),
+    ("sqs", Unimplemented("SQS is not implemented yet")),
+    ("pubsub", Unimplemented("GCP Pub/Sub is not implemented")),
+    (
+        "azbus",
+        Unimplemented("Azure Service Bus is not implemented"),
+    ),
+]);
+
 /// The whole file.
 pub(super) const ROOT: Node = Map(&[
     ("name", Text),
@@ -225,12 +252,7 @@ pub(super) const ROOT: Node = Map(&[
         "proxy",
         Map(&[("url", Secret), ("username", Text), ("password", Secret)]),
     ),
-    (
-        "queue",
-        Unimplemented(
-            "message queues (SNS, SQS, Pub/Sub, Azure Service Bus) are not implemented yet",
-        ),
-    ),
+    ("queue", QUEUE),
     (
         "storage",
         Unimplemented("the incident storage backend is not implemented yet"),

@@ -58,13 +58,19 @@ pub(super) fn strings(items: &[&str]) -> Vec<String> {
 
 /// What v1.2.0 has that we do not implement.
 const V1_2_0_UNIMPLEMENTED: &[&str] = &[
-    "queue: message queues (SNS, SQS, Pub/Sub, Azure Service Bus) are not implemented yet; ignored",
+    "queue.azbus: Azure Service Bus is not implemented; ignored",
+    "queue.pubsub: GCP Pub/Sub is not implemented; ignored",
+    "queue.sns.https_endpoint_subscription: creating the SNS subscription is not implemented: subscribe the endpoint to the topic yourself (docs/aws-ingest.md); ignored",
+    "queue.sqs: SQS is not implemented yet; ignored",
 ];
 
 /// What v1.4.23 has that we do not implement: one warning per part.
 pub(super) const V1_4_23_UNIMPLEMENTED: &[&str] = &[
     "gateway_secret: the admin API it protects is not implemented yet; ignored",
-    "queue: message queues (SNS, SQS, Pub/Sub, Azure Service Bus) are not implemented yet; ignored",
+    "queue.azbus: Azure Service Bus is not implemented; ignored",
+    "queue.pubsub: GCP Pub/Sub is not implemented; ignored",
+    "queue.sns.https_endpoint_subscription: creating the SNS subscription is not implemented: subscribe the endpoint to the topic yourself (docs/aws-ingest.md); ignored",
+    "queue.sqs: SQS is not implemented yet; ignored",
     "storage: the incident storage backend is not implemented yet; ignored",
     "agent: the AI agent is not implemented yet; ignored",
 ];
@@ -357,4 +363,49 @@ fn wait_minutes_may_be_fractional_or_zero() {
     assert_eq!(cfg.oncall.wait(), Duration::ZERO);
     let (cfg, _) = from_yaml("oncall:\n  wait_minutes: ${UNSET}\n");
     assert_eq!(cfg.oncall.wait_minutes, DEFAULT_WAIT_MINUTES);
+}
+
+#[test]
+fn sns_needs_its_topic_and_a_plain_path_of_its_own() {
+    let load = |sns: &str| {
+        let yaml = format!("queue:\n  enable: true\n  sns:\n    enable: true\n{sns}");
+        Config::from_yaml(&yaml, Path::new("t.yaml"), |_| None)
+    };
+    let err = load("").expect_err("no topic").to_string();
+    assert!(err.contains("queue.sns.topic_arn"), "{err}");
+    let err = load("    topic_arn: arn:t\n    cert_url_prefix: http://127.0.0.1:1\n")
+        .expect_err("a prefix must end in /")
+        .to_string();
+    assert!(err.contains("cert_url_prefix"), "{err}");
+    for path in ["sns", "/api/sns", "/metrics", "/{x}", "/a b", "/"] {
+        let sns =
+            format!("    topic_arn: arn:t\n    https_endpoint_subscription_path: \"{path}\"\n");
+        let err = load(&sns).expect_err(path).to_string();
+        assert!(
+            err.contains("https_endpoint_subscription_path"),
+            "{path}: {err}"
+        );
+    }
+    let (config, warnings) = load("    topic_arn: arn:t\n").expect("valid");
+    assert_eq!(
+        config
+            .queue
+            .sns()
+            .map(|s| s.https_endpoint_subscription_path.as_str()),
+        Some("/sns")
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let (_, warnings) =
+        load("    topic_arn: arn:t\n    cert_url_prefix: http://127.0.0.1:1/\n").expect("valid");
+    assert!(
+        warnings.iter().any(|w| w.contains("for tests only")),
+        "{warnings:?}"
+    );
+    // SNS off: nothing is required.
+    let off = Config::from_yaml(
+        "queue:\n  enable: true\n  sns:\n    enable: false\n",
+        Path::new("t"),
+        |_| None,
+    );
+    assert!(off.expect("valid").0.queue.sns().is_none());
 }

@@ -18,6 +18,7 @@ impl Config {
         self.validate_oncall()?;
         self.validate_plugins()?;
         super::ingest::validate(&self.ingest)?;
+        super::queue::validate(&self.queue)?;
         self.validate_custom_channels()
     }
 

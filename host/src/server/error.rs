@@ -63,6 +63,10 @@ pub enum ApiError {
     /// No route has this path.
     #[error("no route for `{0}`: the routes are listed in the README's HTTP API section")]
     NotFound(String),
+    /// Something upstream of the gateway failed (an SNS certificate could
+    /// not be fetched): nothing was delivered, and a retry may succeed.
+    #[error("{0}")]
+    BadGateway(String),
     /// The route exists, but not for this method.
     #[error("method {method} is not allowed on `{path}`: the Allow header lists the methods")]
     MethodNotAllowed {
@@ -91,6 +95,7 @@ impl IntoResponse for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         };
         let mut response = (

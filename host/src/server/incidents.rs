@@ -11,6 +11,10 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use axum::body::Bytes;
+
+use crate::config::Config;
+
 use super::error::ApiError;
 use super::{AppState, auth, limits};
 use crate::incident::flow::{Request, Services, run};
@@ -30,28 +34,65 @@ pub async fn create(
     let Query(overrides) =
         query.map_err(|e| ApiError::BadRequest(format!("bad query string: {}", e.body_text())))?;
     check_content_type(&headers)?;
-    let limit = config.alert.max_body_bytes;
-    let wait = ingest.body_read_timeout;
-    let read = tokio::time::timeout(wait, Limited::new(body, limit).collect());
-    let bytes = match read.await.map_err(|_| ApiError::BodyTimeout(wait))? {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(ApiError::TooLarge(limit));
-        }
-        Err(e) => {
-            return Err(ApiError::BadRequest(format!(
-                "could not read the request body: {e}"
-            )));
-        }
-    };
+    let bytes = read_body(&config, body).await?;
     pending.finish(ingest, &headers, &bytes, &overrides, unix_now())?;
     limits::check_depth(&bytes, ingest.max_json_depth)?;
     if config.alert.debug_body {
         tracing::info!(body = %String::from_utf8_lossy(&bytes), "incoming alert body");
     }
     let alerts = parse_alerts(&bytes)?;
-    check_other_plan(&config, &overrides)?;
-    check_route(&config, &overrides)?;
+    deliver(
+        &state,
+        &config,
+        alerts,
+        overrides,
+        uri.query().unwrap_or_default(),
+        &bytes,
+    )
+    .await
+}
+
+/// Reads a request body within `alert.max_body_bytes` and
+/// `ingest.body_read_timeout`.
+pub(super) async fn read_body(config: &Config, body: Body) -> Result<Bytes, ApiError> {
+    let limit = config.alert.max_body_bytes;
+    let wait = config.ingest.body_read_timeout;
+    let read = tokio::time::timeout(wait, Limited::new(body, limit).collect());
+    match read.await.map_err(|_| ApiError::BodyTimeout(wait))? {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::TooLarge(limit)),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "could not read the request body: {e}"
+        ))),
+    }
+}
+
+/// One alert from another front door (SNS), delivered as `POST
+/// /api/incidents` delivers it.
+pub(super) async fn deliver_one(
+    state: &AppState,
+    config: &Config,
+    payload: Box<RawValue>,
+    overrides: Overrides,
+    query: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    limits::check_depth(payload.get().as_bytes(), config.ingest.max_json_depth)?;
+    deliver(state, config, Alerts::One(payload), overrides, query, body).await
+}
+
+/// Runs the alerts through the pipeline and answers.
+async fn deliver(
+    state: &AppState,
+    config: &Config,
+    alerts: Alerts,
+    overrides: Overrides,
+    query: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let ingest = &config.ingest;
+    check_other_plan(config, &overrides)?;
+    check_route(config, &overrides)?;
     let oncall_missing = overrides.oncall_enable == Some(true) && state.oncall.is_none();
     if oncall_missing {
         crate::metrics::get().oncall_not_configured.inc();
@@ -60,10 +101,7 @@ pub async fn create(
              oncall.initialized_only): delivering without escalation"
         );
     }
-    let request = Request {
-        query: uri.query().unwrap_or_default(),
-        body: &bytes,
-    };
+    let request = Request { query, body };
     let services = Services {
         reloader: &state.reloader,
         oncall: state.oncall.as_ref(),

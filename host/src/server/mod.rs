@@ -16,6 +16,7 @@ mod oncall;
 #[cfg(test)]
 mod rig;
 mod slack;
+mod sns;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +41,8 @@ pub struct AppState {
     pub gate: Arc<limits::Gate>,
     /// Which channels have each notification, for senders' retries.
     pub ledger: Arc<crate::incident::ledger::Ledger>,
+    /// SNS signing certificates fetched so far.
+    pub sns: sns::Shared,
 }
 
 impl AppState {
@@ -50,13 +53,31 @@ impl AppState {
             oncall: None,
             gate: Arc::default(),
             ledger: Arc::default(),
+            sns: sns::Shared::default(),
         }
     }
 }
 
 /// The gateway's router. Tests drive it with `oneshot`, no socket needed.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    // The SNS path is read at startup (a reload that changes it is
+    // reported as needing a restart).
+    let config = state.reloader.config();
+    let sns_path = config
+        .queue
+        .sns()
+        .map(|sns| sns.https_endpoint_subscription_path.clone());
+    let router = match sns_path {
+        Some(path) => Router::new().route(
+            &path,
+            post(sns::receive).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                limits::shed,
+            )),
+        ),
+        None => Router::new(),
+    };
+    router
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
