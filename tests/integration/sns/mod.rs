@@ -3,6 +3,7 @@
 //! certificate locally, through `queue.sns.cert_url_prefix`.
 
 mod aws;
+mod cloudwatch;
 
 use std::time::Duration;
 
@@ -64,8 +65,13 @@ async fn gateway(dir: &std::path::Path, slack: &SlackEmulator, prefix: &str) -> 
 
 /// POSTs `message` to `/sns` as SNS does (text/plain); status and answer.
 async fn deliver(gw: &Process, message: &Value) -> (u16, Value) {
+    deliver_to(gw, "", message).await
+}
+
+/// [`deliver`] to `/sns?{query}`.
+async fn deliver_to(gw: &Process, query: &str, message: &Value) -> (u16, Value) {
     let response = reqwest::Client::new()
-        .post(format!("{}/sns", gw.base()))
+        .post(format!("{}/sns?{query}", gw.base()))
         .header("content-type", "text/plain; charset=UTF-8")
         .header(
             "x-amz-sns-message-type",
