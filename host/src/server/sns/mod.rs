@@ -54,9 +54,7 @@ pub async fn receive(
 ) -> Result<Response, ApiError> {
     let config = state.reloader.config();
     let Some(sns) = config.queue.sns() else {
-        return Err(ApiError::NotFound(
-            "SNS is off (queue.sns.enable)".to_string(),
-        ));
+        return Err(ApiError::NotFound(uri.path().to_string()));
     };
     let Query(overrides) =
         query.map_err(|e| ApiError::BadRequest(format!("bad query string: {}", e.body_text())))?;
@@ -65,7 +63,7 @@ pub async fn receive(
         tracing::info!(body = %String::from_utf8_lossy(&bytes), "incoming SNS body");
     }
     let message = Message::parse(&bytes).map_err(refuse)?;
-    let certificates = state.sns.get_or_init(|| Certificates::new(client(sns)));
+    let certificates = state.sns.get_or_init(Certificates::new);
     trust(sns, certificates, &message).await?;
     match message.kind {
         Kind::SubscriptionConfirmation => confirm(sns, certificates, &message).await,
@@ -123,7 +121,7 @@ async fn trust(
     let version = message.field("SignatureVersion");
     let text = message.string_to_sign();
     certificates
-        .verify(url, version, &text, message.field("Signature"))
+        .verify(sns, url, version, &text, message.field("Signature"))
         .await
         .map_err(|refused| match refused {
             signature::Refused::Invalid(why) => refuse(why),
@@ -147,7 +145,7 @@ async fn confirm(
         )));
     }
     let answer = certificates
-        .client()
+        .client(sns)
         .get(url)
         .timeout(signature::FETCH_TIMEOUT)
         .send()
@@ -181,17 +179,4 @@ fn refuse(why: impl Into<String>) -> ApiError {
     let why = why.into();
     tracing::warn!(%why, "SNS message refused");
     ApiError::BadRequest(format!("SNS message refused: {why}"))
-}
-
-/// The client certificates and confirmations are fetched with: no
-/// redirects, public addresses only, unless a test prefix is set.
-fn client(sns: &SnsConfig) -> reqwest::Client {
-    let resolver = sns
-        .cert_url_prefix
-        .trim()
-        .is_empty()
-        .then(crate::pipeline::ssrf::public_only);
-    crate::pipeline::outbound::client_builder(resolver)
-        .build()
-        .unwrap_or_default()
 }

@@ -13,6 +13,8 @@ use rustls_pki_types::{
 };
 use tokio::sync::Semaphore;
 
+use crate::config::SnsConfig;
+
 /// Certificates kept; AWS signs with one per region at a time.
 const CACHE: usize = 32;
 
@@ -71,31 +73,45 @@ pub enum Refused {
 
 /// Fetched certificates, by URL.
 pub struct Certificates {
-    client: reqwest::Client,
+    /// Resolves to public addresses only: for AWS's hosts.
+    public: reqwest::Client,
+    /// Any address: with a test prefix (`queue.sns.cert_url_prefix`).
+    any: reqwest::Client,
     cache: Mutex<HashMap<String, Arc<Vec<u8>>>>,
     slots: Semaphore,
 }
 
 impl Certificates {
-    /// `client` must not follow redirects; it resolves to public addresses
-    /// only unless a test prefix is set.
-    pub fn new(client: reqwest::Client) -> Self {
+    /// Neither client follows redirects.
+    pub fn new() -> Self {
+        let build = |resolver| {
+            crate::pipeline::outbound::client_builder(resolver)
+                .build()
+                .unwrap_or_default()
+        };
         Self {
-            client,
+            public: build(Some(crate::pipeline::ssrf::public_only())),
+            any: build(None),
             cache: Mutex::default(),
             slots: Semaphore::new(FETCHES),
         }
     }
 
-    /// The HTTP client (for a subscription's confirmation too).
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
+    /// The client for `sns`'s URLs: public addresses only, unless a test
+    /// prefix is set.
+    pub fn client(&self, sns: &SnsConfig) -> &reqwest::Client {
+        if sns.cert_url_prefix.trim().is_empty() {
+            &self.public
+        } else {
+            &self.any
+        }
     }
 
     /// Checks `signature` (base64) over `text` with the certificate at
     /// `url`, for `version` `1` or `2`.
     pub async fn verify(
         &self,
+        sns: &SnsConfig,
         url: &str,
         version: &str,
         text: &str,
@@ -113,7 +129,7 @@ impl Certificates {
         let signature = base64::engine::general_purpose::STANDARD
             .decode(signature.trim())
             .map_err(|_| Refused::Invalid("the Signature is not base64".to_string()))?;
-        let der = self.certificate(url).await?;
+        let der = self.certificate(sns, url).await?;
         let der = CertificateDer::from(der.as_slice());
         let cert = webpki::EndEntityCert::try_from(&der)
             .map_err(|e| Refused::Invalid(format!("the signing certificate is not X.509: {e}")))?;
@@ -121,7 +137,7 @@ impl Certificates {
             .map_err(|_| Refused::Invalid("the signature does not match the message".to_string()))
     }
 
-    async fn certificate(&self, url: &str) -> Result<Arc<Vec<u8>>, Refused> {
+    async fn certificate(&self, sns: &SnsConfig, url: &str) -> Result<Arc<Vec<u8>>, Refused> {
         if let Some(der) = self.lock().get(url) {
             return Ok(der.clone());
         }
@@ -134,7 +150,7 @@ impl Certificates {
         if let Some(der) = self.lock().get(url) {
             return Ok(der.clone());
         }
-        let der = Arc::new(self.fetch(url).await?);
+        let der = Arc::new(self.fetch(sns, url).await?);
         let mut cache = self.lock();
         if cache.len() >= CACHE {
             cache.clear();
@@ -143,12 +159,12 @@ impl Certificates {
         Ok(der)
     }
 
-    async fn fetch(&self, url: &str) -> Result<Vec<u8>, Refused> {
+    async fn fetch(&self, sns: &SnsConfig, url: &str) -> Result<Vec<u8>, Refused> {
         let unreachable = |e: &dyn std::fmt::Display| {
             Refused::Unreachable(format!("cannot fetch the signing certificate {url}: {e}"))
         };
         let response = self
-            .client
+            .client(sns)
             .get(url)
             .timeout(FETCH_TIMEOUT)
             .send()
