@@ -2,7 +2,7 @@
 //! them), run it through the pipeline and report per-channel results.
 
 use axum::Json;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
@@ -11,12 +11,9 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use axum::body::Bytes;
-
-use crate::config::Config;
-
 use super::error::ApiError;
 use super::{AppState, auth, limits};
+use crate::config::Config;
 use crate::incident::flow::{Request, Services, run};
 use crate::incident::{Incident, Outcome, Overrides};
 
