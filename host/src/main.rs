@@ -146,9 +146,18 @@ async fn serve(config_path: std::path::PathBuf, loaded: Loaded) -> anyhow::Resul
     let gate = state.gate.clone();
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signalled = stopping.clone();
+    let (stop_polling, polling) = tokio::sync::watch::channel(false);
+    if let Some(sqs) = config.queue.sqs() {
+        tokio::spawn(versus::server::sqs::run(
+            state.clone(),
+            sqs.clone(),
+            polling,
+        ));
+    }
     let header_timeout = config.ingest.header_read_timeout;
     let server = versus::server::listen::serve(listener, app(state), header_timeout, async move {
         shutdown_signal().await;
+        stop_polling.send_replace(true);
         signalled.notify_one();
     });
     // Strategy: after the signal, in-flight requests get SHUTDOWN_GRACE to

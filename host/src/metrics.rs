@@ -83,6 +83,16 @@ pub struct AckLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of `versus_queue_messages_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabels {
+    /// `sqs`.
+    pub queue: &'static str,
+    /// `handled` (deleted after success), `refused` (deleted: sending it
+    /// again cannot help) or `kept` (left for SQS to hand out again).
+    pub outcome: &'static str,
+}
+
 /// Labels of `versus_slack_interactions_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SlackLabels {
@@ -159,6 +169,8 @@ pub struct Metrics {
     pub acks: Family<AckLabels, Counter>,
     /// Requests from the Slack app by action and outcome.
     pub slack_interactions: Family<SlackLabels, Counter>,
+    /// Messages received from a polled queue, by what came of them.
+    pub queue_messages: Family<QueueLabels, Counter>,
     /// Incidents in the due-set (pending or being escalated), as last read.
     pub escalations_pending: Gauge,
     /// Deadline → first StartIncident call.
@@ -191,6 +203,7 @@ impl Metrics {
             plugin_calls: Family::new_with_constructor(call_histogram),
             acks: Family::default(),
             slack_interactions: Family::default(),
+            queue_messages: Family::default(),
             escalations_pending: Gauge::default(),
             escalation_lateness: Histogram::new(LATENESS_BUCKETS),
             cache_lookups: Family::default(),
@@ -258,6 +271,11 @@ impl Metrics {
             m.slack_interactions.clone(),
         );
         r.register(
+            "queue_messages",
+            "Messages received from a polled queue (SQS), by what came of them",
+            m.queue_messages.clone(),
+        );
+        r.register(
             "escalations_pending",
             "Incidents waiting for their escalation deadline or being escalated (shared by every replica on one Redis)",
             m.escalations_pending.clone(),
@@ -310,6 +328,13 @@ impl Metrics {
     pub fn slack_interaction(&self, action: &'static str, outcome: &'static str) {
         self.slack_interactions
             .get_or_create(&SlackLabels { action, outcome })
+            .inc();
+    }
+
+    /// Counts one message received from a polled queue.
+    pub fn queue_message(&self, queue: &'static str, outcome: &'static str) {
+        self.queue_messages
+            .get_or_create(&QueueLabels { queue, outcome })
             .inc();
     }
 

@@ -68,6 +68,7 @@ mod slack_app;
 mod slack_emulator;
 mod smtp_server;
 mod sns;
+mod sqs;
 mod ssm_emulator;
 mod ssrf;
 mod startup_warnings;

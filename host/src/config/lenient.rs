@@ -248,6 +248,23 @@ pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, St
         .collect())
 }
 
+/// A map of texts kept in the order written, e.g. patterns where the first
+/// match wins; empty entries are dropped.
+pub fn ordered_string_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    let map: Option<serde_yaml_ng::Mapping> = serde::Deserialize::deserialize(d)?;
+    let mut out = Vec::new();
+    for (k, v) in map.unwrap_or_default() {
+        let key = string(k).map_err(de::Error::custom)?;
+        let value = string(v).map_err(de::Error::custom)?;
+        if !value.is_empty() {
+            out.push((key, value));
+        }
+    }
+    Ok(out)
+}
+
 /// A map of whole numbers, e.g. `impact: {critical: 1}`; empty entries are
 /// dropped.
 pub fn u32_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, u32>, D::Error> {

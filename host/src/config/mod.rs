@@ -16,6 +16,7 @@
 
 mod aws;
 mod channels;
+mod cloudwatch;
 mod env;
 mod ingest;
 pub mod lenient;
@@ -28,6 +29,7 @@ mod restart;
 mod schema;
 mod secrets;
 mod sections;
+mod sqs;
 mod validate;
 
 #[cfg(test)]
@@ -60,6 +62,7 @@ pub use aws::{
 };
 pub use channels::ChannelSpec;
 pub(crate) use channels::{origin_of, spec};
+pub use cloudwatch::{CloudWatchConfig, DEFAULT_ALARM_SEVERITY, InsufficientData};
 pub use env::{EnvReader, apply_env_overrides, expand_env, expand_with, process_env};
 pub use ingest::{
     DEFAULT_MAX_ALERTS, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_JSON_DEPTH, IngestConfig,
@@ -79,6 +82,7 @@ pub use sections::{
     AWS_INCIDENT_MANAGER, AlertConfig, CustomChannelConfig, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_WAIT_MINUTES, LogConfig, OnCallConfig, RetryConfig,
 };
+pub use sqs::SqsConfig;
 pub(crate) use validate::template_given;
 
 /// A configuration problem, worded for the person who has to fix it.
@@ -158,7 +162,7 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// The outbound proxy of the channels with `use_proxy` (upstream).
     pub proxy: ProxyConfig,
-    /// AWS SNS deliveries (upstream `queue:` section).
+    /// AWS SNS deliveries and SQS polling (upstream `queue:` section).
     pub queue: QueueConfig,
     /// Channels delivered by custom channel plugins (our `channels:` list).
     #[serde(rename = "channels")]

@@ -1,11 +1,13 @@
 //! The `queue:` section (upstream's keys): AWS SNS notifications posted to
-//! this gateway. Only SNS is implemented; the other queues are warned about
-//! as not implemented (see `schema`).
+//! this gateway, and an SQS queue it polls. Pub/Sub and Azure Service Bus
+//! are warned about as not implemented (see `schema`).
 
 use serde::Deserialize;
 
 use super::ConfigError;
+use super::cloudwatch::{self, CloudWatchConfig};
 use super::lenient;
+use super::sqs::{self, SqsConfig};
 use super::validate::invalid;
 
 /// Upstream's default path for SNS deliveries.
@@ -24,6 +26,10 @@ pub struct QueueConfig {
     pub debug_body: bool,
     /// AWS SNS over HTTPS.
     pub sns: SnsConfig,
+    /// An AWS SQS queue, long-polled.
+    pub sqs: SqsConfig,
+    /// How CloudWatch alarms are read (ours).
+    pub cloudwatch: CloudWatchConfig,
 }
 
 /// `queue.sns`: the endpoint an SNS topic's HTTPS subscription posts to.
@@ -62,6 +68,12 @@ impl QueueConfig {
     pub fn sns(&self) -> Option<&SnsConfig> {
         (self.enable && self.sns.enable).then_some(&self.sns)
     }
+
+    /// The SQS settings, when SQS is on (`queue.enable` and
+    /// `queue.sqs.enable`).
+    pub fn sqs(&self) -> Option<&SqsConfig> {
+        (self.enable && self.sqs.enable).then_some(&self.sqs)
+    }
 }
 
 impl QueueConfig {
@@ -82,6 +94,10 @@ impl QueueConfig {
 const OWN_ROUTES: &[&str] = &["/healthz", "/readyz", "/metrics", "/api/"];
 
 pub(super) fn validate(queue: &QueueConfig) -> Result<(), ConfigError> {
+    cloudwatch::validate(&queue.cloudwatch)?;
+    if let Some(sqs) = queue.sqs() {
+        sqs::validate(sqs)?;
+    }
     let Some(sns) = queue.sns() else {
         return Ok(());
     };

@@ -1,7 +1,7 @@
 //! The settings read once, at startup: the listen address, `public_host`,
 //! `oncall`, `redis`, the compiled-component cache, the file watcher, the
-//! log format, the header read timeout, and whether and where the SNS
-//! endpoint is served. The listener, the store
+//! log format, the header read timeout, whether and where the SNS
+//! endpoint is served, and the SQS queue polled. The listener, the store
 //! connection, the scheduler and the ACK signer are built from them once,
 //! so a reload cannot apply them. It names each one that changed and keeps
 //! serving with the running value until the next restart.
@@ -33,6 +33,7 @@ fn startup_settings(c: &Config) -> Value {
                 "enable": c.queue.sns.enable,
                 "https_endpoint_subscription_path": c.queue.sns.https_endpoint_subscription_path,
             },
+            "sqs": c.queue.sqs,
         },
     })
 }
@@ -68,6 +69,7 @@ pub fn keep_startup_settings(running: &Config, mut new: Config) -> Config {
         .sns
         .https_endpoint_subscription_path
         .clone_from(&running.queue.sns.https_endpoint_subscription_path);
+    new.queue.sqs = running.queue.sqs.clone();
     new
 }
 

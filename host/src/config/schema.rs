@@ -204,7 +204,7 @@ const INGEST: Node = Map(&[
     ("body_read_timeout", Scalar(Duration)),
 ]);
 
-/// `queue:`: SNS only, so far.
+/// `queue:`: SNS and SQS, and how CloudWatch alarms are read.
 const QUEUE: Node = Map(&[
     ("enable", Scalar(Bool)),
     ("debug_body", Scalar(Bool)),
@@ -223,7 +223,22 @@ const QUEUE: Node = Map(&[
             ("cert_url_prefix", Text),
         ]),
     ),
-    ("sqs", Unimplemented("SQS is not implemented yet")),
+    (
+        "sqs",
+        Map(&[
+            ("enable", Scalar(Bool)),
+            ("queue_url", Text),
+            ("region", Text),
+            ("endpoint_url", Text),
+            ("visibility_timeout", Scalar(Duration)),
+            ("wait_time", Scalar(Duration)),
+            ("max_messages", Scalar(U32)),
+        ]),
+    ),
+    (
+        "cloudwatch",
+        Map(&[("insufficient_data", Text), ("severity", Named(&Text))]),
+    ),
     ("pubsub", Unimplemented("GCP Pub/Sub is not implemented")),
     (
         "azbus",

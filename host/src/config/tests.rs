@@ -61,7 +61,6 @@ const V1_2_0_UNIMPLEMENTED: &[&str] = &[
     "queue.azbus: Azure Service Bus is not implemented; ignored",
     "queue.pubsub: GCP Pub/Sub is not implemented; ignored",
     "queue.sns.https_endpoint_subscription: creating the SNS subscription is not implemented: subscribe the endpoint to the topic yourself (docs/aws-ingest.md); ignored",
-    "queue.sqs: SQS is not implemented yet; ignored",
 ];
 
 /// What v1.4.23 has that we do not implement: one warning per part.
@@ -70,7 +69,6 @@ pub(super) const V1_4_23_UNIMPLEMENTED: &[&str] = &[
     "queue.azbus: Azure Service Bus is not implemented; ignored",
     "queue.pubsub: GCP Pub/Sub is not implemented; ignored",
     "queue.sns.https_endpoint_subscription: creating the SNS subscription is not implemented: subscribe the endpoint to the topic yourself (docs/aws-ingest.md); ignored",
-    "queue.sqs: SQS is not implemented yet; ignored",
     "storage: the incident storage backend is not implemented yet; ignored",
     "agent: the AI agent is not implemented yet; ignored",
 ];

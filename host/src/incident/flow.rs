@@ -90,6 +90,9 @@ pub async fn run(
         .max()
         .unwrap_or_default();
     let lease = retry.max_elapsed + longest_call + Duration::from_secs(1);
+    for incident in &mut incidents {
+        super::cloudwatch::prepare(&config.queue.cloudwatch, incident);
+    }
     let transformed = join_all(incidents.iter().map(|i| {
         let span = tracing::info_span!("incident", incident_id = %i.id);
         transform(&pipeline, i).instrument(span)

@@ -2,6 +2,7 @@
 //! through the pipeline (transforms, then every channel concurrently).
 
 mod check;
+pub mod cloudwatch;
 pub mod dedup;
 mod fallback;
 pub mod flow;
@@ -48,6 +49,11 @@ pub struct Incident {
     /// For a repeat or a resolve of an on-call incident: per channel that
     /// threads, the message to reply under.
     pub reply_to: HashMap<String, ReplyTo>,
+    /// The severity the host found before any transform (a CloudWatch
+    /// alarm's, see [`cloudwatch`]); transforms start from it.
+    pub severity: Option<String>,
+    /// Why the host drops this alert before any transform runs.
+    pub dropped: Option<String>,
 }
 
 /// The message a threaded channel replies under: the first it posted for
@@ -79,6 +85,8 @@ impl Incident {
             repeat: false,
             dedup_key,
             reply_to: HashMap::new(),
+            severity: None,
+            dropped: None,
         }
     }
 }

@@ -135,13 +135,17 @@ pub enum Transformed {
     Dropped(String),
 }
 
-/// Runs the transforms in order.
+/// Runs the transforms in order, unless the host dropped the incident.
 pub async fn transform(pipeline: &Pipeline, incident: &Incident) -> Transformed {
+    if let Some(reason) = &incident.dropped {
+        tracing::info!(%reason, "incident dropped");
+        return Transformed::Dropped(reason.clone());
+    }
     let mut event = Event {
         id: incident.id.clone(),
         payload: incident.payload.get().to_owned(),
         resolved: incident.resolved,
-        severity: None,
+        severity: incident.severity.clone(),
         ack_url: None,
         dedup_key: incident.dedup_key.clone(),
     };

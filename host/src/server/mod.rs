@@ -17,6 +17,7 @@ mod oncall;
 mod rig;
 mod slack;
 mod sns;
+pub mod sqs;
 #[cfg(test)]
 mod tests;
 

@@ -71,3 +71,77 @@ async fn an_alarm_pages_once_unless_ok_arrives_within_the_wait() {
         calls[0].body
     );
 }
+
+/// `queue.cloudwatch`: the severity by alarm name sets the page's impact,
+/// and `INSUFFICIENT_DATA` posts without paging (`notify`) or is dropped
+/// (`ignore`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn severity_by_alarm_name_and_insufficient_data() {
+    let signer = Signer::new();
+    let aws = AwsHost::start(signer.certificate()).await;
+    let rig = Rig::new().await;
+    let gateway = |name: &'static str, insufficient: &'static str| {
+        let yaml = format!(
+            "{}queue:\n  enable: true\n  sns:\n    enable: true\n    topic_arn: {TOPIC}\n    \
+             cert_url_prefix: {}\n  cloudwatch:\n    insufficient_data: {insufficient}\n    \
+             severity:\n      \"staging-*\": warning\n      \"*-info\": info\n",
+            rig.yaml_with("  host: 127.0.0.1\n  port: 6379\n"),
+            aws.base()
+        );
+        let dir = rig.dir(name);
+        let env = rig.env();
+        async move { crate::gateway::Process::start(&dir, &yaml, &env).await }
+    };
+    let gw = gateway("notify", "notify").await;
+    let cert = format!("{}cert.pem", aws.base());
+    let send = |text: String| signer.signed(notification(&text, "2", &cert));
+    // Each pages at once: no ACK wait.
+    let query = "oncall_wait_minutes=0";
+    for (name, state) in [
+        ("staging-db", "ALARM"),
+        ("prod-api", "ALARM"),
+        ("prod-cache", "INSUFFICIENT_DATA"),
+    ] {
+        let (status, answer) = deliver_to(&gw, query, &send(alarm(name, state))).await;
+        assert_eq!(status, 201, "{name}: {answer}\n{}", gw.log());
+    }
+    assert!(
+        wait_for(Duration::from_secs(20), || rig.ssm.calls().len() >= 2).await,
+        "{}",
+        gw.log()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut impacts: Vec<(String, i64)> = rig
+        .ssm
+        .calls()
+        .iter()
+        .map(|c| {
+            let title = c.body["title"].as_str().unwrap_or_default().to_string();
+            (title, c.body["impact"].as_i64().unwrap_or_default())
+        })
+        .collect();
+    impacts.sort();
+    let want =
+        [("[CRITICAL] prod-api", 1), ("[WARNING] staging-db", 3)].map(|(t, i)| (t.to_string(), i));
+    assert_eq!(impacts, want, "INSUFFICIENT_DATA must not page");
+    // All three reached Slack; only the paging ones with an incident.
+    let posted = rig.slack.posted();
+    assert_eq!(posted.len(), 3, "{posted:?}");
+    assert!(posted.iter().any(|p| p.to_string().contains("prod-cache")));
+    drop(gw);
+
+    let gw = gateway("ignore", "ignore").await;
+    let (status, answer) =
+        deliver_to(&gw, query, &send(alarm("prod-cache", "INSUFFICIENT_DATA"))).await;
+    assert_eq!(status, 202, "{answer}\n{}", gw.log());
+    assert_eq!(answer["status"], "Incident dropped", "{answer}");
+    assert!(
+        answer["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("queue.cloudwatch.insufficient_data")),
+        "{answer}"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(rig.slack.posted().len(), 3);
+    assert_eq!(rig.ssm.calls().len(), 2);
+}

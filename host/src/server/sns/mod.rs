@@ -166,7 +166,7 @@ async fn confirm(
 
 /// The alert a notification carries: its `Message` when that is a JSON
 /// object, else the text as `{"message": …}`.
-fn alert_of(text: &str) -> Result<Box<RawValue>, ApiError> {
+pub(super) fn alert_of(text: &str) -> Result<Box<RawValue>, ApiError> {
     if text.trim_start().starts_with('{')
         && let Ok(raw) = serde_json::from_str::<Box<RawValue>>(text)
     {
