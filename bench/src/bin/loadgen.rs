@@ -1,8 +1,11 @@
 //! Closed-loop HTTP/1.1 load generator.
 //!
 //! `--concurrency N` workers each own one keep-alive connection and send the
-//! same POST body back to back: a new request leaves only when the previous
-//! answer has been read in full. Requests are timed from just before sending
+//! POST body back to back: a new request leaves only when the previous
+//! answer has been read in full. Each request is a distinct notification:
+//! the body (a JSON object) gets a `bench_seq` member with a number of its
+//! own, since the same body twice while the first is in flight is a
+//! sender's retry to the gateway (`alert.dedup_window`). Requests are timed from just before sending
 //! to the end of the response body. Only requests that start after the
 //! warm-up and finish before the end of the run are counted; each latency
 //! goes into a `Vec` that is sorted at the end (no histogram buckets).
@@ -34,7 +37,8 @@ struct Args {
     /// Target URL (plain `http://`), e.g. `http://127.0.0.1:3000/api/incidents`.
     #[arg(long)]
     url: String,
-    /// File whose bytes are sent as the JSON body of every request.
+    /// File holding the JSON object sent (with its own `bench_seq`) as each
+    /// request's body.
     #[arg(long)]
     body: PathBuf,
     /// Concurrent senders, one connection each.
@@ -63,7 +67,10 @@ struct Plan {
     addr: SocketAddr,
     host: HeaderValue,
     path: Uri,
-    body: Bytes,
+    /// The body after its opening `{`.
+    rest: Bytes,
+    /// The next `bench_seq`.
+    seq: std::sync::atomic::AtomicU64,
     expect: StatusCode,
     measure_from: Instant,
     end: Instant,
@@ -92,10 +99,13 @@ async fn connect(plan: &Plan) -> anyhow::Result<SendRequest<Full<Bytes>>> {
 /// back with a complete body, `Err` when the connection is unusable.
 async fn one(plan: &Plan, sender: &mut SendRequest<Full<Bytes>>) -> anyhow::Result<bool> {
     sender.ready().await?;
+    let n = plan.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut body = format!("{{\"bench_seq\":{n},").into_bytes();
+    body.extend_from_slice(&plan.rest);
     let request = Request::post(plan.path.clone())
         .header(header::HOST, plan.host.clone())
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(plan.body.clone()))?;
+        .body(Full::new(Bytes::from(body)))?;
     let response = sender.send_request(request).await?;
     let status = response.status();
     response.into_body().collect().await?;
@@ -183,6 +193,11 @@ async fn run(args: Args) -> anyhow::Result<serde_json::Value> {
     let path: Uri = uri.path_and_query().map_or("/", |p| p.as_str()).parse()?;
     let body = std::fs::read(&args.body)
         .with_context(|| format!("cannot read {}", args.body.display()))?;
+    let text = String::from_utf8(body).context("--body is not UTF-8")?;
+    let Some(rest) = text.trim_start().strip_prefix('{') else {
+        bail!("--body must hold a JSON object");
+    };
+    let rest = Bytes::from(rest.to_string());
     if args.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
@@ -193,7 +208,8 @@ async fn run(args: Args) -> anyhow::Result<serde_json::Value> {
         addr,
         host: HeaderValue::from_str(authority)?,
         path,
-        body: Bytes::from(body),
+        rest,
+        seq: std::sync::atomic::AtomicU64::new(0),
         expect: StatusCode::from_u16(args.expect_status)?,
         measure_from: now + warmup,
         end: now + warmup + duration,
