@@ -89,8 +89,20 @@ async fn metric(gw: &Process, outcome: &str) -> u64 {
         .map_or(0, |n| n.trim().parse().expect("a count"))
 }
 
+/// Whether nothing is left on the queue, waiting or in flight.
 async fn drained(moto: &Moto, queue: &str) -> bool {
     moto.left(queue).await == (0, 0)
+}
+
+/// Whether the queue is [`drained`] within 10 s.
+async fn empties(moto: &Moto, queue: &str) -> bool {
+    for _ in 0..100 {
+        if drained(moto, queue).await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,17 +123,12 @@ async fn a_hundred_messages_are_each_delivered_once() {
         slack.posted().len(),
         gw.log()
     );
-    let mut empty = false;
-    for _ in 0..100 {
-        if drained(&moto, &queue).await {
-            empty = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(empty, "left on the queue: {:?}", moto.left(&queue).await);
-    // Past a visibility timeout (the default 60 s is not reached, but
-    // nothing may be handed out again): still once each.
+    assert!(
+        empties(&moto, &queue).await,
+        "left on the queue: {:?}",
+        moto.left(&queue).await
+    );
+    // A while later, nothing was handed out again: still once each.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(counts(&slack, 100), vec![1; 100], "{}", gw.log());
     assert_eq!(slack.posted().len(), 100);
@@ -166,15 +173,11 @@ async fn a_gateway_killed_mid_batch_loses_none() {
             .collect::<Vec<_>>(),
         second.log()
     );
-    let mut empty = false;
-    for _ in 0..100 {
-        if drained(&moto, &queue).await {
-            empty = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(empty, "left on the queue: {:?}", moto.left(&queue).await);
+    assert!(
+        empties(&moto, &queue).await,
+        "left on the queue: {:?}",
+        moto.left(&queue).await
+    );
     // At least once: only a message of the batch being handled at the
     // kill (at most max_messages) may have been posted and not deleted.
     let posted = counts(&slack, 100);

@@ -26,6 +26,7 @@
 
 mod queue;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -47,7 +48,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Polls the queue until `stop` turns true. Messages being handled when
 /// it does are finished (shutdown waits for them through the gate).
 pub async fn run(state: AppState, config: SqsConfig, mut stop: watch::Receiver<bool>) {
-    let queue = Queue::new(&config).await;
+    let queue = Arc::new(Queue::new(&config).await);
     tracing::info!(queue = queue.url(), "polling SQS");
     let mut backoff = Duration::from_secs(1);
     loop {
@@ -71,12 +72,23 @@ pub async fn run(state: AppState, config: SqsConfig, mut stop: watch::Receiver<b
             }
         };
         let _working = state.gate.hold();
+        // Each message in its own task, as each request is: a panic fails
+        // that message only, which then comes back.
+        let spawn = |message: Received| {
+            let id = message.id.clone();
+            let task = tokio::spawn(handle(state.clone(), queue.clone(), message));
+            async move {
+                if let Err(e) = task.await {
+                    tracing::error!(message_id = %id, error = %e, "handling an SQS message failed; SQS hands it out again");
+                }
+            }
+        };
         if config.is_fifo() {
-            for message in &messages {
-                handle(&state, &queue, message).await;
+            for message in messages {
+                spawn(message).await;
             }
         } else {
-            join_all(messages.iter().map(|m| handle(&state, &queue, m))).await;
+            join_all(messages.into_iter().map(spawn)).await;
         }
     }
     tracing::info!(queue = queue.url(), "stopped polling SQS");
@@ -84,7 +96,7 @@ pub async fn run(state: AppState, config: SqsConfig, mut stop: watch::Receiver<b
 
 /// Handles one message, keeping it hidden meanwhile, and deletes it when
 /// its answer is final.
-async fn handle(state: &AppState, queue: &Queue, message: &Received) {
+async fn handle(state: AppState, queue: Arc<Queue>, message: Received) {
     let renew = async {
         loop {
             tokio::time::sleep(queue.renew_every()).await;
@@ -94,7 +106,7 @@ async fn handle(state: &AppState, queue: &Queue, message: &Received) {
         }
     };
     let (status, answer) = tokio::select! {
-        answered = deliver(state, message) => answered,
+        answered = deliver(&state, &message) => answered,
         () = renew => unreachable!("renewing never ends"),
     };
     let id = &message.id;
@@ -111,7 +123,7 @@ async fn handle(state: &AppState, queue: &Queue, message: &Received) {
         tracing::error!(message_id = %id, %status, %answer, "SQS message refused; deleting it, as sending it again cannot help");
         crate::metrics::get().queue_message("sqs", "refused");
     }
-    delete(queue, message).await;
+    delete(&queue, &message).await;
 }
 
 /// Runs the message through the pipeline: the answer's status and body.
