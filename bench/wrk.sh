@@ -85,6 +85,11 @@ wrk_cpu_per_req() {
     awk -v ms="$1" -v ok="$2" 'BEGIN { if (ok > 0) printf "%.0f", ms * 1000 / ok; else print "n/a" }'
 }
 
+# The middle one of its numeric arguments (the lower middle of an even count).
+median() {
+    printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"
+}
+
 # Measures WRK_ROUNDS pairs (ceiling, then versus) and sets WRK_SECTION.
 wrk_measure() {
     ensure_wrk
@@ -119,9 +124,9 @@ $v
         fi
     done
     local median_ratio median_p99 median_cpu
-    median_ratio="$(printf '%s\n' "${ratios[@]}" | sort -n | sed -n "$(((WRK_ROUNDS + 1) / 2))p")"
-    median_p99="$(printf '%s\n' "${p99s[@]}" | sort -n | sed -n "$(((WRK_ROUNDS + 1) / 2))p")"
-    median_cpu="$(printf '%s\n' "${cpu_ratios[@]}" | sort -n | sed -n "$(((WRK_ROUNDS + 1) / 2))p")"
+    median_ratio="$(median "${ratios[@]}")"
+    median_p99="$(median "${p99s[@]}")"
+    median_cpu="$(median "${cpu_ratios[@]}")"
     local verdict version
     # `wrk --version` prints its version and exits 1.
     version="$({ wrk --version 2>&1 || true; } | head -1 | awk '{print $2}')"
