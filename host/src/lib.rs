@@ -10,6 +10,7 @@ pub mod incident;
 pub mod logging;
 pub mod metrics;
 pub mod oncall;
+pub mod outbox;
 pub mod pipeline;
 pub mod plugin_test;
 pub mod server;

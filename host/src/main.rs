@@ -141,12 +141,20 @@ async fn serve(config_path: std::path::PathBuf, loaded: Loaded) -> anyhow::Resul
     let mut state = AppState::new(reloader);
     if let Some(oc) = &oncall {
         state.ledger = Arc::new(oc.store.ledger());
+        state.outbox = Arc::new(oc.store.outbox());
     }
     state.oncall = oncall;
     let gate = state.gate.clone();
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signalled = stopping.clone();
     let (stop_polling, polling) = tokio::sync::watch::channel(false);
+    versus::outbox::start(
+        state.outbox.clone(),
+        state.reloader.clone(),
+        state.oncall.clone(),
+        gate.clone(),
+        polling.clone(),
+    );
     if let Some(sqs) = config.queue.sqs() {
         tokio::spawn(versus::server::sqs::run(
             state.clone(),

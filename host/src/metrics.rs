@@ -30,7 +30,8 @@ pub struct IncidentLabels {
 pub struct DeliveryLabels {
     /// Channel name.
     pub channel: String,
-    /// `delivered` or `failed`.
+    /// `delivered` or `failed`; for the outbound queues, `queued`,
+    /// `delivered` or `dropped`.
     pub outcome: &'static str,
 }
 
@@ -171,6 +172,9 @@ pub struct Metrics {
     pub slack_interactions: Family<SlackLabels, Counter>,
     /// Messages received from a polled queue, by what came of them.
     pub queue_messages: Family<QueueLabels, Counter>,
+    /// Notifications through a destination's outbound queue (`queued`,
+    /// then `delivered` or `dropped`).
+    pub outbox: Family<DeliveryLabels, Counter>,
     /// Incidents in the due-set (pending or being escalated), as last read.
     pub escalations_pending: Gauge,
     /// Deadline → first StartIncident call.
@@ -204,6 +208,7 @@ impl Metrics {
             acks: Family::default(),
             slack_interactions: Family::default(),
             queue_messages: Family::default(),
+            outbox: Family::default(),
             escalations_pending: Gauge::default(),
             escalation_lateness: Histogram::new(LATENESS_BUCKETS),
             cache_lookups: Family::default(),
@@ -276,6 +281,11 @@ impl Metrics {
             m.queue_messages.clone(),
         );
         r.register(
+            "outbox_notifications",
+            "Notifications through a rate-limited destination's outbound queue: queued, then delivered or dropped",
+            m.outbox.clone(),
+        );
+        r.register(
             "escalations_pending",
             "Incidents waiting for their escalation deadline or being escalated (shared by every replica on one Redis)",
             m.escalations_pending.clone(),
@@ -335,6 +345,17 @@ impl Metrics {
     pub fn queue_message(&self, queue: &'static str, outcome: &'static str) {
         self.queue_messages
             .get_or_create(&QueueLabels { queue, outcome })
+            .inc();
+    }
+
+    /// Counts one notification through `channel`'s outbound queue:
+    /// `queued`, `delivered` or `dropped` (see [`crate::outbox`]).
+    pub fn outbox(&self, channel: &str, outcome: &'static str) {
+        self.outbox
+            .get_or_create(&DeliveryLabels {
+                channel: channel.to_string(),
+                outcome,
+            })
             .inc();
     }
 

@@ -93,3 +93,17 @@ pub async fn serve(app: axum::Router) -> String {
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://127.0.0.1:{port}")
 }
+
+/// A series' value on `{base}/metrics` (`name{labels}` as exposed), 0
+/// when absent.
+pub async fn metric(base: &str, series: &str) -> f64 {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |n| n.trim().parse().expect("a number"))
+}

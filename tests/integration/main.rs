@@ -73,6 +73,7 @@ mod ssm_emulator;
 mod ssrf;
 mod startup_warnings;
 mod store_suite;
+mod storm;
 mod telegram;
 mod telegram_edits;
 mod template_diff;

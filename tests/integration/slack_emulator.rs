@@ -7,6 +7,7 @@
 //! bodies with `channel` (and `ts` for `chat.update`), and replies posted
 //! as JSON with a `text`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -52,6 +53,15 @@ pub enum Mode {
     /// Call `n` (from 1) is answered as `script[n - 1]` says; calls past the
     /// end of the script succeed.
     Scripted(Arc<Vec<Fault>>),
+    /// Slack's limit on `chat.postMessage`, per channel and token: about
+    /// one message a second, with short bursts. Each (channel, token) has
+    /// a bucket of `burst` messages that refills at one a second; a post
+    /// that finds it empty gets 429 `ratelimited` with `Retry-After`, the
+    /// whole seconds until the next one is allowed. Other calls succeed.
+    RateLimit {
+        /// Messages allowed at once.
+        burst: u32,
+    },
 }
 
 /// One scripted answer.
@@ -101,6 +111,9 @@ struct Shared {
     posted: Mutex<Vec<Value>>,
     /// Bodies posted to the `response_url`.
     replies: Mutex<Vec<Value>>,
+    /// [`Mode::RateLimit`]'s buckets by (channel, token): messages left,
+    /// and when that was counted.
+    buckets: Mutex<HashMap<(String, String), (f64, Instant)>>,
 }
 
 impl Shared {
@@ -126,6 +139,7 @@ impl SlackEmulator {
             requests: Mutex::new(Vec::new()),
             posted: Mutex::new(Vec::new()),
             replies: Mutex::new(Vec::new()),
+            buckets: Mutex::default(),
         });
         let app = Router::new()
             .route("/api/chat.postMessage", post(answer))
@@ -218,6 +232,10 @@ async fn answer(
         None
     };
     let posted_body = body.clone();
+    let bucket = (
+        channel.as_str().unwrap_or_default().to_string(),
+        header_text(&headers, header::AUTHORIZATION),
+    );
     let call = {
         let mut requests = shared.requests();
         requests.push(Recorded {
@@ -270,8 +288,38 @@ async fn answer(
                 server_error()
             }
         },
-        Mode::RateLimitedOnce { .. } | Mode::ServerErrorOnce => ok(),
+        Mode::RateLimit { burst } if is_post => match take(&shared, bucket, *burst) {
+            Ok(()) => ok(),
+            Err(secs) => rate_limited(secs),
+        },
+        Mode::RateLimitedOnce { .. } | Mode::ServerErrorOnce | Mode::RateLimit { .. } => ok(),
     }
+}
+
+/// Takes one message from `key`'s bucket, or answers the whole seconds
+/// until one is there.
+fn take(shared: &Shared, key: (String, String), burst: u32) -> Result<(), u64> {
+    let mut buckets = shared
+        .buckets
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let now = Instant::now();
+    let (left, at) = buckets.entry(key).or_insert((f64::from(burst), now));
+    *left = (*left + now.duration_since(*at).as_secs_f64()).min(f64::from(burst));
+    *at = now;
+    if *left >= 1.0 {
+        *left -= 1.0;
+        return Ok(());
+    }
+    Err((1.0 - *left).ceil().max(1.0) as u64)
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A reply to a `response_url`: JSON with a `text`, `response_type` (when

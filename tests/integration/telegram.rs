@@ -3,6 +3,8 @@
 //! template, `telegram_chat_id`, the environment overrides, retries and
 //! permanent refusals.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::chat_emulator::{ChatEmulator, Mode};
@@ -127,7 +129,7 @@ async fn environment_overrides_as_upstream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rate_limits_are_retried_and_refusals_are_not() {
+async fn rate_limits_are_queued_and_refusals_are_not_retried() {
     let limited = r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}"#;
     let api = ChatEmulator::start(Mode::FailOnce {
         status: 429,
@@ -141,10 +143,23 @@ async fn rate_limits_are_retried_and_refusals_are_not() {
         &[],
     )
     .await;
+    let sent = std::time::Instant::now();
     let (status, body) = gw.post("", &alertmanager("critical")).await;
     assert_eq!(status, 201, "{body}\n{}", gw.log());
-    assert_eq!(channel(&body, "telegram")["attempts"], 2);
-    assert_eq!(api.requests().len(), 2);
+    // Told to wait (`parameters.retry_after`): the message waits in the
+    // channel's queue, which sends it again after the wait.
+    assert_eq!(channel(&body, "telegram")["status"], "queued", "{body}");
+    assert_eq!(channel(&body, "telegram")["attempts"], 1);
+    assert!(
+        crate::common::eventually(Duration::from_secs(5), async || api.requests().len() == 2).await,
+        "not sent again:\n{}",
+        gw.log()
+    );
+    let waited = sent.elapsed();
+    assert!(
+        waited >= Duration::from_millis(950),
+        "sent again after {waited:?}"
+    );
 
     let missing = r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#;
     let api = ChatEmulator::start(Mode::Always(400, missing)).await;

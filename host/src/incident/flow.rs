@@ -12,6 +12,7 @@ use futures::future::join_all;
 use tracing::Instrument;
 
 use super::ledger::{Copy, Ledger, Prior, fingerprint};
+use super::queueing::Queueing;
 use super::{ChannelOutcome, Incident, LateDelivery, Outcome, Transformed, deliver, transform};
 use crate::oncall::{OnCall, ResolvedOutcome, StoreError};
 use crate::pipeline::Reloader;
@@ -27,6 +28,8 @@ pub struct Services<'a> {
     pub oncall: Option<&'a Arc<OnCall>>,
     /// Which channels have each notification.
     pub ledger: &'a Arc<Ledger>,
+    /// Where notifications wait for a rate-limiting destination.
+    pub outbox: &'a crate::outbox::Outbox,
     /// Work in flight: a delivery that outlives its request is counted
     /// here, so a graceful shutdown waits for it.
     pub gate: &'a Arc<crate::in_flight::Gate>,
@@ -213,9 +216,20 @@ pub async fn run(
                 reason: reason.clone(),
             },
             Ok(event) => {
-                deliver(pipeline, event, r.incident, retry, &r.priors)
-                    .instrument(span)
-                    .await
+                let queueing = Queueing {
+                    outbox: state.outbox,
+                    oncall_id: r.oncall_id.as_deref(),
+                };
+                deliver(
+                    pipeline,
+                    event,
+                    r.incident,
+                    retry,
+                    &r.priors,
+                    Some(queueing),
+                )
+                .instrument(span)
+                .await
             }
         }
     }))
@@ -234,9 +248,10 @@ pub async fn run(
                 // same body again is a new notification (a repeat).
                 l.forget(fp).await;
             } else {
+                // A queued channel has the notification: its queue posts it.
                 let settled: Vec<(&str, bool)> = channels
                     .iter()
-                    .filter(|c| c.attempts > 0 && c.late.is_none())
+                    .filter(|c| (c.attempts > 0 || c.status == "queued") && c.late.is_none())
                     .map(|c| (c.channel.as_str(), c.error.is_none()))
                     .collect();
                 l.settled(fp, &settled).await;

@@ -11,6 +11,7 @@ mod fuzz;
 pub mod ledger;
 mod overrides;
 mod process;
+pub mod queueing;
 mod retry;
 
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ pub use overrides::Overrides;
 pub use process::{
     ChannelOutcome, LateDelivery, Outcome, Transformed, deliver, template_data, transform,
 };
-pub use retry::{RetryPolicy, retry_after};
+pub use retry::{RetryPolicy, retry_after, retryable};
 
 /// One alert, accepted and given an id.
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use super::ledger::Prior;
+use super::queueing::{Queueing, Waiting};
 use super::retry::{retry_after, retryable};
 use super::{Incident, RetryPolicy};
 use crate::pipeline::bindings::types::{Event, Receipt, TransformOutcome};
@@ -51,8 +52,10 @@ pub type LateDelivery = tokio::task::JoinHandle<Result<Receipt, PluginError>>;
 pub struct ChannelOutcome {
     /// Channel name.
     pub channel: String,
-    /// `delivered`, `failed`, or `in_flight` (an attempt is still running,
-    /// for this request or for an earlier copy of the same notification).
+    /// `delivered`, `failed`, `in_flight` (an attempt is still running,
+    /// for this request or for an earlier copy of the same notification),
+    /// or `queued` (the destination is rate-limiting: the notification
+    /// waits in its outbound queue, see [`crate::outbox`]).
     pub status: &'static str,
     /// Delivered by an earlier copy of this notification, not by this
     /// request (see [`super::ledger`]).
@@ -171,13 +174,16 @@ pub async fn transform(pipeline: &Pipeline, incident: &Incident) -> Transformed 
 }
 
 /// Renders and delivers `event` on every channel concurrently, except
-/// where `priors` says an earlier copy of the notification has it.
+/// where `priors` says an earlier copy of the notification has it. With
+/// `queueing`, a destination that is rate-limiting gets the notification
+/// through its outbound queue.
 pub async fn deliver(
     pipeline: &Pipeline,
     event: &Event,
     incident: &Incident,
     retry: &RetryPolicy,
     priors: &HashMap<String, Prior>,
+    queueing: Option<Queueing<'_>>,
 ) -> Outcome {
     // Shared by every attempt on every channel (see `deliver_one`).
     let event = &Arc::new(event.clone());
@@ -187,15 +193,16 @@ pub async fn deliver(
             return skipped;
         }
         let span = tracing::info_span!("channel", channel = %c.name);
-        deliver_one(pipeline, c, event, incident, retry)
+        deliver_one(pipeline, c, event, incident, retry, queueing)
             .instrument(span)
             .await
     }))
     .await;
     let metrics = crate::metrics::get();
+    // A queued notification is counted when its queue posts it.
     for c in channels
         .iter()
-        .filter(|c| c.attempts > 0 && c.late.is_none())
+        .filter(|c| c.attempts > 0 && c.late.is_none() && c.status != "queued")
     {
         metrics.delivery(&c.channel, c.error.is_none());
     }
@@ -208,6 +215,7 @@ async fn deliver_one(
     event: &Arc<Event>,
     incident: &Incident,
     retry: &RetryPolicy,
+    queueing: Option<Queueing<'_>>,
 ) -> ChannelOutcome {
     let failed = |attempts, e: PluginError| ChannelOutcome {
         attempts,
@@ -246,6 +254,23 @@ async fn deliver_one(
     )
     .into();
     let message: Arc<str> = message.into();
+    let waiting = |attempts, retry_after, template_error| Waiting {
+        channel: &channel.name,
+        incident,
+        event,
+        message: &message,
+        config: &config,
+        in_thread,
+        attempts,
+        retry_after,
+        template_error,
+    };
+    // Behind notifications already waiting for this destination.
+    if let Some(q) = queueing
+        && q.congested(&channel.name, incident)
+    {
+        return q.queue(waiting(0, None, template_error)).await;
+    }
     // Strategy: `retry.max_elapsed` bounds attempts as well as the waits
     // between them. Each attempt gets what is left of the budget, so an
     // attempt that hangs until the plugin's own `timeout` cannot carry the
@@ -301,6 +326,16 @@ async fn deliver_one(
                     in_thread,
                     ..ChannelOutcome::new(&channel.name, "delivered")
                 };
+            }
+            // The destination asked for a wait: the notification waits in
+            // its queue instead of holding up the request.
+            Err(e) if retryable(&e) && queueing.is_some() && retry_after(&e).is_some() => {
+                tracing::info!(attempts = attempt, error = %e, "rate-limited; queueing");
+                if let Some(q) = queueing {
+                    return q
+                        .queue(waiting(attempt, retry_after(&e), template_error))
+                        .await;
+                }
             }
             Err(e) if retryable(&e) => {
                 let wait = retry.backoff(attempt, retry_after(&e));

@@ -183,6 +183,14 @@ impl Store {
         }
     }
 
+    /// The outbound queues: shared in Redis, else in this process.
+    pub fn outbox(&self) -> crate::outbox::Outbox {
+        match self {
+            Self::Redis(s) => s.outbox(),
+            Self::Memory(_) => crate::outbox::Outbox::default(),
+        }
+    }
+
     /// Moves a pending incident to acknowledged, atomically against claims,
     /// remembering who did when known.
     pub async fn ack(

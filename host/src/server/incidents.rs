@@ -103,6 +103,7 @@ async fn deliver(
         reloader: &state.reloader,
         oncall: state.oncall.as_ref(),
         ledger: &state.ledger,
+        outbox: &state.outbox,
         gate: &state.gate,
     };
     let (status, mut answer) = match alerts {

@@ -42,6 +42,8 @@ pub struct AppState {
     pub gate: Arc<limits::Gate>,
     /// Which channels have each notification, for senders' retries.
     pub ledger: Arc<crate::incident::ledger::Ledger>,
+    /// Where notifications wait for a rate-limiting destination.
+    pub outbox: Arc<crate::outbox::Outbox>,
     /// SNS signing certificates fetched so far.
     pub sns: sns::Shared,
 }
@@ -54,6 +56,7 @@ impl AppState {
             oncall: None,
             gate: Arc::default(),
             ledger: Arc::default(),
+            outbox: Arc::default(),
             sns: sns::Shared::default(),
         }
     }

@@ -77,16 +77,8 @@ fn counts(slack: &SlackEmulator, n: usize) -> Vec<usize> {
 
 /// `versus_queue_messages_total{queue="sqs",outcome=…}`.
 async fn metric(gw: &Process, outcome: &str) -> u64 {
-    let text = reqwest::get(format!("{}/metrics", gw.base()))
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    let series = format!("versus_queue_messages_total{{queue=\"sqs\",outcome=\"{outcome}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&series))
-        .map_or(0, |n| n.trim().parse().expect("a count"))
+    let series = format!("versus_queue_messages_total{{queue=\"sqs\",outcome=\"{outcome}\"}}");
+    crate::common::metric(&gw.base(), &series).await as u64
 }
 
 /// Whether nothing is left on the queue, waiting or in flight.

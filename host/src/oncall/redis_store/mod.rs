@@ -134,6 +134,12 @@ impl RedisStore {
         crate::incident::ledger::Ledger::redis(self.link.clone(), &self.prefix)
     }
 
+    /// The outbound queues, in Redis beside the incidents, written with
+    /// the same durability.
+    pub fn outbox(&self) -> crate::outbox::Outbox {
+        crate::outbox::Outbox::redis(self.link.clone(), &self.prefix, self.durability)
+    }
+
     fn inc(&self, id: &str) -> String {
         Keys::inc(&self.keys.base_of_id(id), id)
     }
