@@ -255,6 +255,8 @@ storm_measure() {
     local n="${STORM_NOTIFICATIONS:-500}" secs="${STORM_SECONDS:-10}" ch="${STORM_CHANNELS:-5}" table
     log "alert storm: $n notifications in $secs s over $ch channels"
     table="$("$BIN/storm" --versus "$BIN/versus" --notifications "$n" --seconds "$secs" --channels "$ch")"
+    log "alert storm again, with alert.slack.storm_digest"
+    table+=$'\n'"$("$BIN/storm" --versus "$BIN/versus" --notifications "$n" --seconds "$secs" --channels "$ch" --digest | tail -n 1)"
     STORM_SECTION="<!-- storm:start -->
 ## Alert storm
 
@@ -266,10 +268,13 @@ that sends again on a 5xx or after 10 s without an answer (up to 3 times),
 as Alertmanager does. Its Slack stand-in enforces Slack's limit per channel
 and token: a burst of 3, then one message a second, 429 with
 \`Retry-After\` beyond it. On-call is on with its state in the local
-Redis, so the outbound queues are the shared, durable ones. \"ideal\" is
-the time the limit alone imposes on one channel's share (its notifications
-past the burst, at one a second). Redis memory is the peak of
-\`used_memory\` over the run, above its value before.
+Redis, so the outbound queues are the shared, durable ones. It runs twice:
+one message per notification, then with \`alert.slack.storm_digest\`.
+\"delivered\" counts distinct alerts shown in Slack (a merged message shows
+several); \"ideal\" is the time the limit alone imposes on one channel's
+share at one message per notification (its notifications past the burst,
+at one a second). Redis memory is the peak of \`used_memory\` over the
+run, above its value before.
 
 $table
 <!-- storm:end -->"

@@ -284,3 +284,61 @@ async fn a_queue_outlives_the_replica_that_drained_it() {
         shown(&rig, "C1")
     );
 }
+
+/// With `storm_digest`, what waits behind the limit is posted as one
+/// message at the channel's next turn, which says how many it merges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_digest_merges_what_waits_into_one_message() {
+    const COUNT: usize = 12;
+    let rig = Rig::with_slack(Mode::RateLimit { burst: 3 }).await;
+    let yaml = config(&rig).replacen(
+        "  slack:\n    enable: true\n",
+        "  slack:\n    enable: true\n    storm_digest: true\n",
+        1,
+    );
+    assert!(
+        yaml.contains("storm_digest"),
+        "the rig's config changed shape"
+    );
+    let gw = Process::start(&rig.dir("gw"), &yaml, &rig.env()).await;
+    for n in 1..=COUNT {
+        let s = send(&gw, "C1", &format!("C1 alert {n}")).await;
+        assert_eq!(s.statuses, [201], "{}", s.answer);
+    }
+    // The burst's 3 go out at once; the 9 behind them wait for the one
+    // second Slack asked for, then go as one message.
+    assert!(
+        wait_for(Duration::from_secs(10), || rig.slack.posted().len() >= 4).await,
+        "{}",
+        gw.log()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let posted = rig.slack.posted();
+    assert_eq!(posted.len(), 4, "{posted:#?}");
+    let digest = posted[3]["attachments"][0]["blocks"].to_string();
+    assert!(
+        posted[3]["text"].as_str().is_some_and(
+            |t| t.starts_with("9 alerts arrived faster than this channel's rate limit")
+        ),
+        "{}",
+        posted[3]
+    );
+    let mut at = 0;
+    for n in 4..=COUNT {
+        let title = format!("C1 alert {n}");
+        let found = digest[at..].find(&title);
+        assert!(
+            found.is_some(),
+            "{title} missing or out of order in {digest}"
+        );
+        at += found.unwrap_or_default() + title.len();
+    }
+    assert_eq!(
+        crate::common::metric(
+            &gw.base(),
+            "versus_outbox_notifications_total{channel=\"slack\",outcome=\"delivered\"}"
+        )
+        .await,
+        9.0
+    );
+}

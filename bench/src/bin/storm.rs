@@ -46,6 +46,9 @@ struct Args {
     /// Redis, for on-call's state and the queues.
     #[arg(long, default_value = "127.0.0.1:6379")]
     redis: String,
+    /// Turn on `alert.slack.storm_digest`.
+    #[arg(long)]
+    digest: bool,
 }
 
 /// What the Slack stand-in saw.
@@ -53,8 +56,11 @@ struct Args {
 struct Slack {
     /// Per (channel, token): messages left, and when that was counted.
     buckets: HashMap<(String, String), (f64, Instant)>,
-    /// Successful posts: (channel, text), in order.
-    posted: Vec<(String, String)>,
+    /// The alerts in successful posts, as (channel, sequence number), in
+    /// the order shown (a merged message shows several).
+    posted: Vec<(String, usize)>,
+    /// Successful posts.
+    messages: usize,
     /// Posts answered 429.
     limited: usize,
 }
@@ -90,10 +96,35 @@ async fn post_message(State(slack): State<Shared>, headers: HeaderMap, body: Str
             .into_response();
     }
     *left -= 1.0;
-    let text = body["text"].as_str().unwrap_or_default().to_string();
-    slack.posted.push((channel.clone(), text));
-    let ts = format!("1700000000.{:06}", slack.posted.len());
+    let alerts = numbers_in(&body.to_string());
+    slack
+        .posted
+        .extend(alerts.into_iter().map(|n| (channel.clone(), n)));
+    slack.messages += 1;
+    let ts = format!("1700000000.{:06}", slack.messages);
     axum::Json(json!({"ok": true, "channel": channel, "ts": ts})).into_response()
+}
+
+/// The sequence numbers of the alerts a message shows, in order of first
+/// appearance (each title, `C<channel> #<n>`, may appear more than once in
+/// its body: in the text and in the blocks).
+fn numbers_in(body: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    for (at, _) in body.match_indices(" #") {
+        let digits: String = body[at + 2..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let titled = body[..at]
+            .rsplit_once('C')
+            .is_some_and(|(_, c)| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_digit()));
+        if let (true, Ok(n)) = (titled, digits.parse())
+            && !found.contains(&n)
+        {
+            found.push(n);
+        }
+    }
+    found
 }
 
 /// What one sender saw.
@@ -177,11 +208,12 @@ async fn main() -> anyhow::Result<()> {
     let config = format!(
         "host: 127.0.0.1\nport: {port}\npublic_host: http://127.0.0.1:{port}\n\
          alert:\n  slack:\n    enable: true\n    token: xoxb-storm\n    channel_id: C0\n    \
-         template_path: {}\n    api_url: http://{slack_addr}/api/\n\
+         storm_digest: {}\n    template_path: {}\n    api_url: http://{slack_addr}/api/\n\
          oncall:\n  enable: true\n  wait_minutes: 60\n  ack_secret: storm-bench-secret-0123456789abcdef\n  \
          aws_incident_manager:\n    response_plan_arn: arn:aws:ssm-incidents::111122223333:response-plan/storm\n\
          redis:\n  host: {redis_host}\n  port: {redis_port}\n\
          plugins:\n  watch: false\n",
+        args.digest,
         template.display()
     );
     let config_path = dir.join("config.yaml");
@@ -279,21 +311,17 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let slack = lock(&slack);
-    let distinct: HashSet<&(String, String)> = slack.posted.iter().collect();
+    let distinct: HashSet<&(String, usize)> = slack.posted.iter().collect();
     let duplicates = slack.posted.len() - distinct.len();
-    // Out of order: a message posted after one sent later to its channel.
+    // Out of order: an alert shown after one sent later to its channel.
     let mut highest: HashMap<&str, usize> = HashMap::new();
     let mut out_of_order = 0;
-    for (channel, text) in &slack.posted {
-        let n: usize = text
-            .rsplit_once('#')
-            .and_then(|(_, n)| n.parse().ok())
-            .unwrap_or(0);
+    for (channel, n) in &slack.posted {
         let top = highest.entry(channel).or_insert(0);
-        if n < *top {
+        if *n < *top {
             out_of_order += 1;
         }
-        *top = (*top).max(n);
+        *top = (*top).max(*n);
     }
     let answers = lock(&answers);
     let mut statuses: Vec<_> = answers.statuses.iter().collect();
@@ -301,11 +329,12 @@ async fn main() -> anyhow::Result<()> {
     let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{n}× {s}")).collect();
     let per_channel = args.notifications.div_ceil(args.channels);
     println!(
-        "| notifications | channels | senders' final answers | retries | delivered | duplicates | out of order | 429s from Slack | last message posted | ideal | gateway peak RSS | Redis peak memory |"
+        "| storm_digest | notifications | channels | senders' final answers | retries | delivered | duplicates | out of order | messages posted | 429s from Slack | last message posted | ideal | gateway peak RSS | Redis peak memory |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {} in {} s | {} | {} | {} | {} of {} | {} | {} | {} | {:.1} s | {} s | {:.1} MiB | +{:.2} MiB |",
+        "| {} | {} in {} s | {} | {} | {} | {} of {} | {} | {} | {} | {} | {:.1} s | {} s | {:.1} MiB | +{:.2} MiB |",
+        if args.digest { "on" } else { "off" },
         args.notifications,
         args.seconds,
         args.channels,
@@ -315,6 +344,7 @@ async fn main() -> anyhow::Result<()> {
         args.notifications,
         duplicates,
         out_of_order,
+        slack.messages,
         slack.limited,
         drained.as_secs_f64(),
         per_channel.saturating_sub(3),

@@ -53,6 +53,10 @@ pub struct SlackConfig {
     /// With threads, the resolve's reply is shown in the channel too.
     #[serde(deserialize_with = "lenient::bool")]
     pub broadcast_resolved: bool,
+    /// Notifications waiting behind Slack's rate limit for a channel are
+    /// posted as one message per turn, instead of one each (ours).
+    #[serde(deserialize_with = "lenient::bool")]
+    pub storm_digest: bool,
 }
 
 /// The link to a posted message: `{workspace_url}/archives/{channel}/p{ts
@@ -82,6 +86,7 @@ impl Default for SlackConfig {
             signing_secret: String::new(),
             threads: false,
             broadcast_resolved: false,
+            storm_digest: false,
         }
     }
 }
@@ -137,6 +142,7 @@ impl BuiltinChannel for SlackConfig {
         ("signing_secret", Secret),
         ("threads", Scalar(Bool)),
         ("broadcast_resolved", Scalar(Bool)),
+        ("storm_digest", Scalar(Bool)),
         (
             "message_properties",
             Map(&[
@@ -229,6 +235,7 @@ impl BuiltinChannel for SlackConfig {
             "interactive": self.interactive(),
             "threads": self.threads,
             "broadcast_resolved": self.broadcast_resolved,
+            "storm_digest": self.storm_digest,
         });
         Some(config.builtin_spec("slack", &self.template_path, &settings, &[&self.api_url]))
     }

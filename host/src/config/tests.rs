@@ -151,6 +151,7 @@ fn seed_config_with_env_turns_everything_on() {
             "interactive": false,
             "threads": false,
             "broadcast_resolved": false,
+            "storm_digest": false,
         })
     );
 }

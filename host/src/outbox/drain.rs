@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{Item, Outbox, lock, now_ms};
+use super::{Item, Outbox, digest, lock, now_ms};
 use crate::in_flight::Gate;
 use crate::incident::{ChannelOutcome, RetryPolicy, retry_after};
 use crate::oncall::OnCall;
@@ -163,7 +163,7 @@ async fn drain(cx: Context, destination: String) {
             }
         };
         let wait = match serde_json::from_str::<Item>(&head) {
-            Ok(item) => post(&cx, &destination, &item, &head, &mut failures).await,
+            Ok(item) => post(&cx, &destination, item, head, &mut failures).await,
             Err(e) => {
                 tracing::error!(%destination, error = %e, "an outbound queue holds an item that cannot be read; dropped");
                 remove(&cx, &destination, &head).await;
@@ -198,45 +198,65 @@ fn lease(cx: &Context) -> Duration {
     LEASE.max(longest_post + NAP)
 }
 
-/// Posts the queue's head. Answers how long to wait before the next try
-/// when it must be tried again; otherwise it is removed.
+/// Posts the queue's head, with the notifications behind it when its
+/// channel asks for a storm digest. Answers how long to wait before the
+/// next try when it must be tried again; otherwise they are removed.
 async fn post(
     cx: &Context,
     destination: &str,
-    item: &Item,
-    head: &str,
+    head: Item,
+    raw: String,
     failures: &mut u32,
 ) -> Option<Duration> {
-    let early = item.not_before_ms - now_ms();
+    let early = head.not_before_ms - now_ms();
     if early > 0 {
         return Some(Duration::from_millis(early as u64));
     }
     let pipeline = cx.reloader.pipeline();
-    let result = match pipeline.channels.iter().find(|c| c.name == item.channel) {
+    let channel = pipeline.channels.iter().find(|c| c.name == head.channel);
+    let batch = match channel {
+        Some(c) if c.storm_digest && digest::mergeable(&head) => {
+            behind(cx, destination, head, raw).await
+        }
+        _ => vec![(head, raw)],
+    };
+    let first = &batch[0].0;
+    let result = match channel {
         Some(channel) => {
-            let event = Event::from(item.event.clone());
+            let (message, event) = if batch.len() > 1 {
+                digest::merge(&batch.iter().map(|(i, _)| i).collect::<Vec<_>>())
+            } else {
+                (first.message.clone(), Event::from(first.event.clone()))
+            };
             // A post under way is finished before the process exits.
             let _working = cx.gate.hold();
             channel
                 .plugin
-                .deliver(&item.message, &event, &item.config)
+                .deliver(&message, &event, &first.config)
                 .await
         }
         None => Err(PluginError::Permanent(format!(
             "channel {} is no longer configured",
-            item.channel
+            first.channel
         ))),
     };
     let metrics = crate::metrics::get();
-    let waited_ms = now_ms() - item.queued_ms;
+    let waited_ms = now_ms() - first.queued_ms;
+    let merged = batch.len();
     match result {
         Ok(receipt) => {
             *failures = 0;
-            let left = remove(cx, destination, head).await;
-            metrics.outbox(&item.channel, "delivered");
-            metrics.delivery(&item.channel, true);
-            tracing::info!(channel = %item.channel, incident_id = %item.event_id(), waited_ms, left, "queued notification delivered");
-            record(cx, item, receipt).await;
+            let mut left = 0;
+            for (item, raw) in &batch {
+                left = remove(cx, destination, raw).await;
+                metrics.outbox(&item.channel, "delivered");
+                metrics.delivery(&item.channel, true);
+            }
+            tracing::info!(channel = %first.channel, incident_id = %first.event_id(), merged, waited_ms, left, "queued notification delivered");
+            // A merged message is not updated later (see `digest`).
+            if merged == 1 {
+                record(cx, first, receipt).await;
+            }
             None
         }
         Err(e) if crate::incident::retryable(&e) => {
@@ -244,19 +264,45 @@ async fn post(
             let policy: RetryPolicy = cx.reloader.config().alert.retry.clone();
             let wait = retry_after(&e).unwrap_or_else(|| policy.backoff(*failures, None));
             if retry_after(&e).is_none() {
-                tracing::warn!(channel = %item.channel, %destination, attempts = *failures, error = %e, "queued notification not delivered yet; retrying");
+                tracing::warn!(channel = %first.channel, %destination, attempts = *failures, error = %e, "queued notification not delivered yet; retrying");
             }
             Some(wait)
         }
         Err(e) => {
             *failures = 0;
-            remove(cx, destination, head).await;
-            metrics.outbox(&item.channel, "dropped");
-            metrics.delivery(&item.channel, false);
-            tracing::error!(channel = %item.channel, incident_id = %item.event_id(), waited_ms, error = %e, "queued notification failed for good; dropped");
+            for (item, raw) in &batch {
+                remove(cx, destination, raw).await;
+                metrics.outbox(&item.channel, "dropped");
+                metrics.delivery(&item.channel, false);
+                tracing::error!(channel = %item.channel, incident_id = %item.event_id(), waited_ms, error = %e, "queued notification failed for good; dropped");
+            }
             None
         }
     }
+}
+
+/// The head and the notifications right behind it that may be merged
+/// with it, up to [`digest::MOST`].
+async fn behind(cx: &Context, destination: &str, head: Item, raw: String) -> Vec<(Item, String)> {
+    let raws = match cx.outbox.store.peek(destination, digest::MOST).await {
+        Ok(raws) if raws.first() == Some(&raw) => raws,
+        _ => return vec![(head, raw)],
+    };
+    let now = now_ms();
+    let mut batch = vec![(head, raw)];
+    for raw in raws.into_iter().skip(1) {
+        match serde_json::from_str::<Item>(&raw) {
+            Ok(item)
+                if digest::mergeable(&item)
+                    && item.channel == batch[0].0.channel
+                    && item.not_before_ms <= now =>
+            {
+                batch.push((item, raw))
+            }
+            _ => break,
+        }
+    }
+    batch
 }
 
 /// Removes a posted (or hopeless) head; answers how many are left.

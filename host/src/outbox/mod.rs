@@ -36,6 +36,7 @@
 //! page. The message's receipt is recorded when it is posted, and the
 //! message is then brought up to date (acknowledged, escalated) at once.
 
+mod digest;
 mod drain;
 mod store;
 

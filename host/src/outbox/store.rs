@@ -151,16 +151,22 @@ impl Store {
 
     /// The oldest item of `destination`'s queue.
     pub async fn head(&self, destination: &str) -> Result<Option<String>, String> {
+        Ok(self.peek(destination, 1).await?.into_iter().next())
+    }
+
+    /// The oldest `n` items of `destination`'s queue, oldest first.
+    pub async fn peek(&self, destination: &str, n: usize) -> Result<Vec<String>, String> {
         match self {
             Self::Memory(m) => Ok(lock(m)
                 .get(destination)
-                .and_then(|q| q.front())
-                .map(|(item, _)| item.clone())),
+                .map(|q| q.iter().take(n).map(|(item, _)| item.clone()).collect())
+                .unwrap_or_default()),
             Self::Redis(r) => {
                 let mut con = r.link.get().map_err(|e| e.to_string())?;
-                redis::cmd("LINDEX")
+                redis::cmd("LRANGE")
                     .arg(r.list(destination))
                     .arg(0)
+                    .arg(n.saturating_sub(1))
                     .query_async(&mut con)
                     .await
                     .map_err(|e| redis_failed("outbox_head", &e))

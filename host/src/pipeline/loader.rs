@@ -203,7 +203,8 @@ impl Loader {
                 template_path: spec.template_path.clone(),
                 config_json: spec.config_json.clone().into(),
                 ack_in_template: !shows_ack_button(&spec.plugin, &spec.config_json),
-                threads: threads(&spec.config_json),
+                threads: flag(&spec.config_json, "threads"),
+                storm_digest: flag(&spec.config_json, "storm_digest"),
             });
         }
         let mut escalators = Vec::new();
@@ -442,11 +443,11 @@ fn shows_ack_button(plugin: &str, config_json: &str) -> bool {
             .unwrap_or(false)
 }
 
-/// Whether a channel's settings ask for threaded replies (`threads: true`).
-fn threads(config_json: &str) -> bool {
+/// Whether a channel's settings turn `key` on (`threads: true`, …).
+fn flag(config_json: &str, key: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(config_json)
         .ok()
-        .and_then(|c| c["threads"].as_bool())
+        .and_then(|c| c[key].as_bool())
         .unwrap_or(false)
 }
 

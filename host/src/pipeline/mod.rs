@@ -46,6 +46,10 @@ pub struct ChannelRuntime {
     /// that message's thread (its settings get `reply_to`, see
     /// [`crate::incident::ReplyTo`]).
     pub threads: bool,
+    /// Whether the channel's settings say `storm_digest: true`: when
+    /// notifications wait in its outbound queue, each turn posts them all
+    /// as one message (see [`crate::outbox`]).
+    pub storm_digest: bool,
 }
 
 /// A complete set of plugins and templates. Immutable once built: requests
