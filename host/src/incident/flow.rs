@@ -251,7 +251,7 @@ pub async fn run(
                 // A queued channel has the notification: its queue posts it.
                 let settled: Vec<(&str, bool)> = channels
                     .iter()
-                    .filter(|c| (c.attempts > 0 || c.status == "queued") && c.late.is_none())
+                    .filter(|c| c.settled_here())
                     .map(|c| (c.channel.as_str(), c.error.is_none()))
                     .collect();
                 l.settled(fp, &settled).await;

@@ -108,6 +108,13 @@ impl ChannelOutcome {
         }
     }
 
+    /// Whether this request settled the channel: delivered, queued, or
+    /// failed (not skipped for an earlier copy, not still running).
+    pub fn settled_here(&self) -> bool {
+        self.late.is_none()
+            && (self.attempts > 0 || self.status == "queued" || self.error_kind == Some("queue"))
+    }
+
     /// An earlier copy of the notification has this channel: delivered, or
     /// still being delivered (a failure for the sender, which sends again).
     fn earlier(channel: &str, prior: Prior) -> Option<Self> {
@@ -202,7 +209,7 @@ pub async fn deliver(
     // A queued notification is counted when its queue posts it.
     for c in channels
         .iter()
-        .filter(|c| c.attempts > 0 && c.late.is_none() && c.status != "queued")
+        .filter(|c| c.settled_here() && c.status != "queued")
     {
         metrics.delivery(&c.channel, c.error.is_none());
     }

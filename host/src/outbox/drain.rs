@@ -131,7 +131,7 @@ async fn drain(cx: Context, destination: String) {
             break;
         }
         if !store.lease(&destination, &cx.owner, lease(&cx), true).await {
-            tracing::warn!(%destination, "lost the lease on an outbound queue; another replica drains it");
+            tracing::warn!(%destination, "cannot renew the lease on an outbound queue (lost to another replica, or Redis is away); draining stops until the next scan");
             break;
         }
         let now = tokio::time::Instant::now();
