@@ -342,3 +342,52 @@ async fn a_storm_digest_merges_what_waits_into_one_message() {
         9.0
     );
 }
+
+/// A replica stopped with SIGTERM finishes the post under way and hands its
+/// queue over at once: the next replica drains it long before the lease
+/// (15 s) would lapse, and nothing shows twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_stopping_hands_its_queue_over_at_once() {
+    const COUNT: usize = 16;
+    let rig = Rig::with_slack(Mode::RateLimit { burst: 3 }).await;
+    let mut first = Process::start(&rig.dir("a"), &config(&rig), &rig.env()).await;
+    for n in 1..=COUNT {
+        let s = send(&first, "C1", &format!("C1 alert {n}")).await;
+        assert_eq!(s.statuses, [201], "{}", s.answer);
+    }
+    assert!(
+        wait_for(Duration::from_secs(20), || rig.slack.posted().len() >= 5).await,
+        "{}",
+        first.log()
+    );
+    // Started while the first one drains: it cannot take the lease yet.
+    let second = Process::start(&rig.dir("b"), &config(&rig), &rig.env()).await;
+    first.terminate();
+    assert!(
+        first.wait_exit(Duration::from_secs(30)).is_some(),
+        "{}",
+        first.log()
+    );
+    let handed_over = Instant::now();
+    let at_stop = rig.slack.posted().len();
+    assert!(at_stop < COUNT, "drained before the stop: {at_stop}");
+    assert!(
+        wait_for(Duration::from_secs(40), || shown(&rig, "C1").len() >= COUNT).await,
+        "shown: {:?}\n{}",
+        shown(&rig, "C1"),
+        second.log()
+    );
+    let took = handed_over.elapsed();
+    // One a second for what was left, plus a scan: far less than the
+    // lease's 15 s before the first post would be possible.
+    let limit = Duration::from_secs((COUNT - at_stop) as u64 + 5);
+    assert!(
+        took < limit,
+        "{} left took {took:?}: the lease was not released",
+        COUNT - at_stop
+    );
+    assert!(second.log().contains("queued notification delivered"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let expected: Vec<String> = (1..=COUNT).map(|n| format!("C1 alert {n}")).collect();
+    assert_eq!(shown(&rig, "C1"), expected);
+}

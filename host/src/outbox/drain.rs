@@ -122,6 +122,9 @@ async fn claim(cx: &Context, destination: String) {
 async fn drain(cx: Context, destination: String) {
     let store = &cx.outbox.store;
     let shared = store.shared();
+    // A shutdown waits until the lease is given up, so the next replica
+    // need not wait for it to lapse.
+    let _handing_over = shared.then(|| cx.gate.hold());
     let mut failures = 0;
     // Not before this: the wait the destination (or the item) asked for.
     let mut resume = tokio::time::Instant::now();

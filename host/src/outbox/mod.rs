@@ -22,7 +22,7 @@
 //!
 //! Where the queue lives follows on-call's store: with Redis, the queues
 //! are Redis lists every replica shares, written (and `WAIT`ed for, as
-//! `oncall.redis.durability` asks) before the sender is answered; a lease
+//! `redis.wait_replicas` asks) before the sender is answered; a lease
 //! in Redis makes one replica the drainer of each destination, and another
 //! takes over when it stops. Without Redis the queues are in memory, and a
 //! graceful shutdown waits for them to drain (within its grace period).

@@ -140,7 +140,7 @@ impl Store {
                         tracing::warn!(
                             reached,
                             replicas,
-                            "a queued notification reached fewer Redis replicas than oncall.redis.durability asks"
+                            "a queued notification reached fewer Redis replicas than redis.wait_replicas asks"
                         );
                     }
                 }
