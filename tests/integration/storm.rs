@@ -242,22 +242,29 @@ async fn senders_all_at_once_are_each_answered_at_once_and_posted_once() {
     assert_eq!(posted, expected);
 }
 
+/// A replica that was sent `count` notifications for channel C1 and has
+/// posted 5 of them: it is draining the rest from its queue.
+async fn draining(rig: &Rig, count: usize) -> Process {
+    let gw = Process::start(&rig.dir("a"), &config(rig), &rig.env()).await;
+    for n in 1..=count {
+        let s = send(&gw, "C1", &format!("C1 alert {n}")).await;
+        assert_eq!(s.statuses, [201], "{}", s.answer);
+    }
+    assert!(
+        wait_for(Duration::from_secs(20), || rig.slack.posted().len() >= 5).await,
+        "{}",
+        gw.log()
+    );
+    gw
+}
+
 /// A replica killed while draining: another takes its queue over once the
 /// lease lapses. Only the message being posted at the kill may show twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queue_outlives_the_replica_that_drained_it() {
     const COUNT: usize = 10;
     let rig = Rig::with_slack(Mode::RateLimit { burst: 3 }).await;
-    let mut first = Process::start(&rig.dir("a"), &config(&rig), &rig.env()).await;
-    for n in 1..=COUNT {
-        let s = send(&first, "C1", &format!("C1 alert {n}")).await;
-        assert_eq!(s.statuses, [201], "{}", s.answer);
-    }
-    assert!(
-        wait_for(Duration::from_secs(20), || rig.slack.posted().len() >= 5).await,
-        "{}",
-        first.log()
-    );
+    let mut first = draining(&rig, COUNT).await;
     first.kill9();
     let at_kill = rig.slack.posted().len();
     assert!(at_kill < COUNT, "drained before the kill: {at_kill}");
@@ -350,16 +357,7 @@ async fn a_storm_digest_merges_what_waits_into_one_message() {
 async fn a_replica_stopping_hands_its_queue_over_at_once() {
     const COUNT: usize = 16;
     let rig = Rig::with_slack(Mode::RateLimit { burst: 3 }).await;
-    let mut first = Process::start(&rig.dir("a"), &config(&rig), &rig.env()).await;
-    for n in 1..=COUNT {
-        let s = send(&first, "C1", &format!("C1 alert {n}")).await;
-        assert_eq!(s.statuses, [201], "{}", s.answer);
-    }
-    assert!(
-        wait_for(Duration::from_secs(20), || rig.slack.posted().len() >= 5).await,
-        "{}",
-        first.log()
-    );
+    let mut first = draining(&rig, COUNT).await;
     // Started while the first one drains: it cannot take the lease yet.
     let second = Process::start(&rig.dir("b"), &config(&rig), &rig.env()).await;
     first.terminate();

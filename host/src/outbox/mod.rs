@@ -13,7 +13,9 @@
 //! because the gateway now owns the delivery: the sender must not send it
 //! again. While a destination has a queue, every later notification for it
 //! joins the queue too, so messages reach each destination in the order
-//! the gateway accepted them.
+//! the gateway accepted them. (Another replica learns of the queue at its
+//! next scan, within a second, or at its own first "wait" answer; until
+//! then a notification it takes may go out ahead of the queue.)
 //!
 //! One drainer per destination posts the queue's head, and removes it only
 //! once it is posted; a "wait" answer is honoured before the next try. So a
