@@ -15,43 +15,28 @@
 use alertmanager::scan::{members, text};
 use sha2::{Digest, Sha256};
 
+use super::facts::Members;
+
 /// The key of an alert body, if its sender is recognised.
 pub fn of(payload: &str) -> Option<String> {
-    let keys = [
-        "version",
-        "groupKey",
-        "receiver",
-        "AlarmArn",
-        "AlarmName",
-        "AWSAccountId",
-        "Region",
-        "Message",
-        "dedup_key",
-        "fingerprint",
-    ];
-    let [
-        version,
-        group_key,
-        receiver,
-        arn,
-        name,
-        account,
-        region,
-        message,
-        own,
-        fingerprint,
-    ] = members(payload, keys).ok().flatten()?;
-    let group_key = text(group_key);
-    if text(version).as_deref() == Some("4")
+    from(&Members::scan(payload)?)
+}
+
+/// The key of an alert body with these `members`, if its sender is
+/// recognised.
+pub(super) fn from(m: &Members<'_>) -> Option<String> {
+    let group_key = text(m.group_key);
+    if text(m.version).as_deref() == Some("4")
         && let Some(group) = &group_key
     {
-        let receiver = text(receiver).unwrap_or_default();
+        let receiver = text(m.receiver).unwrap_or_default();
         return Some(alertmanager::dedup_key(&receiver, group));
     }
-    if let Some(alarm) = alarm(text(arn), text(name), text(account), text(region)) {
+    let (arn, name) = (text(m.alarm_arn), text(m.alarm_name));
+    if let Some(alarm) = alarm(arn, name, text(m.account), text(m.region)) {
         return Some(alarm);
     }
-    if let Some(inner) = text(message)
+    if let Some(inner) = text(m.message)
         && let Ok(Some([arn, name, account, region])) =
             members(&inner, ["AlarmArn", "AlarmName", "AWSAccountId", "Region"])
         && let Some(alarm) = alarm(text(arn), text(name), text(account), text(region))
@@ -61,7 +46,9 @@ pub fn of(payload: &str) -> Option<String> {
     if let Some(group) = group_key {
         return Some(hashed("gk:", &group));
     }
-    text(own).or_else(|| text(fingerprint)).map(|k| given(&k))
+    text(m.dedup_key)
+        .or_else(|| text(m.fingerprint))
+        .map(|k| given(&k))
 }
 
 /// The key for a sender's own identifier (`dedup_key`, `fingerprint` or

@@ -4,6 +4,7 @@
 mod check;
 pub mod cloudwatch;
 pub mod dedup;
+mod facts;
 mod fallback;
 pub mod flow;
 #[cfg(test)]
@@ -16,7 +17,7 @@ mod retry;
 
 use std::collections::HashMap;
 
-use alertmanager::scan::{members, text};
+use facts::{Facts, Members};
 use serde_json::value::RawValue;
 
 pub use check::render_all;
@@ -70,15 +71,16 @@ pub struct ReplyTo {
 impl Incident {
     /// A new incident for `payload` with a fresh id.
     pub fn new(payload: Box<RawValue>, overrides: Overrides) -> Self {
-        let facts = Facts::of(payload.get());
+        let members = Members::scan(payload.get());
+        let facts = Facts::of(members.as_ref());
         let dedup_key = overrides
             .dedup_key
             .as_deref()
             .filter(|k| !k.trim().is_empty())
             .map(dedup::given)
-            .or_else(|| dedup::of(payload.get()));
+            .or_else(|| dedup::from(members.as_ref()?));
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: new_id(),
             resolved: facts.resolved,
             source: facts.source,
             payload,
@@ -92,102 +94,20 @@ impl Incident {
     }
 }
 
-/// What the host itself reads from an alert body, in one pass over it.
-struct Facts {
-    resolved: bool,
-    source: &'static str,
-}
-
-impl Facts {
-    /// Strategy: one scan picks out the few top-level members both
-    /// answers need (see `alertmanager::scan`); no document is built, since
-    /// the plugins get the text and decode it themselves.
-    fn of(payload: &str) -> Self {
-        let keys = [
-            "status",
-            "state",
-            "alertState",
-            "NewStateValue",
-            "Message",
-            "version",
-            "alerts",
-            "groupKey",
-            "AlarmName",
-            "Type",
-        ];
-        let Ok(Some(found)) = members(payload, keys) else {
-            return Self {
-                resolved: false,
-                source: "generic",
-            };
-        };
-        let [
-            status,
-            state,
-            alert_state,
-            new_state,
-            message,
-            version,
-            alerts,
-            group_key,
-            alarm,
-            kind,
-        ] = found;
-        // SNS wraps CloudWatch alarms as a JSON string in `Message`: its
-        // resolved flag, and whether it is an alarm.
-        let inner = text(message).and_then(|m| {
-            let [s, st, a, n, alarm] = members(
-                &m,
-                [
-                    "status",
-                    "state",
-                    "alertState",
-                    "NewStateValue",
-                    "AlarmName",
-                ],
-            )
-            .ok()
-            .flatten()?;
-            Some((says_resolved([s, st, a, n]), alarm.is_some() || n.is_some()))
-        });
-        let resolved = says_resolved([status, state, alert_state, new_state])
-            || inner.is_some_and(|(resolved, _)| resolved);
-        let source = if text(version).as_deref() == Some("4")
-            && alerts.is_some_and(|a| a.get().starts_with('['))
-            && text(group_key).is_some()
-        {
-            "alertmanager"
-        } else if alarm.is_some() || new_state.is_some() {
-            "cloudwatch"
-        } else if text(kind).as_deref() == Some("Notification") {
-            if inner.is_some_and(|(_, alarm)| alarm) {
-                "cloudwatch"
-            } else {
-                "sns"
-            }
-        } else {
-            "generic"
-        };
-        Self { resolved, source }
-    }
-}
-
-/// Whether `status`, `state` or `alertState` is `resolved` (any case), or
-/// `NewStateValue` is `OK`.
-fn says_resolved([status, state, alert_state, new_state]: [Option<&RawValue>; 4]) -> bool {
-    let says =
-        |v: Option<&RawValue>, want: &str| text(v).is_some_and(|s| s.eq_ignore_ascii_case(want));
-    says(status, "resolved")
-        || says(state, "resolved")
-        || says(alert_state, "resolved")
-        || says(new_state, "OK")
+/// A fresh incident id, a UUID v4. Its random bits come from the
+/// thread's CSPRNG (`rand`), seeded from the system once, where
+/// `Uuid::new_v4` makes a system call for every alert.
+fn new_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
 }
 
 /// Resolved detection as upstream: `status`, `state` or `alertState` equal
 /// to `resolved` (any case), plus CloudWatch's `NewStateValue: OK`. SNS
 /// wraps CloudWatch alarms as a JSON string in `Message`, so look there too.
 pub fn is_resolved(payload: &str) -> bool {
-    Facts::of(payload).resolved
+    Facts::of(Members::scan(payload).as_ref()).resolved
 }
 
 /// The kind of sender a payload comes from, for the `source` label of
@@ -197,7 +117,7 @@ pub fn is_resolved(payload: &str) -> bool {
 /// (any other SNS notification) or `generic`. A fixed set, so the label
 /// cannot grow with what senders post.
 pub fn source_kind(payload: &str) -> &'static str {
-    Facts::of(payload).source
+    Facts::of(Members::scan(payload).as_ref()).source
 }
 
 #[cfg(test)]

@@ -368,23 +368,46 @@ async fn deliver_one(
 /// - `Repeat: true` when the alert joined an open incident.
 ///
 /// A payload that is not a JSON object is passed on unchanged.
+///
+/// Strategy: the members are appended to the object's text, which is
+/// otherwise passed on as the sender wrote it, instead of decoding the
+/// payload and encoding it again. A payload that already has a member of
+/// that name then has it twice, and the later one (ours) is what a
+/// template sees: a repeated key keeps its last value in the renderers'
+/// decoders (the built-in renderer's, as Go's `encoding/json`, serde_json,
+/// JavaScript's and Python's).
 pub fn template_data(event: &Event, with_ack: bool, repeat: bool) -> String {
     let ack_url = event.ack_url.as_ref().filter(|_| with_ack);
-    if ack_url.is_none() && !repeat {
+    let payload = event.payload.trim_end();
+    let (true, Some(body)) = (
+        ack_url.is_some() || repeat,
+        payload
+            .strip_suffix('}')
+            .filter(|_| payload.trim_start().starts_with('{')),
+    ) else {
         return event.payload.clone();
-    }
-    match serde_json::from_str::<Value>(&event.payload) {
-        Ok(Value::Object(mut map)) => {
-            if let Some(url) = ack_url {
-                map.insert("AckURL".into(), Value::String(url.clone()));
-            }
-            if repeat {
-                map.insert("Repeat".into(), Value::Bool(true));
-            }
-            Value::Object(map).to_string()
+    };
+    // `{` and whitespace only: the first member needs no comma.
+    let mut comma = !body.trim_start()[1..].trim().is_empty();
+    let mut data = String::with_capacity(payload.len() + 64);
+    data.push_str(body);
+    let mut member = |name: &str, value: Value| {
+        if comma {
+            data.push(',');
         }
-        _ => event.payload.clone(),
+        comma = true;
+        data.push_str(name);
+        data.push(':');
+        data.push_str(&value.to_string());
+    };
+    if let Some(url) = ack_url {
+        member(r#""AckURL""#, Value::String(url.clone()));
     }
+    if repeat {
+        member(r#""Repeat""#, Value::Bool(true));
+    }
+    data.push('}');
+    data
 }
 
 #[cfg(test)]

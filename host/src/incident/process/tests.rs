@@ -63,3 +63,32 @@ fn a_payload_that_is_not_an_object_passes_unchanged() {
     let e = event("[1,2]", Some("u"));
     assert_eq!(template_data(&e, true, true), "[1,2]");
 }
+
+#[test]
+fn members_are_added_to_the_payload_as_it_was_written() {
+    // Not decoded and encoded again: the sender's spacing, member order
+    // and number forms stay as they were.
+    let e = event(" {\"b\": 1.0, \"a\": [2]} \n", Some("http://x/ack?t=\"q\""));
+    assert_eq!(
+        template_data(&e, true, true),
+        r#" {"b": 1.0, "a": [2],"AckURL":"http://x/ack?t=\"q\"","Repeat":true}"#
+    );
+    let e = event("{ }", Some("u"));
+    assert_eq!(template_data(&e, true, false), r#"{ "AckURL":"u"}"#);
+    assert_eq!(data(&e, true, true), json!({"AckURL": "u", "Repeat": true}));
+}
+
+#[test]
+fn our_ack_url_wins_over_one_the_payload_has() {
+    // A repeated key keeps its last value, in the built-in renderer's
+    // decoder as in serde_json's.
+    let e = event(r#"{"AckURL":"theirs","Repeat":false}"#, Some("ours"));
+    assert_eq!(
+        data(&e, true, true),
+        json!({"AckURL": "ours", "Repeat": true})
+    );
+    assert_eq!(
+        data(&e, false, false),
+        json!({"AckURL": "theirs", "Repeat": false})
+    );
+}
