@@ -170,7 +170,7 @@ impl Ledger {
         lease: Duration,
         window: Duration,
     ) -> Copy {
-        let now = now_ms();
+        let now = crate::oncall::Clock::System.now_ms();
         let lease_end = now + lease.as_millis() as i64;
         match &self.backend {
             Backend::Memory(m) => lock(m).begin(fp, channels, now, lease_end, window),
@@ -418,12 +418,6 @@ impl Memory {
 
 fn lock(m: &Mutex<Memory>) -> std::sync::MutexGuard<'_, Memory> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use super::{ChannelOutcome, Incident};
-use crate::outbox::{Item, Outbox, QueuedEvent, now_ms};
+use crate::oncall::Clock;
+use crate::outbox::{Item, Outbox, QueuedEvent};
 use crate::pipeline::bindings::types::Event;
 
 /// What a delivery needs to queue itself.
@@ -44,6 +45,7 @@ impl Queueing<'_> {
     /// Queues `w` and answers the channel's outcome: `queued`, or `failed`
     /// when it could not be queued (the sender then sends it again).
     pub async fn queue(&self, w: Waiting<'_>) -> ChannelOutcome {
+        let now = Clock::System.now_ms();
         let item = Item {
             key: uuid::Uuid::new_v4().to_string(),
             channel: w.channel.to_string(),
@@ -53,8 +55,8 @@ impl Queueing<'_> {
             oncall_id: self.oncall_id.map(str::to_string),
             in_thread: w.in_thread,
             first: !w.incident.repeat,
-            queued_ms: now_ms(),
-            not_before_ms: now_ms() + w.retry_after.map_or(0, |d| d.as_millis() as i64),
+            queued_ms: now,
+            not_before_ms: now + w.retry_after.map_or(0, |d| d.as_millis() as i64),
         };
         let destination = Outbox::destination(w.channel, &w.incident.overrides);
         let outcome = |status| ChannelOutcome {

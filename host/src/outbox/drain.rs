@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{Item, Outbox, digest, lock, now_ms};
+use super::{Item, Outbox, digest, lock};
 use crate::in_flight::Gate;
 use crate::incident::{ChannelOutcome, RetryPolicy, retry_after};
-use crate::oncall::OnCall;
+use crate::oncall::{Clock, OnCall};
 use crate::pipeline::bindings::types::{Event, Receipt};
 use crate::pipeline::{PluginError, Reloader};
 
@@ -211,7 +211,7 @@ async fn post(
     raw: String,
     failures: &mut u32,
 ) -> Option<Duration> {
-    let early = head.not_before_ms - now_ms();
+    let early = head.not_before_ms - Clock::System.now_ms();
     if early > 0 {
         return Some(Duration::from_millis(early as u64));
     }
@@ -244,7 +244,7 @@ async fn post(
         ))),
     };
     let metrics = crate::metrics::get();
-    let waited_ms = now_ms() - first.queued_ms;
+    let waited_ms = Clock::System.now_ms() - first.queued_ms;
     let merged = batch.len();
     match result {
         Ok(receipt) => {
@@ -291,7 +291,7 @@ async fn behind(cx: &Context, destination: &str, head: Item, raw: String) -> Vec
         Ok(raws) if raws.first() == Some(&raw) => raws,
         _ => return vec![(head, raw)],
     };
-    let now = now_ms();
+    let now = Clock::System.now_ms();
     let mut batch = vec![(head, raw)];
     for raw in raws.into_iter().skip(1) {
         match serde_json::from_str::<Item>(&raw) {
