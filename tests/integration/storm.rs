@@ -242,14 +242,20 @@ async fn senders_all_at_once_are_each_answered_at_once_and_posted_once() {
     assert_eq!(posted, expected);
 }
 
+/// Sends "C1 alert 1" to "C1 alert {count}" to channel C1, one after the
+/// other; each is answered 201.
+async fn send_to_c1(gw: &Process, count: usize) {
+    for n in 1..=count {
+        let s = send(gw, "C1", &format!("C1 alert {n}")).await;
+        assert_eq!(s.statuses, [201], "{}", s.answer);
+    }
+}
+
 /// A replica that was sent `count` notifications for channel C1 and has
 /// posted 5 of them: it is draining the rest from its queue.
 async fn draining(rig: &Rig, count: usize) -> Process {
     let gw = Process::start(&rig.dir("a"), &config(rig), &rig.env()).await;
-    for n in 1..=count {
-        let s = send(&gw, "C1", &format!("C1 alert {n}")).await;
-        assert_eq!(s.statuses, [201], "{}", s.answer);
-    }
+    send_to_c1(&gw, count).await;
     assert!(
         wait_for(Duration::from_secs(20), || rig.slack.posted().len() >= 5).await,
         "{}",
@@ -308,10 +314,7 @@ async fn a_storm_digest_merges_what_waits_into_one_message() {
         "the rig's config changed shape"
     );
     let gw = Process::start(&rig.dir("gw"), &yaml, &rig.env()).await;
-    for n in 1..=COUNT {
-        let s = send(&gw, "C1", &format!("C1 alert {n}")).await;
-        assert_eq!(s.statuses, [201], "{}", s.answer);
-    }
+    send_to_c1(&gw, COUNT).await;
     // The burst's 3 go out at once; the 9 behind them wait for the one
     // second Slack asked for, then go as one message.
     assert!(

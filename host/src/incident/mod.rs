@@ -94,9 +94,9 @@ impl Incident {
     }
 }
 
-/// A fresh incident id, a UUID v4. Its random bits come from the
-/// thread's CSPRNG (`rand`), seeded from the system once, where
-/// `Uuid::new_v4` makes a system call for every alert.
+/// A fresh id for an incident or a queued notification, a UUID v4. Its
+/// random bits come from the thread's CSPRNG (`rand`), seeded from the
+/// system once, where `Uuid::new_v4` makes a system call for every alert.
 fn new_id() -> String {
     uuid::Builder::from_random_bytes(rand::random())
         .into_uuid()

@@ -47,7 +47,7 @@ impl Queueing<'_> {
     pub async fn queue(&self, w: Waiting<'_>) -> ChannelOutcome {
         let now = Clock::System.now_ms();
         let item = Item {
-            key: uuid::Uuid::new_v4().to_string(),
+            key: super::new_id(),
             channel: w.channel.to_string(),
             message: w.message.to_string(),
             config: w.config.to_string(),
