@@ -206,7 +206,8 @@ impl HttpPolicy {
         let mut url = parse_url(&req.url)?;
         let mut method = Method::from_bytes(req.method.as_bytes())
             .map_err(|_| http::Error::InvalidRequest("bad method".into()))?;
-        let mut body = Some(req.body);
+        // Shared, not copied, by each attempt of a redirect chain.
+        let mut body = Some(axum::body::Bytes::from(req.body));
         for _ in 0..=MAX_REDIRECTS {
             self.admit(&url)?;
             if self.proxied && !self.allow_private {

@@ -11,8 +11,12 @@
 //!   else is the error Go reports (`cannot unmarshal array into …`).
 //!
 //! Strategy: a small recursive-descent parser that builds gotmpl values
-//! directly, with no intermediate tree and no serde.
+//! directly, with no intermediate tree and no serde. [`decode_members`]
+//! builds only the top-level members a template reads (see
+//! [`crate::reads`]); it checks the rest as JSON all the same, so the same
+//! texts are refused, with the same errors.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -30,12 +34,25 @@ const MAX_DEPTH: usize = 256;
 ///
 /// A message in the style of Go's `encoding/json` when the text is not JSON
 /// or its top level is not an object.
+#[cfg(test)]
 pub(crate) fn decode(json: &str) -> Result<Value, String> {
+    decode_members(json, &|_| true)
+}
+
+/// As [`decode`], with only the top-level members `wanted` accepts in the
+/// map.
+///
+/// # Errors
+///
+/// As [`decode`], for every member.
+pub(crate) fn decode_members(json: &str, wanted: &dyn Fn(&str) -> bool) -> Result<Value, String> {
     let mut p = Parser {
         bytes: json.as_bytes(),
         src: json,
         pos: 0,
         depth: 0,
+        wanted,
+        building: true,
     };
     p.skip_ws();
     let value = p.value()?;
@@ -66,9 +83,13 @@ struct Parser<'a> {
     src: &'a str,
     pos: usize,
     depth: usize,
+    /// Which top-level members to build.
+    wanted: &'a dyn Fn(&str) -> bool,
+    /// False inside a member that is only checked.
+    building: bool,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
@@ -96,13 +117,27 @@ impl Parser<'_> {
         match self.bytes.get(self.pos) {
             Some(b'{') => self.nested(Self::object),
             Some(b'[') => self.nested(Self::array),
-            Some(b'"') => Ok(Value::String(Arc::from(self.string()?))),
+            Some(b'"') => {
+                let text = self.string()?;
+                Ok(match self.building {
+                    true => Value::String(Arc::from(text.as_ref())),
+                    false => Value::Nil,
+                })
+            }
             Some(b't') => self.literal("true", Value::Bool(true)),
             Some(b'f') => self.literal("false", Value::Bool(false)),
             Some(b'n') => self.literal("null", Value::Nil),
             Some(b'-' | b'0'..=b'9') => self.number(),
             _ => Err(self.unexpected("looking for beginning of value")),
         }
+    }
+
+    /// A value read only to check it: nothing is built.
+    fn checked(&mut self) -> Result<Value, String> {
+        let building = std::mem::replace(&mut self.building, false);
+        let value = self.value();
+        self.building = building;
+        value.map(|_| Value::Nil)
     }
 
     fn nested(&mut self, f: fn(&mut Self) -> Result<Value, String>) -> Result<Value, String> {
@@ -182,22 +217,22 @@ impl Parser<'_> {
         Some(n)
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    /// A string's contents, as it appears in the source when it has no
+    /// escape (most do), so that the caller copies it once.
+    fn string(&mut self) -> Result<Cow<'a, str>, String> {
         self.pos += 1; // opening quote
-        let mut out = String::new();
+        let start = self.pos;
+        self.plain_run();
+        if self.bytes.get(self.pos) == Some(&b'"') {
+            self.pos += 1;
+            return Ok(Cow::Borrowed(&self.src[start..self.pos - 1]));
+        }
+        let mut out = String::from(&self.src[start..self.pos]);
         loop {
-            let start = self.pos;
-            while let Some(&b) = self.bytes.get(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
-            out.push_str(&self.src[start..self.pos]);
             match self.bytes.get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
                     self.pos += 1;
@@ -205,6 +240,29 @@ impl Parser<'_> {
                 }
                 _ => return Err(self.unexpected("in string literal")),
             }
+            let start = self.pos;
+            self.plain_run();
+            out.push_str(&self.src[start..self.pos]);
+        }
+    }
+
+    /// Moves past characters that stand for themselves in a string: eight
+    /// bytes at a time while none of them ends the run, then byte by byte.
+    fn plain_run(&mut self) {
+        while let Some(word) = self.bytes.get(self.pos..self.pos + 8) {
+            let Ok(word) = <[u8; 8]>::try_from(word) else {
+                break;
+            };
+            if ends_run(u64::from_le_bytes(word)) {
+                break;
+            }
+            self.pos += 8;
+        }
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                break;
+            }
+            self.pos += 1;
         }
     }
 
@@ -267,7 +325,10 @@ impl Parser<'_> {
         }
         loop {
             self.skip_ws();
-            items.push(self.value()?);
+            let item = self.value()?;
+            if self.building {
+                items.push(item);
+            }
             self.skip_ws();
             match self.bytes.get(self.pos) {
                 Some(b',') => self.pos += 1,
@@ -300,8 +361,14 @@ impl Parser<'_> {
             }
             self.pos += 1;
             self.skip_ws();
-            let value = self.value()?;
-            map.insert(Arc::from(key), value);
+            let build = self.building && (self.depth > 1 || (self.wanted)(&key));
+            let value = match build {
+                true => self.value()?,
+                false => self.checked()?,
+            };
+            if build {
+                map.insert(Arc::from(key.as_ref()), value);
+            }
             self.skip_ws();
             match self.bytes.get(self.pos) {
                 Some(b',') => self.pos += 1,
@@ -313,6 +380,21 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// Whether any of the eight bytes in `word` is a `"`, a `\\` or a control
+/// character (below 0x20). For each test, `(x - 0x01…) & !x & 0x80…` is
+/// non-zero exactly when some byte of `x` is zero (for `< 0x20`, when some
+/// byte is below it): a borrow only reaches a higher byte from a byte that
+/// already matched, and bytes of 0x80 and above never match.
+fn ends_run(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    (zero_byte(quote) | zero_byte(backslash) | control) & HIGH != 0
 }
 
 #[cfg(test)]

@@ -97,6 +97,7 @@ mod funcs;
 mod gofmt;
 mod parsed;
 mod prepared;
+mod reads;
 mod structure;
 mod timefmt;
 mod tree;

@@ -6,6 +6,7 @@ use gotmpl::TemplateError;
 use gotmpl::parse::{ListNode, Parser};
 
 use crate::exec::Exec;
+use crate::reads::Reads;
 use crate::{NAME, RenderError, data, structure, tree};
 
 /// A parsed template: its main body and its `{{define}}`d templates.
@@ -14,6 +15,8 @@ pub struct Prepared {
     source: String,
     main: ListNode,
     defines: HashMap<String, ListNode>,
+    /// The data's top-level members the template can read.
+    reads: Reads,
 }
 
 impl Prepared {
@@ -49,10 +52,12 @@ impl Prepared {
                 }
             }
         }
+        let reads = Reads::of(std::iter::once(&main).chain(named.values()));
         Ok(Prepared {
             source: source.into_owned(),
             main,
             defines: named,
+            reads,
         })
     }
 
@@ -63,8 +68,15 @@ impl Prepared {
     /// [`RenderError::Data`] when `data_json` is not a JSON object,
     /// [`RenderError::Exec`] when execution fails.
     pub fn render_json(&self, data_json: &str) -> Result<String, RenderError> {
-        let data = data::decode(data_json).map_err(RenderError::Data)?;
+        let wanted = |key: &str| self.reads.wants(key);
+        let data = data::decode_members(data_json, &wanted).map_err(RenderError::Data)?;
         Exec::run(self, &data).map_err(RenderError::Exec)
+    }
+
+    /// The data's top-level members the template can read.
+    #[cfg(test)]
+    pub(crate) fn reads(&self) -> &Reads {
+        &self.reads
     }
 
     /// The name errors give the template.

@@ -220,9 +220,45 @@ pub fn truncate(message: &str, max: usize) -> String {
     out
 }
 
+/// Whether `a` and `b` are the same text, compared eight bytes at a time.
+/// In a guest, `==` on strings is libc's `memcmp`, which goes byte by byte;
+/// a plugin that recognises the text it was given last time (a template, a
+/// config) compares a few hundred bytes on every call.
+pub fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tails_match = wa.remainder() == wb.remainder();
+    tails_match && wa.zip(wb).all(|(x, y)| word(x) == word(y))
+}
+
+/// Eight bytes as one number.
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_ne_bytes(<[u8; 8]>::try_from(bytes).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[test]
+    fn same_text_agrees_with_equality() {
+        let base = "héllo, wörld: the quick brown fox jumps over the lazy dog";
+        for len in 0..base.len() {
+            let Some(a) = base.get(..len) else { continue };
+            assert!(super::same_text(a, a));
+            for (i, _) in a.char_indices() {
+                let mut changed = a.to_owned().into_bytes();
+                changed[i] ^= 1;
+                let changed = String::from_utf8_lossy(&changed).into_owned();
+                assert_eq!(super::same_text(a, &changed), a == changed, "{a:?} at {i}");
+            }
+            let longer = format!("{a}!");
+            assert!(!super::same_text(a, &longer));
+        }
+    }
 
     #[test]
     fn text_at_reads_strings_and_scalars() {

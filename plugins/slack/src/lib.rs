@@ -24,7 +24,7 @@ pub use message::{
 pub use response::{Posted, from_http_error, interpret_response, retry_after_ms};
 pub use thread::build_thread_note;
 pub use versus_plugin_sdk::chat::{Change, Error, EventInfo, HttpError, Receipt, Request};
-use versus_plugin_sdk::chat::{Channel, Send};
+use versus_plugin_sdk::chat::{Channel, Send, parsed_once};
 
 /// The channel.
 pub struct Slack;
@@ -36,7 +36,7 @@ impl Channel for Slack {
         config_json: &str,
         send: &mut Send<'_>,
     ) -> Result<Receipt, Error> {
-        let config = Config::parse(config_json)?;
+        let config = parsed_once(config_json, Config::parse)?;
         let request = build_post(message, event, &config)?;
         Ok(call(send, request)?.into_receipt(&config))
     }
@@ -49,7 +49,7 @@ impl Channel for Slack {
         config_json: &str,
         send: &mut Send<'_>,
     ) -> Result<(), Error> {
-        let config = Config::parse(config_json)?;
+        let config = parsed_once(config_json, Config::parse)?;
         let request = build_update(receipt, change, message, event, &config)?;
         call(send, request)?;
         match build_thread_note(receipt, change, event, &config) {

@@ -5,6 +5,7 @@
 //! temporary by nature (rate limits, 5xx, Slack's own "try again" codes,
 //! network trouble) are `transient`.
 
+use serde::Deserialize;
 use serde_json::Value;
 pub use versus_plugin_sdk::chat::retry_after_ms;
 use versus_plugin_sdk::chat::transient_status;
@@ -52,11 +53,8 @@ pub fn interpret_response(
     body: &[u8],
 ) -> Result<Posted, Error> {
     let retry_after = retry_after_ms(headers);
-    let doc: Option<Value> = serde_json::from_slice(body).ok();
-    let code = doc
-        .as_ref()
-        .and_then(|d| d.get("error"))
-        .and_then(Value::as_str);
+    let doc = Answer::read(body);
+    let code = doc.as_ref().and_then(|d| text(&d.error));
     let detail = code.map(|c| format!(": {c}")).unwrap_or_default();
 
     if status == 429 {
@@ -79,14 +77,50 @@ pub fn interpret_response(
             "slack http {status}: response body is not JSON"
         )));
     };
-    if doc.get("ok").and_then(Value::as_bool) == Some(true) {
-        let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_owned);
+    if doc.ok.as_ref().and_then(Value::as_bool) == Some(true) {
+        let owned = |v: &Option<Value>| text(v).map(str::to_owned);
         return Ok(Posted {
-            channel: text("channel").filter(|c| !c.is_empty()),
-            ts: text("ts"),
+            channel: owned(&doc.channel).filter(|c| !c.is_empty()),
+            ts: owned(&doc.ts),
         });
     }
     Err(classify_code(code.unwrap_or("unknown"), retry_after))
+}
+
+/// The members of Slack's answer that matter here. A real answer also
+/// carries the whole posted message, which is skipped, not built.
+#[derive(Deserialize)]
+struct Answer {
+    ok: Option<Value>,
+    error: Option<Value>,
+    channel: Option<Value>,
+    ts: Option<Value>,
+}
+
+impl Answer {
+    /// The answer, or `None` when the body is not JSON. JSON that is not
+    /// an object, or names a member twice, is read as a whole document
+    /// (the last of a repeated member counts), as before this shortcut.
+    fn read(body: &[u8]) -> Option<Self> {
+        // Only an object: serde would also read an array into the fields.
+        let object = body.trim_ascii_start().starts_with(b"{");
+        if object && let Ok(answer) = serde_json::from_slice(body) {
+            return Some(answer);
+        }
+        let doc: Value = serde_json::from_slice(body).ok()?;
+        let member = |key: &str| doc.get(key).cloned();
+        Some(Self {
+            ok: member("ok"),
+            error: member("error"),
+            channel: member("channel"),
+            ts: member("ts"),
+        })
+    }
+}
+
+/// A member's text, when it is a string.
+fn text(member: &Option<Value>) -> Option<&str> {
+    member.as_ref().and_then(Value::as_str)
 }
 
 /// Maps a Slack `ok: false` error code to a retry decision.

@@ -145,3 +145,97 @@ fn deep_data_renders_within_a_small_stack() {
         .expect("spawn");
     assert_eq!(worker.join().expect("no stack overflow"), Ok(2 * depth));
 }
+
+#[test]
+fn the_word_at_a_time_scan_stops_where_the_byte_scan_does() {
+    let byte_scan = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .unwrap_or(bytes.len())
+    };
+    let word_scan = |bytes: &[u8]| {
+        let mut pos = 0;
+        while let Some(word) = bytes.get(pos..pos + 8) {
+            if super::ends_run(u64::from_le_bytes(word.try_into().expect("8 bytes"))) {
+                break;
+            }
+            pos += 8;
+        }
+        pos + byte_scan(&bytes[pos..])
+    };
+    // Every byte value at every place of two words, among plain bytes and
+    // among UTF-8 continuation bytes, with a second stop byte after it.
+    for filler in [b'a', 0x80, 0xbf, 0xff, 0x21, 0x5d] {
+        for at in 0..16 {
+            for byte in 0..=255u8 {
+                for second in [None, Some(b'"'), Some(0x1f)] {
+                    let mut buf = vec![filler; 24];
+                    buf[at] = byte;
+                    if let Some(s) = second {
+                        buf[(at + 3) % 24] = s;
+                    }
+                    assert_eq!(
+                        word_scan(&buf),
+                        byte_scan(&buf),
+                        "filler {filler:#x}, {byte:#x} at {at}, then {second:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn strings_with_and_without_escapes_decode_the_same_at_every_length() {
+    for len in 0..40 {
+        let plain = "é".repeat(len / 2) + &"x".repeat(len % 2);
+        let json = format!(r#"{{"s": "{plain}"}}"#);
+        assert_eq!(field(&json, "s"), Value::String(plain.as_str().into()));
+        let escaped = format!(r#"{{"s": "{}\n\u00e9\"{plain}"}}"#, "a".repeat(len));
+        let want = format!("{}\n\u{e9}\"{plain}", "a".repeat(len));
+        assert_eq!(field(&escaped, "s"), Value::String(want.as_str().into()));
+        let control = format!("{{\"s\": \"{}\u{1}\"}}", "a".repeat(len));
+        assert!(
+            decode(&control).is_err(),
+            "a raw control character at {len}"
+        );
+    }
+}
+
+#[test]
+fn members_not_wanted_are_left_out_but_checked_all_the_same() {
+    let only_a = |key: &str| key == "a";
+    let json = r#"{"a": {"x": [1, "s"]}, "b": {"y": "\u00e9\n", "z": [true, null]}, "a": 2}"#;
+    let data = super::decode_members(json, &only_a).expect("decodes");
+    assert_eq!(to_string(&data), "map[a:2]", "the last `a` wins");
+    // Below the top level everything is built.
+    let data = super::decode_members(r#"{"a": {"b": 1, "c": [2]}}"#, &only_a).expect("decodes");
+    assert_eq!(to_string(&data), "map[a:map[b:1 c:[2]]]");
+    // A member left out is refused as it would be if it were built.
+    for bad in [
+        r#"{"a": 1, "b": "\x"}"#,
+        r#"{"a": 1, "b": [1e400]}"#,
+        r#"{"a": 1, "b": {"c": tru}}"#,
+        r#"{"a": 1, "b": "unterminated}"#,
+        r#"{"a": 1, "b": 01}"#,
+        r#"{"a": 1, "b": {"c" 1}}"#,
+        r#"{"a": 1, "b": [1,]}"#,
+        r#"{"a": 1, "b": 2} x"#,
+        "{\"a\": 1, \"b\": \"\u{1}\"}",
+    ] {
+        assert_eq!(
+            super::decode_members(bad, &only_a),
+            decode(bad).map(|_| unreachable!("{bad} is refused")),
+            "{bad}"
+        );
+        assert!(decode(bad).is_err(), "{bad}");
+    }
+    let deep = format!(
+        r#"{{"a": 1, "b": {}{}}}"#,
+        "[".repeat(MAX_DEPTH + 1),
+        "]".repeat(MAX_DEPTH + 1)
+    );
+    assert_eq!(super::decode_members(&deep, &only_a), decode(&deep));
+    assert!(decode(&deep).is_err());
+}

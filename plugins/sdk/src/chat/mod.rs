@@ -8,12 +8,14 @@
 //! [`export_chat_channel!`](crate::export_chat_channel) wires it to the
 //! `channel` world of `versus:gateway@0.2.0`, with HTTP going through the
 //! host import ([`send_through_host`]). Also here: [`Settings`] (the
-//! channel config read key by key, errors naming the key) and the one
+//! channel config read key by key, errors naming the key),
+//! [`parsed_once`] (a config text parsed once per instance) and the one
 //! classification of answers every plugin uses ([`check_status`],
 //! [`transient_status`], [`retry_after_ms`]).
 
 mod acknowledged;
 mod glue;
+mod memo;
 mod response;
 mod settings;
 mod targets;
@@ -21,6 +23,7 @@ mod targets;
 use std::fmt;
 
 pub use acknowledged::Acknowledgement;
+pub use memo::parsed_once;
 pub use response::{body_snippet, check_status, from_http_error, retry_after_ms, transient_status};
 pub use settings::Settings;
 

@@ -213,3 +213,50 @@ fn a_408_is_retried_like_a_5xx() {
         })
     ));
 }
+
+#[test]
+fn only_the_answers_own_members_count_whatever_else_it_holds() {
+    // A real answer carries the posted message too; it is skipped.
+    let real = br#"{"ok":true,"channel":"C9","ts":"17.5","message":{"type":"message",
+        "text":"x","attachments":[{"color":"C70039","blocks":[{"type":"section"}]}]},
+        "response_metadata":{"warnings":["missing_charset"]}}"#;
+    assert_eq!(
+        interpret_response(200, &[], real),
+        Ok(Posted {
+            channel: Some("C9".into()),
+            ts: Some("17.5".into()),
+        })
+    );
+    // A member named twice: the last one counts, as for any JSON object here.
+    assert_eq!(
+        interpret_response(200, &[], br#"{"ok":false,"ts":"1","ok":true}"#),
+        Ok(Posted {
+            channel: None,
+            ts: Some("1".into()),
+        })
+    );
+    // JSON that is not an object has no members: not ok, code unknown.
+    for body in [&br#"[true,"x","C1","1.0"]"#[..], b"null", br#""ok""#] {
+        assert_eq!(
+            interpret_response(200, &[], body),
+            Err(Error::Permanent("slack error: unknown".into())),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    // Members of the wrong type count as absent.
+    assert_eq!(
+        interpret_response(200, &[], br#"{"ok":"true","error":7}"#),
+        Err(Error::Permanent("slack error: unknown".into()))
+    );
+    assert_eq!(
+        interpret_response(200, &[], br#"{"ok":true,"channel":5,"ts":null}"#),
+        Ok(Posted::default())
+    );
+    assert_eq!(
+        interpret_response(200, &[], br#"{"ok":true} trailing"#),
+        Err(Error::Permanent(
+            "slack http 200: response body is not JSON".into()
+        ))
+    );
+}
