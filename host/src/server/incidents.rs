@@ -243,16 +243,23 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(());
     };
-    let ct = value.to_str().unwrap_or("").to_ascii_lowercase();
-    let essence = ct.split(';').next().unwrap_or("").trim();
-    let ok = essence == "application/json"
-        || essence.ends_with("+json")
-        || essence == "application/x-www-form-urlencoded"
-        || essence == "text/plain";
+    let essence = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
+    let is = |name: &str| essence.eq_ignore_ascii_case(name);
+    let suffix = essence.get(essence.len().saturating_sub(5)..);
+    let ok = is("application/json")
+        || suffix.is_some_and(|s| s.eq_ignore_ascii_case("+json"))
+        || is("application/x-www-form-urlencoded")
+        || is("text/plain");
     if ok {
         Ok(())
     } else {
-        Err(ApiError::UnsupportedMediaType(essence.to_string()))
+        Err(ApiError::UnsupportedMediaType(essence.to_ascii_lowercase()))
     }
 }
 
@@ -308,5 +315,41 @@ fn kind(v: &RawValue) -> &'static str {
         Some(b'[') => "an array",
         Some(b'{') => "an object",
         _ => "a number",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    use super::check_content_type;
+    use crate::server::error::ApiError;
+
+    fn check(value: &'static str) -> Result<(), String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
+        check_content_type(&headers).map_err(|e| match e {
+            ApiError::UnsupportedMediaType(essence) => essence,
+            other => panic!("{other:?}"),
+        })
+    }
+
+    #[test]
+    fn json_and_the_types_senders_label_json_with_pass_in_any_case() {
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            " application/json ;",
+            "application/vnd.api+JSON",
+            "+json",
+            "TEXT/PLAIN",
+            "application/x-www-form-urlencoded; charset=UTF-8",
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(check("Application/XML; q=1"), Err("application/xml".into()));
+        assert_eq!(check("json"), Err("json".into()));
+        assert_eq!(check("application/json5"), Err("application/json5".into()));
+        assert_eq!(check(""), Err(String::new()));
     }
 }

@@ -56,19 +56,12 @@ pub async fn shed(State(state): State<AppState>, req: Request, next: Next) -> Re
 /// it. Counts `[` and `{` outside strings; a malformed body is left for the
 /// JSON parser to report.
 pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), ApiError> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
         match b {
-            b'"' => in_string = true,
+            b'"' => i = past_string(bytes, i),
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
@@ -82,6 +75,23 @@ pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// Where the string whose contents start at `i` ends (just past its
+/// closing quote), or the end of `bytes` if it never does. A backslash
+/// escapes the byte after it. Most of a body is strings, so this jumps from
+/// one quote or backslash to the next.
+fn past_string(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(rest) = bytes.get(i..) {
+        let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
+            break;
+        };
+        if rest[at] == b'"' {
+            return i + at + 1;
+        }
+        i += at + 2;
+    }
+    bytes.len()
 }
 
 /// Refuses an array of more than `max` alerts.
@@ -112,5 +122,40 @@ mod tests {
         assert!(!depth_ok(r#"{"a":"\\","b":[[]]}"#, 2));
         assert!(depth_ok("[][][][]", 1));
         assert!(!depth_ok(&"[".repeat(1_000_000), 64));
+        assert!(depth_ok(r#"{"a":"\"#, 1), "an escape that ends the body");
+        assert!(depth_ok(r#"{"a":"[[[["#, 1), "a string that never ends");
+    }
+
+    /// The depth a byte-at-a-time reading finds: inside a string, a
+    /// backslash escapes the next byte and a quote ends it.
+    fn depth_by_bytes(bytes: &[u8], max: usize) -> bool {
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        for &b in bytes {
+            match (in_string, b) {
+                (true, _) if escaped => escaped = false,
+                (true, b'\\') => escaped = true,
+                (true, b'"') | (false, b'"') => in_string = !in_string,
+                (false, b'[' | b'{') => {
+                    depth += 1;
+                    if depth > max {
+                        return false;
+                    }
+                }
+                (false, b']' | b'}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        true
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn jumping_between_quotes_finds_what_reading_every_byte_does(
+            body in proptest::collection::vec(
+                proptest::sample::select(&b"[]{}\"\\a:,"[..]), 0..64),
+            max in 0usize..6,
+        ) {
+            proptest::prop_assert_eq!(check_depth(&body, max).is_ok(), depth_by_bytes(&body, max));
+        }
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! - Data is a JSON document decoded as Go's `encoding/json` decodes it into
 //!   `map[string]interface{}` (every number a float64, a repeated key keeps
-//!   its last value, the top level must be an object or `null`).
+//!   its last value, the top level must be an object or `null`). Only the
+//!   top-level members the template can read are built (see `reads`); the
+//!   rest are checked as JSON all the same.
 //! - Missing keys behave as with Go's `missingkey=default`: they print
 //!   `<no value>` and are false in `if`.
 //! - The function map is upstream Versus's (`upper`, `default`, `replace`,
