@@ -222,8 +222,8 @@ pub fn truncate(message: &str, max: usize) -> String {
 
 /// Whether `a` and `b` are the same text, compared eight bytes at a time.
 /// In a guest, `==` on strings is libc's `memcmp`, which goes byte by byte;
-/// a plugin that recognises the text it was given last time (a template, a
-/// config) compares a few hundred bytes on every call.
+/// a plugin that recognises the text it was given last time (its config,
+/// see [`chat::parsed_once`]) compares a few hundred bytes on every call.
 pub fn same_text(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
