@@ -26,6 +26,9 @@
 #   BENCH_LINES=path   also append `BENCH key value unit` lines (bench/suite.sh)
 #   WRK_ONLY=1         measure with wrk only (see bench/wrk.sh for its knobs)
 #   STORM_ONLY=1       run only the alert storm (bench/src/bin/storm.rs)
+#   PAIR_WITH=path     compare this build's gateway with another versus
+#                      binary, both running at once (bench/pair.sh); prints
+#                      the ratio of CPU per alert, writes nothing
 #   STORM_NOTIFICATIONS=500 STORM_SECONDS=10 STORM_CHANNELS=5
 #                      the storm's size; it needs Redis on 127.0.0.1:6379
 #   QUIET_LOAD=1.5 QUIET_WAIT=600
@@ -52,6 +55,8 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 
 # shellcheck source=bench/wrk.sh
 source "$ROOT/bench/wrk.sh"
+# shellcheck source=bench/pair.sh
+source "$ROOT/bench/pair.sh"
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
     log "building release binaries (cargo may wait for the shared target-dir lock)"
@@ -180,13 +185,13 @@ EOF
 log "starting versus on port $VERSUS_PORT"
 # The environment overrides config keys (HOST, PORT, SLACK_*, ...): clear
 # them so the temp config is what runs.
-env -u HOST -u PORT -u PUBLIC_HOST -u DEBUG_BODY -u SLACK_ENABLE -u SLACK_TOKEN \
-    -u SLACK_CHANNEL_ID -u SLACK_API_URL -u ONCALL_ENABLE -u ONCALL_INITIALIZED_ONLY \
-    -u ONCALL_WAIT_MINUTES -u ONCALL_PROVIDER -u AWS_INCIDENT_MANAGER_RESPONSE_PLAN_ARN \
-    -u VERSUS_ACK_SECRET -u REDIS_HOST -u REDIS_PORT -u REDIS_PASSWORD -u REDIS_DB \
-    -u REDIS_INSECURE_SKIP_VERIFY -u REDIS_TLS -u REDIS_URL -u REDIS_KEY_PREFIX \
-    -u VERSUS_CONFIG -u VERSUS_LOG_FORMAT \
-    RUST_LOG=warn "$BIN/versus" --config "$TMP/config.yaml" >"$TMP/versus.log" 2>&1 &
+GATEWAY_ENV=(env -u HOST -u PORT -u PUBLIC_HOST -u DEBUG_BODY -u SLACK_ENABLE -u SLACK_TOKEN
+    -u SLACK_CHANNEL_ID -u SLACK_API_URL -u ONCALL_ENABLE -u ONCALL_INITIALIZED_ONLY
+    -u ONCALL_WAIT_MINUTES -u ONCALL_PROVIDER -u AWS_INCIDENT_MANAGER_RESPONSE_PLAN_ARN
+    -u VERSUS_ACK_SECRET -u REDIS_HOST -u REDIS_PORT -u REDIS_PASSWORD -u REDIS_DB
+    -u REDIS_INSECURE_SKIP_VERIFY -u REDIS_TLS -u REDIS_URL -u REDIS_KEY_PREFIX
+    -u VERSUS_CONFIG -u VERSUS_LOG_FORMAT RUST_LOG=warn)
+"${GATEWAY_ENV[@]}" "$BIN/versus" --config "$TMP/config.yaml" >"$TMP/versus.log" 2>&1 &
 VERSUS_PID=$!
 PIDS+=("$VERSUS_PID")
 ready=""
@@ -280,6 +285,10 @@ $table
 <!-- storm:end -->"
 }
 
+if [[ -n "${PAIR_WITH:-}" ]]; then
+    pair_measure
+    exit 0
+fi
 if [[ -n "${WRK_ONLY:-}" ]]; then
     wrk_measure
     write_section wrk "$WRK_SECTION"
