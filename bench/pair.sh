@@ -13,22 +13,33 @@
 # helpers log, cpu_ms, field, free_port; from wrk.sh: ensure_wrk,
 # write_wrk_script.
 #
+# The other slot can also be this build under another config: PAIR_EDIT is
+# a sed script applied to the other slot's copy of the bench config, so one
+# setting's cost is measured the same way, e.g. the transform step's:
+#   PAIR_EDIT='s/^plugins:/plugins:\n  transforms: []/' bench/run.sh
+# Then a ratio above 1 is what the setting the edit takes away costs.
+#
 # Knobs:
 #   PAIR_WITH=path     the other versus binary (turns this mode on)
+#   PAIR_EDIT=script   sed script for the other slot's config (turns this
+#                      mode on too; the other binary defaults to this build)
 #   PAIR_ROUNDS=3 PAIR_DURATION=8 PAIR_CONNECTIONS=32
 
 PAIR_ROUNDS="${PAIR_ROUNDS:-3}"
 PAIR_DURATION="${PAIR_DURATION:-8}"
 PAIR_CONNECTIONS="${PAIR_CONNECTIONS:-32}"
 
-# pair_start BINARY PORT: starts a gateway on PORT with the bench config and
-# waits until it is ready; its pid is left in PAIR_PID.
+# pair_start SLOT PORT: starts SLOT's gateway ("this" or "other") on PORT
+# with the bench config (PAIR_EDIT applied for "other") and waits until it
+# is ready; its pid is left in PAIR_PID.
 pair_start() {
-    local bin="$1" port="$2" i
+    local bin port="$2" edit="" i
+    bin="$(pair_bin "$1")"
+    [[ "$1" == this ]] || edit="${PAIR_EDIT:-}"
     sed -e "s/^port: .*/port: $port/" \
         -e "s|^public_host: .*|public_host: http://127.0.0.1:$port|" \
         -e "s|cache_dir: .*|cache_dir: \"$TMP/cache-$port\"|" \
-        "$TMP/config.yaml" >"$TMP/config-$port.yaml"
+        "$TMP/config.yaml" | sed -e "$edit" >"$TMP/config-$port.yaml"
     "${GATEWAY_ENV[@]}" "$bin" --config "$TMP/config-$port.yaml" >"$TMP/versus-$port.log" 2>&1 &
     PAIR_PID=$!
     PIDS+=("$PAIR_PID")
@@ -63,9 +74,9 @@ pair_both() {
 pair_phase() {
     local slot1="$1" slot2="$2" port2 p1 p2 r a0 b0 a1 b1 us t o
     port2="$(free_port)"
-    pair_start "$(pair_bin "$slot1")" "$VERSUS_PORT"
+    pair_start "$slot1" "$VERSUS_PORT"
     p1="$PAIR_PID"
-    pair_start "$(pair_bin "$slot2")" "$port2"
+    pair_start "$slot2" "$port2"
     p2="$PAIR_PID"
     pair_both "$VERSUS_PORT" "$port2" 2
     for ((r = 1; r <= PAIR_ROUNDS; r++)); do
@@ -88,19 +99,21 @@ pair_phase() {
 }
 
 pair_bin() {
-    if [[ "$1" == this ]]; then echo "$BIN/versus"; else echo "$PAIR_WITH"; fi
+    if [[ "$1" == this ]]; then echo "$BIN/versus"; else echo "${PAIR_WITH:-$BIN/versus}"; fi
 }
 
 # pair_measure: prints this build's CPU per alert over the other's, each
 # round and combined.
 pair_measure() {
-    [[ -x "$PAIR_WITH" ]] || { log "PAIR_WITH=$PAIR_WITH is not an executable"; exit 1; }
+    local other
+    other="$(pair_bin other)"
+    [[ -x "$other" ]] || { log "PAIR_WITH=$other is not an executable"; exit 1; }
     ensure_wrk
     write_wrk_script
     # The gateway run.sh started holds the port the first slot uses.
     kill "$VERSUS_PID" 2>/dev/null || true
     wait "$VERSUS_PID" 2>/dev/null || true
-    log "paired: $BIN/versus (this) against $PAIR_WITH (other), $PAIR_ROUNDS rounds each way"
+    log "paired: $BIN/versus (this) against $other${PAIR_EDIT:+ with the config edited by '$PAIR_EDIT'} (other), $PAIR_ROUNDS rounds each way"
     local first second
     PAIR_RATIOS=()
     pair_phase this other

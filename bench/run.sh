@@ -29,6 +29,8 @@
 #   PAIR_WITH=path     compare this build's gateway with another versus
 #                      binary, both running at once (bench/pair.sh); prints
 #                      the ratio of CPU per alert, writes nothing
+#   PAIR_EDIT=script   the same, against this build with its config edited
+#                      by a sed script (bench/pair.sh has an example)
 #   STORM_NOTIFICATIONS=500 STORM_SECONDS=10 STORM_CHANNELS=5
 #                      the storm's size; it needs Redis on 127.0.0.1:6379
 #   QUIET_LOAD=1.5 QUIET_WAIT=600
@@ -285,7 +287,7 @@ $table
 <!-- storm:end -->"
 }
 
-if [[ -n "${PAIR_WITH:-}" ]]; then
+if [[ -n "${PAIR_WITH:-}${PAIR_EDIT:-}" ]]; then
     pair_measure
     exit 0
 fi
