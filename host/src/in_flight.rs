@@ -1,13 +1,14 @@
 //! Work in flight, for load shedding and graceful shutdown: the alert
 //! endpoint admits requests through a [`Gate`] (at most
 //! `ingest.max_concurrent_requests`), and shutdown waits for the gate to
-//! drain, deliveries that outlive their request included.
+//! drain, work that outlives its request included: deliveries, and what a
+//! Slack click or an ACK link set going after its answer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Counts work in flight: the alert endpoint's requests, and, apart from
-/// them, deliveries that go on after their request was answered.
+/// them, work that goes on after its request was answered.
 #[derive(Debug, Default)]
 pub struct Gate {
     requests: AtomicUsize,
@@ -48,9 +49,10 @@ impl Gate {
             })
     }
 
-    /// Counts a delivery that outlives its request. Shutdown waits for
-    /// it; the request limit does not count it, so a chat service that
-    /// hangs does not shed the alerts meant for the others.
+    /// Counts work that outlives its request (a delivery, a click's
+    /// acknowledgement, a message update). Shutdown waits for it; the
+    /// request limit does not count it, so a chat service that hangs does
+    /// not shed the alerts meant for the others.
     pub fn hold(self: &Arc<Self>) -> Permit {
         self.background.fetch_add(1, Ordering::AcqRel);
         Permit {
@@ -64,7 +66,7 @@ impl Gate {
         self.requests.load(Ordering::Acquire)
     }
 
-    /// Deliveries still running after their request was answered.
+    /// Work still running after its request was answered.
     pub fn background(&self) -> usize {
         self.background.load(Ordering::Acquire)
     }

@@ -19,6 +19,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::ack_page::Page;
+use crate::in_flight::Gate;
 use crate::oncall::{AckLinkError, Acked, Actor, IncidentView, OnCall, State as IncidentState};
 use crate::pipeline::bindings::StatusChange;
 
@@ -291,7 +292,7 @@ pub async fn ack(
         Ok(checked) => checked,
         Err(refused) => return refused.reply(html, None, 0),
     };
-    let outcome = acknowledge(&oncall, &id, now, None).await;
+    let outcome = acknowledge(&oncall, &state.gate, &id, now, None).await;
     // A person sees the incident as it now stands; an API client needs
     // only the outcome, so it costs no second store round trip.
     let view = match outcome {
@@ -304,9 +305,11 @@ pub async fn ack(
 
 /// Acknowledges incident `id` at `now` (Unix ms), by `by` when known: a
 /// pending incident's escalation is cancelled and its messages updated in
-/// the background; an ACK after the page is passed on.
+/// the background; an ACK after the page is passed on. The background
+/// work holds a place in `gate`, so a graceful shutdown finishes it.
 pub(super) async fn acknowledge(
     oncall: &Arc<OnCall>,
+    gate: &Arc<Gate>,
     id: &str,
     now: i64,
     by: Option<&Actor>,
@@ -317,14 +320,16 @@ pub(super) async fn acknowledge(
             tracing::info!(by, "incident acknowledged; escalation cancelled");
             let updater = oncall.clone();
             let updated = id.to_string();
+            let working = gate.hold();
             tokio::spawn(async move {
                 updater
                     .update_channels(&updated, StatusChange::Acknowledged)
-                    .await
+                    .await;
+                drop(working);
             });
             Outcome::Acknowledged
         }
-        Ok(Acked::NotPending(IncidentState::Escalated)) => pass_on(oncall, id, by).await,
+        Ok(Acked::NotPending(IncidentState::Escalated)) => pass_on(oncall, gate, id, by).await,
         Ok(Acked::NotPending(s)) => Outcome::of_state(s),
         Ok(Acked::Unknown) => Outcome::Unknown,
         Err(e) => {
@@ -337,7 +342,7 @@ pub(super) async fn acknowledge(
 /// An ACK after the page: passed on to each provider that paged and can
 /// be told, naming `by` when known, in the background (their calls are
 /// retried).
-async fn pass_on(oncall: &Arc<OnCall>, id: &str, by: Option<&Actor>) -> Outcome {
+async fn pass_on(oncall: &Arc<OnCall>, gate: &Arc<Gate>, id: &str, by: Option<&Actor>) -> Outcome {
     let view = match oncall.store.get(id).await {
         Ok(Some(view)) => view,
         _ => return Outcome::Escalated,
@@ -353,10 +358,12 @@ async fn pass_on(oncall: &Arc<OnCall>, id: &str, by: Option<&Actor>) -> Outcome 
     );
     let oncall = oncall.clone();
     let who = by.map(Actor::label);
+    let working = gate.hold();
     tokio::spawn(async move {
         oncall
             .follow_up(&view, crate::oncall::FollowUp::Acknowledge, who.as_deref())
-            .await
+            .await;
+        drop(working);
     });
     Outcome::PassedOn(provider)
 }

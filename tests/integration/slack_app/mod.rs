@@ -5,6 +5,8 @@
 //! in for Slack's Web API (and its `response_url`) and AWS.
 
 mod clicks;
+mod shutdown;
+mod store_away;
 mod threads;
 
 use std::time::{Duration, Instant};

@@ -27,6 +27,7 @@ use tracing::Instrument;
 
 use super::AppState;
 use super::ack::{Outcome, acknowledge};
+use crate::in_flight::Gate;
 use crate::oncall::{Acked, Actor, Asked, OnCall, State as IncidentState};
 
 /// Largest request accepted. A click's payload carries the whole message
@@ -163,6 +164,7 @@ pub async fn interactions(
             }
             Err(e) => {
                 tracing::error!(error = %e, "Slack request not handled: store unavailable");
+                crate::metrics::get().slack_interaction("none", "unavailable");
                 return (
                     StatusCode::SERVICE_UNAVAILABLE,
                     Json(json!({ "status": "unavailable", "message": super::error::STORE_UNAVAILABLE })),
@@ -192,12 +194,15 @@ pub async fn interactions(
     };
     let replier = reply::Replier::new(payload.response_url, &settings.api_url);
     let oncall = state.oncall.clone();
-    // Answered now; the work runs after (Slack waits 3 s at most).
+    let gate = state.gate.clone();
+    // Answered now; the work runs after (Slack waits 3 s at most), holding
+    // a place in the gate so that a graceful shutdown finishes it.
+    let working = gate.hold();
     tokio::spawn(async move {
         let told = match oncall {
             Some(oncall) => {
                 let span = tracing::info_span!("slack", incident_id = %id, by = %actor.label(), action = ask.as_str());
-                act(&oncall, ask, &id, &actor, now_ms)
+                act(&oncall, &gate, ask, &id, &actor, now_ms)
                     .instrument(span)
                     .await
             }
@@ -209,6 +214,7 @@ pub async fn interactions(
         if let Some(text) = told {
             replier.ephemeral(&text).await;
         }
+        drop(working);
     });
     StatusCode::OK.into_response()
 }
@@ -226,6 +232,7 @@ fn parse(body: &[u8]) -> Result<Payload, String> {
 /// privately, if anything (the message's own update says the rest).
 async fn act(
     oncall: &Arc<OnCall>,
+    gate: &Arc<Gate>,
     ask: Ask,
     id: &str,
     actor: &Actor,
@@ -233,7 +240,7 @@ async fn act(
 ) -> Option<String> {
     match ask {
         Ask::Acknowledge => {
-            let outcome = acknowledge(oncall, id, now_ms, Some(actor)).await;
+            let outcome = acknowledge(oncall, gate, id, now_ms, Some(actor)).await;
             crate::metrics::get().ack(outcome.metric());
             crate::metrics::get().slack_interaction(ask.as_str(), outcome.metric());
             (outcome != Outcome::Acknowledged).then(|| outcome.message())
