@@ -22,8 +22,7 @@ impl RetryPolicy {
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
             .min(self.max_backoff);
         // Jitter spreads retries from many replicas hitting one rate limit.
-        let jitter = 0.8 + 0.4 * (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0;
-        exp.mul_f64(jitter)
+        exp.mul_f64(rand::random_range(0.8..=1.2))
     }
 
     /// Runs `call` until it succeeds, fails for good, or the next wait
@@ -94,5 +93,20 @@ mod tests {
             p.backoff(2, Some(Duration::from_secs(3))),
             Duration::from_secs(3)
         );
+    }
+
+    /// The jitter spans ±20%: 200 draws all stay inside it, and reach
+    /// beyond ±15% on both sides (each side misses with odds 0.875^200).
+    #[test]
+    fn jitter_spreads_waits_over_plus_or_minus_a_fifth() {
+        let p = RetryPolicy::default();
+        let base = p.initial_backoff.as_secs_f64();
+        let ratios: Vec<f64> = (0..200)
+            .map(|_| p.backoff(1, None).as_secs_f64() / base)
+            .collect();
+        let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = ratios.iter().copied().fold(0.0, f64::max);
+        assert!(low >= 0.8 - 1e-9 && high <= 1.2 + 1e-9, "{low}..{high}");
+        assert!(low < 0.85 && high > 1.15, "{low}..{high}");
     }
 }
