@@ -1,11 +1,14 @@
 //! A click just before a graceful shutdown: Slack has its 200 already, so
-//! the gateway finishes the click's work (the acknowledgement and the
-//! message update) before it exits, rather than drop it.
+//! the gateway finishes the click's work (the acknowledgement, the message
+//! update, an ACK passed on to the provider that paged) before it exits,
+//! rather than drop it.
 
 use std::time::{Duration, Instant};
 
-use super::{click, gateway, raise, signed};
-use crate::oncall_rig::{Rig, incident_json};
+use super::{SIGNING_SECRET, click, gateway, raise, signed};
+use crate::gateway::Process;
+use crate::oncall_rig::{Rig, incident_json, reaches};
+use crate::opsgenie_emulator::OpsgenieEmulator;
 use crate::slack_emulator::Mode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,4 +47,35 @@ async fn a_click_just_before_sigterm_is_finished_before_the_gateway_exits() {
         exited_at - update.at
     );
     assert!(a.log().contains("shut down cleanly"), "{}", a.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_click_just_before_sigterm_is_still_passed_on_to_opsgenie() {
+    let rig = Rig::new().await;
+    let og = OpsgenieEmulator::start(&[crate::opsgenie::KEY]).await;
+    let mut env = rig.env();
+    env.push(("OPSGENIE_API_KEY", crate::opsgenie::KEY.into()));
+    env.push(("SLACK_SIGNING_SECRET", SIGNING_SECRET.into()));
+    let yaml = crate::opsgenie::yaml(&rig, &og);
+    let mut gw = Process::start(&rig.dir("og"), &yaml, &env).await;
+    let id = raise(&gw, "slack-app-og-shutdown", 0.0).await;
+    assert!(reaches(&gw, &id, "escalated", 10).await, "{}", gw.log());
+
+    // Opsgenie asks the first try to wait 2 s, so passing the ACK on is
+    // still under way when the signal comes.
+    og.fail_next(&[(429, Some(2))]);
+    let (status, _, _) = signed(&gw, click(&rig.slack, "ack_incident", &id)).await;
+    assert_eq!(status, 200);
+    gw.terminate();
+    let exited = gw.wait_exit(Duration::from_secs(30));
+    assert!(
+        exited.is_some_and(|s| s.success()),
+        "{exited:?}\n{}",
+        gw.log()
+    );
+
+    let acknowledged = og.events_of("acknowledge");
+    assert_eq!(acknowledged.len(), 1, "{}", gw.log());
+    assert_eq!(acknowledged[0].body["user"], "alice (Slack U123)");
+    assert!(og.invalid().is_empty(), "{:?}", og.invalid());
 }
