@@ -61,6 +61,21 @@ impl Gate {
         }
     }
 
+    /// Runs `work` in its own task, held (see [`Self::hold`]) until it
+    /// ends: for work a request sets going and answers before it is done.
+    pub fn spawn<F>(self: &Arc<Self>, work: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let working = self.hold();
+        tokio::spawn(async move {
+            let output = work.await;
+            drop(working);
+            output
+        })
+    }
+
     /// Requests being processed now.
     pub fn in_flight(&self) -> usize {
         self.requests.load(Ordering::Acquire)
@@ -117,5 +132,16 @@ mod tests {
         assert!(!waiting.is_finished());
         drop(late);
         waiting.await.expect("idle");
+    }
+
+    #[tokio::test]
+    async fn spawned_work_is_held_until_it_ends() {
+        let gate = Arc::new(Gate::default());
+        let (finish, finished) = tokio::sync::oneshot::channel::<()>();
+        let task = gate.spawn(async move { finished.await.is_ok() });
+        assert_eq!(gate.background(), 1);
+        finish.send(()).expect("send");
+        assert!(task.await.expect("task"));
+        assert_eq!(gate.background(), 0);
     }
 }

@@ -320,12 +320,10 @@ pub(super) async fn acknowledge(
             tracing::info!(by, "incident acknowledged; escalation cancelled");
             let updater = oncall.clone();
             let updated = id.to_string();
-            let working = gate.hold();
-            tokio::spawn(async move {
+            gate.spawn(async move {
                 updater
                     .update_channels(&updated, StatusChange::Acknowledged)
-                    .await;
-                drop(working);
+                    .await
             });
             Outcome::Acknowledged
         }
@@ -358,12 +356,10 @@ async fn pass_on(oncall: &Arc<OnCall>, gate: &Arc<Gate>, id: &str, by: Option<&A
     );
     let oncall = oncall.clone();
     let who = by.map(Actor::label);
-    let working = gate.hold();
-    tokio::spawn(async move {
+    gate.spawn(async move {
         oncall
             .follow_up(&view, crate::oncall::FollowUp::Acknowledge, who.as_deref())
-            .await;
-        drop(working);
+            .await
     });
     Outcome::PassedOn(provider)
 }

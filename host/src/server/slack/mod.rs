@@ -195,10 +195,9 @@ pub async fn interactions(
     let replier = reply::Replier::new(payload.response_url, &settings.api_url);
     let oncall = state.oncall.clone();
     let gate = state.gate.clone();
-    // Answered now; the work runs after (Slack waits 3 s at most), holding
-    // a place in the gate so that a graceful shutdown finishes it.
-    let working = gate.hold();
-    tokio::spawn(async move {
+    // Answered now; the work runs after (Slack waits 3 s at most), held in
+    // the gate so that a graceful shutdown finishes it.
+    state.gate.spawn(async move {
         let told = match oncall {
             Some(oncall) => {
                 let span = tracing::info_span!("slack", incident_id = %id, by = %actor.label(), action = ask.as_str());
@@ -214,7 +213,6 @@ pub async fn interactions(
         if let Some(text) = told {
             replier.ephemeral(&text).await;
         }
-        drop(working);
     });
     StatusCode::OK.into_response()
 }
