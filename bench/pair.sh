@@ -15,9 +15,11 @@
 #
 # The other slot can also be this build under another config: PAIR_EDIT is
 # a sed script applied to the other slot's copy of the bench config, so one
-# setting's cost is measured the same way, e.g. the transform step's:
-#   PAIR_EDIT='s/^plugins:/plugins:\n  transforms: []/' bench/run.sh
-# Then a ratio above 1 is what the setting the edit takes away costs.
+# setting's cost is measured the same way, e.g. the `alertmanager`
+# transform step's:
+#   PAIR_EDIT='s/^plugins:/plugins:\n  transforms: [alertmanager]/' bench/run.sh
+# Then a ratio below 1 is what the setting the edit adds costs (this slot
+# does less than the other).
 #
 # Knobs:
 #   PAIR_WITH=path     the other versus binary (turns this mode on)

@@ -86,7 +86,7 @@ fn store(config: &Config) -> String {
 }
 
 /// Every plugin in use once, with where it came from, e.g.
-/// `gotemplate, alertmanager, console (built-in)`.
+/// `gotemplate, console (built-in)`.
 pub fn plugins(pipeline: &Pipeline) -> String {
     let mut seen = BTreeSet::new();
     let mut builtin = Vec::new();

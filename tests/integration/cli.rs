@@ -159,12 +159,12 @@ fn second_check_loads_every_component_from_the_cache() {
     };
     let first = run();
     assert!(
-        first.contains("components: 3 compiled, 0 loaded from cache"),
+        first.contains("components: 2 compiled, 0 loaded from cache"),
         "{first}"
     );
     let second = run();
     assert!(
-        second.contains("components: 0 compiled, 3 loaded from cache"),
+        second.contains("components: 0 compiled, 2 loaded from cache"),
         "{second}"
     );
 
@@ -175,7 +175,7 @@ fn second_check_loads_every_component_from_the_cache() {
     }
     let third = run();
     assert!(
-        third.contains("components: 3 compiled, 0 loaded from cache"),
+        third.contains("components: 2 compiled, 0 loaded from cache"),
         "{third}"
     );
 }
@@ -234,7 +234,7 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
     assert!(
         listening.contains(&format!(
             "versus listening on 127.0.0.1:{port}; channels: console; on-call: off; \
-             plugins: gotemplate, alertmanager, console (built-in)"
+             plugins: gotemplate, console (built-in)"
         )),
         "{listening}"
     );
@@ -431,7 +431,7 @@ fn check_lists_what_is_enabled_and_the_ignored_keys() {
         "  listen:   0.0.0.0:8080\n",
         "  channels: console\n",
         "  on-call:  every alert, wait 30s, paging aws_incident_manager, in memory (escalations do not survive a restart)\n",
-        "  plugins:  gotemplate, alertmanager, console (built-in)\n",
+        "  plugins:  gotemplate, console (built-in)\n",
         "4 warning(s):\n  - alert.telegram.enable is true but alert.telegram.bot_token or chat_id \
          is empty: Telegram is disabled; set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID\n",
         "  - on-call is enabled without Redis: escalations are kept in memory and do NOT survive \

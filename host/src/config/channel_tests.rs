@@ -120,6 +120,30 @@ oncall:
 }
 
 #[test]
+fn an_alertmanager_file_that_no_pipeline_runs_is_warned_about() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("alertmanager.wasm"), b"\0asm").expect("write");
+    let base = format!("plugins:\n  dir: {}\n", dir.path().display());
+    let (cfg, warnings) = from_yaml(&base);
+    assert!(cfg.plugins.transforms.is_empty());
+    let file = dir.path().join("alertmanager.wasm");
+    assert_eq!(
+        warnings,
+        [format!(
+            "plugins.dir: {} is not run: plugins.transforms does not list it (the default \
+             list is empty, since the gateway reads an Alertmanager notification's resolved \
+             flag, severity and dedup key itself); add `alertmanager` to plugins.transforms \
+             to run this file",
+            file.display()
+        )]
+    );
+    let (_, listed) = from_yaml(&format!("{base}  transforms: [alertmanager]\n"));
+    assert!(listed.is_empty(), "{listed:?}");
+    std::fs::remove_file(&file).expect("remove");
+    assert!(from_yaml(&base).1.is_empty());
+}
+
+#[test]
 fn limits_merge_overrides() {
     let cfg = Config::parse(
         "plugins:\n  overrides:\n    slack:\n      timeout: 30s\n      allowed_hosts: ['https://slack.com']\n      calls_per_instance: 1\n",

@@ -268,6 +268,7 @@ impl Config {
     fn settle(&self, warnings: &mut Vec<String>) {
         self.alert.channels.warnings(warnings);
         self.queue.warnings(warnings);
+        self.plugins.warnings(warnings);
         // With on-call on, an unknown provider is an error (`oncall::validate`).
         let oncall = &self.oncall;
         let user = oncall::is_user_provider(&oncall.provider, self.plugins.dir.as_deref());

@@ -24,7 +24,9 @@ pub struct PluginsConfig {
     /// Renderer plugin used for every channel's template.
     #[serde(deserialize_with = "lenient::string")]
     pub renderer: String,
-    /// Transform plugins, run in order.
+    /// Transform plugins, run in order. None by default: the gateway reads
+    /// what the built-in `alertmanager` transform would add (resolved,
+    /// severity, dedup key) itself, when it accepts the alert.
     #[serde(deserialize_with = "lenient::strings")]
     pub transforms: Vec<String>,
     /// Watch plugin and template files and reload on change.
@@ -42,10 +44,29 @@ impl Default for PluginsConfig {
             dir: None,
             cache_dir: None,
             renderer: "gotemplate".into(),
-            transforms: vec!["alertmanager".into()],
+            transforms: Vec::new(),
             watch: true,
             defaults: PluginLimits::default(),
             overrides: BTreeMap::new(),
+        }
+    }
+}
+
+impl PluginsConfig {
+    /// Warns about a plugin file that nothing runs any more: an
+    /// `alertmanager.wasm` in `plugins.dir` was the default pipeline's
+    /// transform until the gateway read those facts itself.
+    pub(super) fn warnings(&self, out: &mut Vec<String>) {
+        let Some(dir) = &self.dir else { return };
+        let file = dir.join("alertmanager.wasm");
+        if file.exists() && !self.transforms.iter().any(|t| t == "alertmanager") {
+            out.push(format!(
+                "plugins.dir: {} is not run: plugins.transforms does not list it (the \
+                 default list is empty, since the gateway reads an Alertmanager \
+                 notification's resolved flag, severity and dedup key itself); add \
+                 `alertmanager` to plugins.transforms to run this file",
+                file.display()
+            ));
         }
     }
 }

@@ -25,11 +25,11 @@ pub fn of(payload: &str) -> Option<String> {
 /// The key of an alert body with these `members`, if its sender is
 /// recognised.
 pub(super) fn from(m: &Members<'_>) -> Option<String> {
-    let group_key = text(m.group_key);
-    if text(m.version).as_deref() == Some("4")
+    let group_key = text(m.am.group_key);
+    if text(m.am.version).as_deref() == Some("4")
         && let Some(group) = &group_key
     {
-        let receiver = text(m.receiver).unwrap_or_default();
+        let receiver = text(m.am.receiver).unwrap_or_default();
         return Some(alertmanager::dedup_key(&receiver, group));
     }
     let (arn, name) = (text(m.alarm_arn), text(m.alarm_name));

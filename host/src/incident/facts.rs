@@ -1,6 +1,7 @@
 //! What the host itself reads from an alert body: whether it says the
-//! problem is over, which kind of sender wrote it, and (in `dedup`) which
-//! earlier alerts are the same problem.
+//! problem is over, which kind of sender wrote it, an Alertmanager
+//! notification's severity, and (in `dedup`) which earlier alerts are the
+//! same problem.
 //!
 //! Strategy: one scan picks out every top-level member these answers need
 //! (see `alertmanager::scan`), and each answer reads what it needs from
@@ -8,20 +9,20 @@
 //! it themselves.
 
 use alertmanager::scan::{members, text};
+use alertmanager::{Derived, Scanned};
 use serde_json::value::RawValue;
 
 /// The top-level members of an alert body the host reads, each as its
-/// JSON text.
+/// JSON text. Those an Alertmanager notification is read from are kept
+/// together, as the `alertmanager` crate's rule takes them.
 pub struct Members<'a> {
-    pub status: Option<&'a RawValue>,
+    /// `version`, `alerts`, `groupKey`, `status`, `commonLabels` and
+    /// `receiver`.
+    pub am: Scanned<'a>,
     pub state: Option<&'a RawValue>,
     pub alert_state: Option<&'a RawValue>,
     pub new_state: Option<&'a RawValue>,
     pub message: Option<&'a RawValue>,
-    pub version: Option<&'a RawValue>,
-    pub alerts: Option<&'a RawValue>,
-    pub group_key: Option<&'a RawValue>,
-    pub receiver: Option<&'a RawValue>,
     pub alarm_arn: Option<&'a RawValue>,
     pub alarm_name: Option<&'a RawValue>,
     pub account: Option<&'a RawValue>,
@@ -35,15 +36,16 @@ impl<'a> Members<'a> {
     /// The members of `payload`, or `None` when it is not a JSON object.
     pub fn scan(payload: &'a str) -> Option<Self> {
         let keys = [
+            "version",
+            "alerts",
+            "groupKey",
             "status",
+            "commonLabels",
+            "receiver",
             "state",
             "alertState",
             "NewStateValue",
             "Message",
-            "version",
-            "alerts",
-            "groupKey",
-            "receiver",
             "AlarmArn",
             "AlarmName",
             "AWSAccountId",
@@ -53,15 +55,16 @@ impl<'a> Members<'a> {
             "fingerprint",
         ];
         let [
+            version,
+            alerts,
+            group_key,
             status,
+            common_labels,
+            receiver,
             state,
             alert_state,
             new_state,
             message,
-            version,
-            alerts,
-            group_key,
-            receiver,
             alarm_arn,
             alarm_name,
             account,
@@ -71,15 +74,18 @@ impl<'a> Members<'a> {
             fingerprint,
         ] = members(payload, keys).ok().flatten()?;
         Some(Self {
-            status,
+            am: Scanned {
+                version,
+                alerts,
+                group_key,
+                status,
+                common_labels,
+                receiver,
+            },
             state,
             alert_state,
             new_state,
             message,
-            version,
-            alerts,
-            group_key,
-            receiver,
             alarm_arn,
             alarm_name,
             account,
@@ -90,19 +96,21 @@ impl<'a> Members<'a> {
         })
     }
 
-    /// Whether this is an Alertmanager webhook body: `version` "4", an
-    /// `alerts` array and a string `groupKey`.
-    pub fn is_alertmanager(&self) -> bool {
-        text(self.version).as_deref() == Some("4")
-            && self.alerts.is_some_and(|a| a.get().starts_with('['))
-            && text(self.group_key).is_some()
+    /// What an Alertmanager webhook body says (`version` "4", an `alerts`
+    /// array and a string `groupKey`), by the rule of the `alertmanager`
+    /// plugin itself, which is why the default pipeline does not need to
+    /// run that plugin.
+    fn alertmanager(&self) -> Option<Derived> {
+        alertmanager::derive(&self.am)
     }
 }
 
-/// Whether the alert is resolved, and its kind of sender.
+/// Whether the alert is resolved, its kind of sender, and its severity
+/// when the body is an Alertmanager notification.
 pub struct Facts {
     pub resolved: bool,
     pub source: &'static str,
+    pub severity: Option<String>,
 }
 
 impl Facts {
@@ -112,8 +120,18 @@ impl Facts {
             return Self {
                 resolved: false,
                 source: "generic",
+                severity: None,
             };
         };
+        // An Alertmanager notification says it all in `status` and its
+        // labels, as the `alertmanager` plugin reads them.
+        if let Some(am) = m.alertmanager() {
+            return Self {
+                resolved: am.resolved,
+                source: "alertmanager",
+                severity: am.severity,
+            };
+        }
         // SNS wraps CloudWatch alarms as a JSON string in `Message`: its
         // resolved flag, and whether it is an alarm.
         let inner = text(m.message).and_then(|message| {
@@ -131,11 +149,9 @@ impl Facts {
             .flatten()?;
             Some((says_resolved([s, st, a, n]), alarm.is_some() || n.is_some()))
         });
-        let resolved = says_resolved([m.status, m.state, m.alert_state, m.new_state])
+        let resolved = says_resolved([m.am.status, m.state, m.alert_state, m.new_state])
             || inner.is_some_and(|(resolved, _)| resolved);
-        let source = if m.is_alertmanager() {
-            "alertmanager"
-        } else if m.alarm_name.is_some() || m.new_state.is_some() {
+        let source = if m.alarm_name.is_some() || m.new_state.is_some() {
             "cloudwatch"
         } else if text(m.kind).as_deref() == Some("Notification") {
             if inner.is_some_and(|(_, alarm)| alarm) {
@@ -146,7 +162,11 @@ impl Facts {
         } else {
             "generic"
         };
-        Self { resolved, source }
+        Self {
+            resolved,
+            source,
+            severity: None,
+        }
     }
 }
 

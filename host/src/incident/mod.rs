@@ -51,8 +51,9 @@ pub struct Incident {
     /// For a repeat or a resolve of an on-call incident: per channel that
     /// threads, the message to reply under.
     pub reply_to: HashMap<String, ReplyTo>,
-    /// The severity the host found before any transform (a CloudWatch
-    /// alarm's, see [`cloudwatch`]); transforms start from it.
+    /// The severity the host found before any transform (an Alertmanager
+    /// notification's label, see `facts`, or a CloudWatch alarm's, see
+    /// [`cloudwatch`]); transforms start from it.
     pub severity: Option<String>,
     /// Why the host drops this alert before any transform runs.
     pub dropped: Option<String>,
@@ -88,7 +89,7 @@ impl Incident {
             repeat: false,
             dedup_key,
             reply_to: HashMap::new(),
-            severity: None,
+            severity: facts.severity,
             dropped: None,
         }
     }
@@ -175,5 +176,51 @@ mod tests {
         assert!(!resolved(json!({"status": 1})));
         assert!(!resolved(json!({"Message": "[1]"})));
         assert!(!resolved(json!({})));
+    }
+
+    /// The gateway reads an Alertmanager notification as the built-in
+    /// `alertmanager` transform does, so the default pipeline can leave
+    /// that transform out and every event still carries the same facts.
+    #[test]
+    fn alertmanager_facts_are_the_transforms() {
+        let fixtures = [
+            include_str!("../../../tests/fixtures/alertmanager/critical.json"),
+            include_str!("../../../tests/fixtures/alertmanager/resolved.json"),
+            include_str!("../../../tests/fixtures/alertmanager/urgent.json"),
+            include_str!("../../../tests/fixtures/alertmanager/warning.json"),
+        ];
+        let edited = [
+            // Severity from the first alert when the group has none; trimmed
+            // and lower-cased.
+            r#"{"version":"4","groupKey":"g","receiver":"r","status":"firing","commonLabels":{},"alerts":[{"labels":{"severity":" Warning "}}]}"#,
+            // An empty label is no severity.
+            r#"{"version":"4","groupKey":"g","status":"RESOLVED","commonLabels":{"severity":""},"alerts":[]}"#,
+            // `status` decides, not another member that says resolved.
+            r#"{"version":"4","groupKey":"g","status":"firing","state":"resolved","alerts":[]}"#,
+        ];
+        let mut severities = Vec::new();
+        for text in fixtures.into_iter().chain(edited) {
+            let payload = RawValue::from_string(text.to_string()).expect("valid JSON");
+            let incident = Incident::new(payload, Overrides::default());
+            let derived = alertmanager::inspect(text)
+                .expect("valid JSON")
+                .expect("an Alertmanager body");
+            assert_eq!(incident.source, "alertmanager", "{text}");
+            assert_eq!(incident.resolved, derived.resolved, "{text}");
+            assert_eq!(incident.severity, derived.severity, "{text}");
+            assert_eq!(incident.dedup_key, Some(derived.dedup_key), "{text}");
+            severities.push(incident.severity);
+        }
+        let want = [
+            Some("critical"),
+            Some("critical"),
+            Some("urgent"),
+            Some("warning"),
+            Some("warning"),
+            None,
+            None,
+        ];
+        let want: Vec<_> = want.iter().map(|s| s.map(str::to_string)).collect();
+        assert_eq!(severities, want);
     }
 }

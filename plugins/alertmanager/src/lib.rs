@@ -6,6 +6,12 @@
 //! typed fields and leaves the payload text untouched. Anything that is not an
 //! Alertmanager payload passes through unchanged, so the transform is safe to
 //! enable for every source.
+//!
+//! The gateway links this crate natively and applies the same rule
+//! ([`derive`]) to every body it accepts, from the members it scans anyway.
+//! So the default pipeline runs no transform: as a plugin, this is for
+//! pipelines that list it (it then finds what the gateway already found)
+//! and an example of the `transformer` world.
 
 pub mod scan;
 
@@ -52,24 +58,57 @@ pub fn inspect(payload: &str) -> Result<Option<Derived>, String> {
     else {
         return Ok(None);
     };
-    let is_v4 = text(version).as_deref() == Some("4");
-    let alerts = alerts.filter(|a| a.get().starts_with('['));
-    let group_key = text(group_key);
+    Ok(derive(&Scanned {
+        version,
+        alerts,
+        group_key,
+        status,
+        common_labels: common,
+        receiver,
+    }))
+}
+
+/// The top-level members of a body that [`derive`] reads, as raw JSON
+/// text; `None` where the body has no such member.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scanned<'a> {
+    /// `version`.
+    pub version: Option<&'a Raw>,
+    /// `alerts`.
+    pub alerts: Option<&'a Raw>,
+    /// `groupKey`.
+    pub group_key: Option<&'a Raw>,
+    /// `status`.
+    pub status: Option<&'a Raw>,
+    /// `commonLabels`.
+    pub common_labels: Option<&'a Raw>,
+    /// `receiver`.
+    pub receiver: Option<&'a Raw>,
+}
+
+/// What a body with these members says, if it is an Alertmanager webhook
+/// (see [`inspect`]). The gateway scans a body once for everything it
+/// reads and calls this itself, so its own answers and this plugin's are
+/// the same by construction.
+pub fn derive(m: &Scanned<'_>) -> Option<Derived> {
+    let is_v4 = text(m.version).as_deref() == Some("4");
+    let alerts = m.alerts.filter(|a| a.get().starts_with('['));
+    let group_key = text(m.group_key);
     let (true, Some(alerts), Some(group_key)) = (is_v4, alerts, group_key) else {
-        return Ok(None);
+        return None;
     };
 
-    let resolved = text(status).is_some_and(|s| s.eq_ignore_ascii_case("resolved"));
-    let severity = label(common, "severity")
+    let resolved = text(m.status).is_some_and(|s| s.eq_ignore_ascii_case("resolved"));
+    let severity = label(m.common_labels, "severity")
         .or_else(|| label(first_element(alerts).and_then(|a| label_set(a)), "severity"))
         .map(|s| s.to_lowercase());
-    let receiver = text(receiver).unwrap_or_default();
+    let receiver = text(m.receiver).unwrap_or_default();
 
-    Ok(Some(Derived {
+    Some(Derived {
         resolved,
         severity,
         dedup_key: dedup_key(&receiver, &group_key),
-    }))
+    })
 }
 
 /// An alert's `labels`.
