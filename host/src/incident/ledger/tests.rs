@@ -107,3 +107,36 @@ async fn a_forgotten_notification_starts_again() {
         Copy::First
     );
 }
+
+/// Notifications answered with success are forgotten at once; the queue of
+/// expiries must not keep naming them for the rest of their window, or the
+/// gateway's memory grows with every alert for `dedup_window`.
+#[test]
+fn forgotten_notifications_do_not_pile_up_until_their_window_ends() {
+    let mut memory = Memory::default();
+    let now = 1_000;
+    let lease_end = now + 60_000;
+    let kept: Vec<String> = (0..10).map(|i| format!("kept-{i}")).collect();
+    for fp in &kept {
+        memory.begin(fp, CHANNELS, now, lease_end, WINDOW);
+    }
+    let mut longest = 0;
+    for i in 0..20_000 {
+        let fp = format!("answered-{i}");
+        assert_eq!(
+            memory.begin(&fp, CHANNELS, now, lease_end, WINDOW),
+            Copy::First
+        );
+        memory.forget(&fp);
+        longest = longest.max(memory.order.len());
+    }
+    assert_eq!(memory.entries.len(), kept.len());
+    assert_eq!(longest, 2 * kept.len() + ORDER_SLACK);
+    // What is still remembered still expires, and only then.
+    let end = now + WINDOW.as_millis() as i64;
+    memory.sweep(end - 1);
+    assert_eq!(memory.entries.len(), kept.len());
+    memory.sweep(end);
+    assert!(memory.entries.is_empty());
+    assert!(memory.order.is_empty());
+}
