@@ -118,13 +118,13 @@ async fn acks_pending_lateness_and_stage_latency_are_measured() {
         "{text}"
     );
 
-    // Stage latency: one render and delivery per alert (no transform: the
-    // default pipeline has none, the gateway reads Alertmanager's facts
-    // itself); one
-    // update for the ACK and one for the escalation. The second incident
-    // escalates at once, so its page can go out while its Slack message is
-    // still being delivered; the message still shows "escalated" once
-    // (`tests/integration/update_once.rs` forces that race).
+    // Stage latency: one render and delivery per alert, and no transform
+    // (the default pipeline has none: the gateway reads Alertmanager's
+    // facts itself); one update for the ACK and one for the escalation.
+    // The second incident escalates at once, so its page can go out while
+    // its Slack message is still being delivered; the message still shows
+    // "escalated" once (`tests/integration/update_once.rs` forces that
+    // race).
     let stage = |plugin: &str, stage: &str| {
         format!(r#"versus_plugin_call_duration_seconds_count{{plugin="{plugin}",stage="{stage}"}}"#)
     };
