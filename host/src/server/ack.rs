@@ -227,7 +227,7 @@ impl Outcome {
 /// page, or for an API client the incident in JSON. Acknowledges nothing.
 #[tracing::instrument(skip_all, fields(incident_id = %id))]
 pub async fn confirm(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     query: Result<Query<AckQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -282,7 +282,7 @@ pub async fn confirm(
 /// `POST /api/ack/{id}` (and `/api/incidents/ack/{id}`): acknowledge.
 #[tracing::instrument(skip_all, fields(incident_id = %id))]
 pub async fn ack(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     query: Result<Query<AckQuery>, QueryRejection>,
     headers: HeaderMap,

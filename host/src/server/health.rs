@@ -1,5 +1,6 @@
 //! Liveness, readiness and Prometheus metrics.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
@@ -32,7 +33,7 @@ const DUE_COUNT_TIMEOUT: Duration = Duration::from_millis(500);
 /// pending-escalations gauge is read here, one `ZCARD`, so it costs nothing
 /// between scrapes.
 pub async fn metrics(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
 ) -> ([(header::HeaderName, &'static str); 1], String) {
     let metrics = crate::metrics::get();
     if let Some(oncall) = &state.oncall {
@@ -56,7 +57,7 @@ pub async fn metrics(
 /// with its generation and channels; when on-call is on, its store answers,
 /// and the escalation counters of this process. 503 when on-call uses Redis
 /// and Redis does not answer: alerts needing on-call would get 503 too.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Value>) {
     let pipeline = state.reloader.pipeline();
     let channels: Vec<&str> = pipeline.channels.iter().map(|c| c.name.as_str()).collect();
     let mut body = json!({

@@ -1,6 +1,8 @@
 //! `POST /api/incidents`: accept an alert (a JSON object, or an array of
 //! them), run it through the pipeline and report per-channel results.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
@@ -19,7 +21,7 @@ use crate::incident::{Incident, Outcome, Overrides};
 
 /// Handles `POST /api/incidents`.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     query: Result<Query<Overrides>, QueryRejection>,
     uri: Uri,
     headers: HeaderMap,

@@ -2,6 +2,8 @@
 //! shedding (`ingest.max_concurrent_requests`), JSON nesting depth
 //! (`ingest.max_json_depth`) and alerts per request (`ingest.max_alerts`).
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -25,7 +27,7 @@ pub const RETRY_AFTER_SECS: u64 = 1;
 /// handler could leave an escalation registered with no message sent, or a
 /// message sent with no receipt recorded. The sender's retry then joins the
 /// open incident instead of racing a half-done one.
-pub async fn shed(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn shed(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let max = state.reloader.config().ingest.max_concurrent_requests;
     let Some(permit) = state.gate.try_enter(max) else {
         tracing::warn!(max, "alert refused: too many requests in flight");

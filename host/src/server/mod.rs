@@ -31,7 +31,8 @@ use tower_http::trace::TraceLayer;
 use crate::oncall::OnCall;
 use crate::pipeline::Reloader;
 
-/// State shared by every handler.
+/// State shared by every handler. The router holds it in one `Arc`, so a
+/// request's handlers share it for one reference count, not one per field.
 #[derive(Clone)]
 pub struct AppState {
     /// The current pipeline and its reloader.
@@ -64,6 +65,7 @@ impl AppState {
 
 /// The gateway's router. Tests drive it with `oneshot`, no socket needed.
 pub fn app(state: AppState) -> Router {
+    let state = Arc::new(state);
     // The SNS path is read at startup (a reload that changes it is
     // reported as needing a restart).
     let config = state.reloader.config();

@@ -1,5 +1,7 @@
 //! The read-only incident view, for operators.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -23,7 +25,7 @@ struct Shown<'a> {
 /// ingest authentication on, it takes a source's bearer token (see
 /// [`auth::check_read`]).
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {

@@ -108,7 +108,7 @@ fn refuse(status: StatusCode, reason: &'static str, message: &str) -> Response {
 
 /// `POST /api/slack/interactions`.
 pub async fn interactions(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {

@@ -18,7 +18,7 @@
 mod message;
 mod signature;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use axum::Json;
@@ -47,7 +47,7 @@ pub type Shared = std::sync::Arc<OnceLock<Certificates>>;
 
 /// Handles a delivery from SNS.
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     query: Result<Query<Overrides>, QueryRejection>,
     uri: Uri,
     body: Body,
