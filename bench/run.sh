@@ -420,7 +420,7 @@ ${DURATION} s after a ${WARMUP} s warm-up, at each concurrency against:
 - **versus**: \`target/release/versus\` (release build, \`RUST_LOG=warn\`),
   Slack channel on, pointed at the same emulator (\`alert.slack.api_url\`),
   template \`tests/fixtures/templates/slack_message.tmpl\`, default plugins
-  (\`alertmanager\` transform, \`gotemplate\` renderer, \`slack\` channel).
+  (no transform, the \`gotemplate\` renderer, the \`slack\` channel).
 
 Both deliver to the same \`bench/src/bin/slack-emulator\` (\`{\"ok\":true}\`
 with no other work). alerts/s counts 201 answers only; latencies are

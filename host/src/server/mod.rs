@@ -33,6 +33,7 @@ use crate::pipeline::Reloader;
 
 /// State shared by every handler. The router holds it in one `Arc`, so a
 /// request's handlers share it for one reference count, not one per field.
+/// `Clone` is for the SQS poller, which runs outside the router.
 #[derive(Clone)]
 pub struct AppState {
     /// The current pipeline and its reloader.
